@@ -1,0 +1,41 @@
+// Error types and the process exit codes they map to. Every bad input becomes one of these,
+// caught once in main and printed as a single line.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace mlp {
+
+// Documented exit codes of the trainer (README, --help).
+enum class ExitCode : int {
+  kOk = 0,
+  kUsage = 2,          // bad flag, config or option value
+  kData = 3,           // unreadable, malformed or inconsistent data file
+  kNonFinite = 4,      // loss or gradient became NaN or infinite
+  kRankMismatch = 5,   // ranks disagree on config, data or parameters
+  kRankFailure = 6,    // a rank died or stalled in a collective
+  kCheckpoint = 7,     // unreadable, corrupt or incompatible checkpoint
+  kStoppedBySignal = 75,  // stopped by SIGUSR1/SIGTERM after writing a checkpoint
+};
+
+class Error : public std::runtime_error {
+ public:
+  Error(ExitCode code, const std::string& message) : std::runtime_error(message), code_(code) {}
+  ExitCode code() const { return code_; }
+
+ private:
+  ExitCode code_;
+};
+
+// A flag, config field or option value that cannot be used.
+struct UsageError : Error {
+  explicit UsageError(const std::string& message) : Error(ExitCode::kUsage, message) {}
+};
+
+// A data file that cannot be read or does not hold what it must.
+struct DataError : Error {
+  explicit DataError(const std::string& message) : Error(ExitCode::kData, message) {}
+};
+
+}  // namespace mlp

@@ -1,0 +1,55 @@
+// An MLP built from a ModelConfig: dense layers with an activation after every hidden one and
+// raw outputs (the loss applies softmax or sigmoid). The model owns the activation buffers and
+// reuses them across steps, so the training loop allocates nothing after the first step.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/layer.h"
+#include "core/param_store.h"
+#include "proto/config.pb.h"
+
+namespace mlp {
+
+// Parses "256,128" into {256, 128}; "" gives {}. Throws UsageError on anything else
+// (non-numbers, zero or negative widths, empty items).
+std::vector<int> parse_hidden_sizes(const std::string& text);
+
+template <typename T>
+class Model {
+ public:
+  // cfg.inputs() and cfg.outputs() must be resolved (> 0). Parameters start at zero.
+  explicit Model(const pb::ModelConfig& cfg);
+
+  // Weights from the counter-based RNG keyed by seed: Glorot uniform for sigmoid, tanh and
+  // identity, He normal for ReLU; biases zero.
+  void initialize(uint64_t seed);
+
+  ParamStore<T>& params() { return store_; }
+  const ParamStore<T>& params() const { return store_; }
+  int inputs() const;
+  int outputs() const;
+  const std::vector<std::unique_ptr<Layer<T>>>& layers() const { return layers_; }
+
+  // x (I, N) -> outputs (O, N), a buffer owned by the model, valid until the next forward.
+  const Matrix<T>& forward(const Matrix<T>& x, const ForwardContext& ctx);
+
+  // Backpropagates doutputs (O, N) through the last forward(x); ACCUMULATES into
+  // params().grads(). After each layer that has parameters, calls on_ready(begin, end) with its
+  // flat gradient range, last layer first, so gradient sync can start early.
+  void backward(const Matrix<T>& x, const Matrix<T>& doutputs,
+                const std::function<void(size_t, size_t)>& on_ready = {});
+
+ private:
+  pb::ModelConfig config_;
+  ParamStore<T> store_;
+  std::vector<std::unique_ptr<Layer<T>>> layers_;
+  std::vector<Matrix<T>> activations_;  // activations_[i] = output of layers_[i]
+  std::vector<Matrix<T>> deltas_;       // gradient w.r.t. each layer's input
+};
+
+}  // namespace mlp

@@ -1,0 +1,43 @@
+// Optimizers over the flat parameter and gradient buffers. The layout is used only to exempt
+// biases from weight decay. State is flat vectors of the parameters' length, so a checkpoint
+// saves it as it is.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/param_store.h"
+#include "proto/config.pb.h"
+
+namespace mlp {
+
+class Optimizer {
+ public:
+  virtual ~Optimizer() = default;
+  // One update of params from grads (both of the layout's total length) at learning rate lr.
+  // Weight decay adds weight_decay * w to a weight's gradient (biases exempt) before the rule:
+  //   SGD:      w -= lr * g
+  //   MOMENTUM: v = mu * v + g;  w -= lr * v            (Nesterov: w -= lr * (g + mu * v))
+  //   ADAM:     m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; t += 1;
+  //             w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
+  // Reads grads, updates params and the state; increments step_count().
+  virtual void step(float* params, const float* grads, float lr) = 0;
+
+  int64_t step_count() const { return step_count_; }
+  void set_step_count(int64_t steps) { step_count_ = steps; }
+  // State vectors, each of the parameters' length: MOMENTUM {velocity}, ADAM {m, v}, SGD {}.
+  std::vector<std::vector<float>>& slots() { return slots_; }
+  const std::vector<std::vector<float>>& slots() const { return slots_; }
+  virtual std::vector<std::string> slot_names() const = 0;
+
+ protected:
+  int64_t step_count_ = 0;
+  std::vector<std::vector<float>> slots_;
+};
+
+std::unique_ptr<Optimizer> make_optimizer(const pb::OptimizerConfig& cfg,
+                                          const std::vector<ParamBlock>& layout);
+
+}  // namespace mlp

@@ -1,0 +1,53 @@
+// One flat buffer of all parameters and a twin buffer of their gradients, with a layout table.
+// Layers own no parameter memory: they address their blocks by index and see them through
+// Eigen maps, so zeroing, synchronizing, optimizing and saving are each one pass over a span.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace mlp {
+
+struct ParamBlock {
+  std::string name;    // e.g. "dense0.weight"
+  size_t offset = 0;   // into the flat buffers
+  int rows = 0;
+  int cols = 0;
+  bool is_bias = false;  // biases are exempt from weight decay and max-norm
+  size_t size() const { return static_cast<size_t>(rows) * static_cast<size_t>(cols); }
+};
+
+template <typename T>
+class ParamStore {
+ public:
+  // Registers a (rows, cols) block and returns its index. Blocks are laid out in call order.
+  // Must precede allocate().
+  int add(std::string name, int rows, int cols, bool is_bias);
+  // Sizes both buffers to the total and fills them with zeros; the layout is fixed afterwards.
+  void allocate();
+
+  size_t size() const { return params_.size(); }
+  const std::vector<ParamBlock>& layout() const { return layout_; }
+
+  T* params() { return params_.data(); }
+  const T* params() const { return params_.data(); }
+  T* grads() { return grads_.data(); }
+  const T* grads() const { return grads_.data(); }
+
+  MatrixMap<T> param(int block);
+  ConstMatrixMap<T> param(int block) const;
+  MatrixMap<T> grad(int block);
+
+  void zero_grads();
+
+ private:
+  std::vector<ParamBlock> layout_;
+  std::vector<T> params_;
+  std::vector<T> grads_;
+  size_t total_ = 0;
+};
+
+}  // namespace mlp

@@ -1,0 +1,32 @@
+// Counter-based randomness: every random number is a pure function of (seed, stream, counters),
+// so nothing random carries state. Results do not depend on call order, on the number of ranks,
+// or on where a run was resumed.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+namespace mlp {
+
+// Independent purposes draw from distinct streams so their numbers never collide.
+enum class RngStream : uint64_t {
+  kInit = 1,        // weight initialization: (layer, element)
+  kPermutation = 2, // epoch order: (epoch)
+  kSplit = 3,       // validation split
+  kDropout = 4,     // dropout masks: (step, sample, layer * 2^32 + unit)
+};
+
+// 64 uniformly distributed bits from the counters (SplitMix64-style finalizers, chained).
+uint64_t random_bits(uint64_t seed, RngStream stream, uint64_t a, uint64_t b = 0, uint64_t c = 0);
+
+// Uniform in [0, 1), 24 bits of resolution (exactly representable as float).
+float random_uniform(uint64_t seed, RngStream stream, uint64_t a, uint64_t b = 0, uint64_t c = 0);
+
+// Standard normal (Box-Muller on two derived uniforms).
+double random_normal(uint64_t seed, RngStream stream, uint64_t a, uint64_t b = 0, uint64_t c = 0);
+
+// A permutation of 0..n-1 determined by (seed, stream, key): Fisher-Yates driven by
+// random_bits(seed, stream, key, i), with unbiased bounded draws.
+std::vector<int64_t> random_permutation(int64_t n, uint64_t seed, RngStream stream, uint64_t key);
+
+}  // namespace mlp
