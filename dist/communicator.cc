@@ -1,0 +1,208 @@
+// The local and Open MPI communicators, and the stall watchdog that turns a hung collective
+// into an exit with a message instead of a job that never ends.
+#include "dist/communicator.h"
+
+#include <mpi.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+#include <thread>
+
+#include "core/errors.h"
+
+namespace mlp {
+namespace {
+
+class LocalCommunicator : public Communicator {
+ public:
+  int rank() const override { return 0; }
+  int size() const override { return 1; }
+  void allreduce_sum(float*, size_t) override {}
+  void allreduce_sum(double*, size_t) override {}
+  void allreduce_max(int64_t*, size_t) override {}
+  void broadcast(void*, size_t, int) override {}
+  void allgather(const void* in, size_t bytes, void* out) override { std::memcpy(out, in, bytes); }
+  void barrier() override {}
+  void start_allreduce_sum(float*, size_t) override {}
+  void wait_all() override {}
+  void set_activity(const std::string&) override {}
+  [[noreturn]] void abort(int code) override { std::exit(code); }
+};
+
+// Watches one "collective in progress" window at a time. The training thread marks entry and
+// exit; this thread sleeps on a condition variable and only wakes to check deadlines.
+class StallWatchdog {
+ public:
+  StallWatchdog(int rank, double timeout_seconds)
+      : rank_(rank), timeout_(std::chrono::duration<double>(timeout_seconds)) {
+    thread_ = std::thread([this] { watch(); });
+  }
+  ~StallWatchdog() {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    thread_.join();
+  }
+  void enter(const char* call) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    call_ = call;
+    since_ = std::chrono::steady_clock::now();
+    busy_ = true;
+    wake_.notify_all();
+  }
+  void leave() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    busy_ = false;
+  }
+  void set_activity(const std::string& what) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    activity_ = what;
+  }
+
+ private:
+  void watch() {
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!stopping_) {
+      if (!busy_) {
+        wake_.wait(lock);
+        continue;
+      }
+      const auto deadline = since_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout_);
+      if (std::chrono::steady_clock::now() >= deadline) {
+        std::fprintf(stderr,
+                     "trainer: error: rank %d waited %.0f s in %s (%s): another rank died or "
+                     "stalled; raise --stall-timeout if steps are legitimately this slow\n",
+                     rank_, timeout_.count(), call_, activity_.c_str());
+        std::fflush(stderr);
+        std::_Exit(static_cast<int>(ExitCode::kRankFailure));
+      }
+      wake_.wait_until(lock, deadline);
+    }
+  }
+
+  int rank_;
+  std::chrono::duration<double> timeout_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool busy_ = false;
+  const char* call_ = "";
+  std::string activity_ = "starting up";
+  std::chrono::steady_clock::time_point since_;
+  std::thread thread_;
+};
+
+class MpiCommunicator : public Communicator {
+ public:
+  MpiCommunicator(int* argc, char*** argv, double stall_timeout_seconds) {
+    int provided = 0;
+    MPI_Init_thread(argc, argv, MPI_THREAD_FUNNELED, &provided);
+    // Failures come back as codes and become exceptions naming the rank and the call.
+    MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
+    MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
+    MPI_Comm_size(MPI_COMM_WORLD, &size_);
+    if (stall_timeout_seconds > 0) watchdog_ = std::make_unique<StallWatchdog>(rank_, stall_timeout_seconds);
+  }
+  ~MpiCommunicator() override {
+    watchdog_.reset();
+    MPI_Finalize();
+  }
+  int rank() const override { return rank_; }
+  int size() const override { return size_; }
+
+  void allreduce_sum(float* data, size_t n) override {
+    Guard g(this, "MPI_Allreduce");
+    check(MPI_Allreduce(MPI_IN_PLACE, data, count(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+  }
+  void allreduce_sum(double* data, size_t n) override {
+    Guard g(this, "MPI_Allreduce");
+    check(MPI_Allreduce(MPI_IN_PLACE, data, count(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+  }
+  void allreduce_max(int64_t* data, size_t n) override {
+    Guard g(this, "MPI_Allreduce");
+    check(MPI_Allreduce(MPI_IN_PLACE, data, count(n), MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+  }
+  void broadcast(void* data, size_t bytes, int root) override {
+    Guard g(this, "MPI_Bcast");
+    check(MPI_Bcast(data, count(bytes), MPI_BYTE, root, MPI_COMM_WORLD), "MPI_Bcast");
+  }
+  void allgather(const void* in, size_t bytes, void* out) override {
+    Guard g(this, "MPI_Allgather");
+    check(MPI_Allgather(in, count(bytes), MPI_BYTE, out, count(bytes), MPI_BYTE, MPI_COMM_WORLD),
+          "MPI_Allgather");
+  }
+  void barrier() override {
+    Guard g(this, "MPI_Barrier");
+    check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
+  }
+  void start_allreduce_sum(float* data, size_t n) override {
+    MPI_Request request;
+    check(MPI_Iallreduce(MPI_IN_PLACE, data, count(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request),
+          "MPI_Iallreduce");
+    requests_.push_back(request);
+  }
+  void wait_all() override {
+    if (requests_.empty()) return;
+    Guard g(this, "MPI_Waitall");
+    check(MPI_Waitall(static_cast<int>(requests_.size()), requests_.data(), MPI_STATUSES_IGNORE),
+          "MPI_Waitall");
+    requests_.clear();
+  }
+  void set_activity(const std::string& what) override {
+    if (watchdog_) watchdog_->set_activity(what);
+  }
+  [[noreturn]] void abort(int code) override {
+    MPI_Abort(MPI_COMM_WORLD, code);
+    std::_Exit(code);
+  }
+
+ private:
+  struct Guard {
+    Guard(MpiCommunicator* c, const char* call) : c_(c) {
+      if (c_->watchdog_) c_->watchdog_->enter(call);
+    }
+    ~Guard() {
+      if (c_->watchdog_) c_->watchdog_->leave();
+    }
+    MpiCommunicator* c_;
+  };
+
+  int count(size_t n) const {
+    if (n > static_cast<size_t>(INT32_MAX))
+      throw Error(ExitCode::kRankFailure, "a collective of " + std::to_string(n) + " elements exceeds MPI's int count");
+    return static_cast<int>(n);
+  }
+  void check(int code, const char* call) const {
+    if (code == MPI_SUCCESS) return;
+    char text[MPI_MAX_ERROR_STRING];
+    int length = 0;
+    MPI_Error_string(code, text, &length);
+    throw Error(ExitCode::kRankFailure,
+                "rank " + std::to_string(rank_) + ": " + call + " failed: " + std::string(text, length));
+  }
+
+  int rank_ = 0;
+  int size_ = 1;
+  std::vector<MPI_Request> requests_;
+  std::unique_ptr<StallWatchdog> watchdog_;
+};
+
+}  // namespace
+
+bool launched_by_mpirun() { return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr; }
+
+std::unique_ptr<Communicator> make_communicator(int* argc, char*** argv,
+                                                double stall_timeout_seconds) {
+  if (!launched_by_mpirun()) return std::make_unique<LocalCommunicator>();
+  return std::make_unique<MpiCommunicator>(argc, argv, stall_timeout_seconds);
+}
+
+}  // namespace mlp

@@ -1,0 +1,55 @@
+// The collectives the trainer uses, behind one interface with an Open MPI implementation and a
+// local (world size 1) one, so the training loop is the same code alone and under mpirun.
+// Every rank must issue the same collectives in the same order.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace mlp {
+
+class Communicator {
+ public:
+  virtual ~Communicator() = default;
+  virtual int rank() const = 0;
+  virtual int size() const = 0;
+
+  // In place: data[i] becomes the sum over ranks of data[i].
+  virtual void allreduce_sum(float* data, size_t n) = 0;
+  virtual void allreduce_sum(double* data, size_t n) = 0;
+  // In place: data[i] becomes the maximum over ranks.
+  virtual void allreduce_max(int64_t* data, size_t n) = 0;
+  // Root's `bytes` bytes at data are copied to every rank.
+  virtual void broadcast(void* data, size_t bytes, int root) = 0;
+  // out receives size() * bytes: rank r's `bytes` bytes of `in` at offset r * bytes.
+  virtual void allgather(const void* in, size_t bytes, void* out) = 0;
+  virtual void barrier() = 0;
+
+  // Non-blocking sum in place; the buffer must not be touched until wait_all() returns.
+  // Requests complete in the order they were started on every rank.
+  virtual void start_allreduce_sum(float* data, size_t n) = 0;
+  virtual void wait_all() = 0;
+
+  // What this rank is doing, for the stall watchdog's message ("allreduce of gradients at
+  // step 12"). Cheap: called around every collective.
+  virtual void set_activity(const std::string& what) = 0;
+
+  // Ends every rank of the job now with `code` (after a failure only this rank saw, where the
+  // others would otherwise wait in their next collective).
+  [[noreturn]] virtual void abort(int code) = 0;
+};
+
+// Under mpirun (Open MPI's environment names a world size): an MPI communicator, initialized
+// once and finalized at destruction. Otherwise a local one, and MPI is not touched.
+// stall_timeout_seconds > 0 arms a watchdog: a collective that has not completed after that
+// long ends the process with exit code 6 and a message naming the rank and its activity.
+std::unique_ptr<Communicator> make_communicator(int* argc, char*** argv,
+                                                double stall_timeout_seconds);
+
+// True when Open MPI's launcher started this process (OMPI_COMM_WORLD_SIZE is set).
+bool launched_by_mpirun();
+
+}  // namespace mlp

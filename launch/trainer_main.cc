@@ -1,0 +1,58 @@
+// Entry point of `trainer`: parse flags, open the communicator, train, and turn every error
+// into one line on stderr and its documented exit code.
+#include <cstdio>
+#include <cstdlib>
+
+#include "core/errors.h"
+#include "dist/agreement.h"
+#include "dist/communicator.h"
+#include "launch/train_loop.h"
+#include "launch/trainer_options.h"
+
+namespace {
+
+int env_rank() {
+  const char* rank = std::getenv("OMPI_COMM_WORLD_RANK");
+  return rank ? std::atoi(rank) : 0;
+}
+
+void report(const std::exception& e) {
+  std::fprintf(stderr, "trainer: error: %s\n", e.what());
+  std::fflush(stderr);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  mlp::TrainerArgs args;
+  try {
+    // Flags are the same on every rank, so every rank fails alike; rank 0 speaks for all.
+    args = mlp::parse_trainer_args(argc, argv);
+  } catch (const mlp::Error& e) {
+    if (env_rank() == 0) report(e);
+    return static_cast<int>(e.code());
+  }
+  if (args.help) {
+    if (env_rank() == 0) std::fputs(args.help_text.c_str(), stdout);
+    return 0;
+  }
+
+  std::unique_ptr<mlp::Communicator> comm =
+      mlp::make_communicator(&argc, &argv, args.config.stall_timeout());
+  try {
+    mlp::run_training(args.config, *comm);
+  } catch (const mlp::AgreedError& e) {
+    if (comm->rank() == 0) report(e);
+    return static_cast<int>(e.code());
+  } catch (const mlp::Error& e) {
+    // Only this rank failed: the others would wait for it in their next collective.
+    report(e);
+    if (comm->size() > 1) comm->abort(static_cast<int>(e.code()));
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    report(e);
+    if (comm->size() > 1) comm->abort(1);
+    return 1;
+  }
+  return 0;
+}
