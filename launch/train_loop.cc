@@ -102,6 +102,12 @@ void print_epoch(const EpochMetrics& m, int epochs, bool classifies, bool has_va
   std::fflush(stdout);
 }
 
+std::string hidden_dashes(std::string hidden) {
+  for (char& c : hidden)
+    if (c == ',') c = '-';
+  return hidden;
+}
+
 }  // namespace
 
 void run_training(pb::TrainConfig config, Communicator& comm) {
@@ -135,7 +141,7 @@ void run_training(pb::TrainConfig config, Communicator& comm) {
     std::printf("training %s-%d on %lld samples (%lld validation, %lld test), %zu parameters, "
                 "%d rank%s, global batch %d\n",
                 config.model().hidden().empty() ? std::to_string(config.model().inputs()).c_str()
-                    : (std::to_string(config.model().inputs()) + "-" + config.model().hidden()).c_str(),
+                    : (std::to_string(config.model().inputs()) + "-" + hidden_dashes(config.model().hidden())).c_str(),
                 config.model().outputs(), static_cast<long long>(data.train.size()),
                 static_cast<long long>(data.val.size()), static_cast<long long>(data.test.size()),
                 model.params().size(), comm.size(), comm.size() == 1 ? "" : "s", config.batch_size());
