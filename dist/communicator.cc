@@ -31,6 +31,7 @@ class LocalCommunicator : public Communicator {
   void barrier() override {}
   void start_allreduce_sum(float*, size_t) override {}
   void wait_all() override {}
+  bool test_all() override { return true; }
   void set_activity(const std::string&) override {}
   [[noreturn]] void abort(int code) override { std::exit(code); }
 };
@@ -156,6 +157,15 @@ class MpiCommunicator : public Communicator {
           "MPI_Waitall");
     requests_.clear();
   }
+  bool test_all() override {
+    if (requests_.empty()) return true;
+    int done = 0;
+    check(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE),
+          "MPI_Testall");
+    // Completed requests become MPI_REQUEST_NULL, which later Testall and Waitall calls skip.
+    if (done) requests_.clear();
+    return done != 0;
+  }
   void set_activity(const std::string& what) override {
     if (watchdog_) watchdog_->set_activity(what);
   }
@@ -199,9 +209,13 @@ class MpiCommunicator : public Communicator {
 
 bool launched_by_mpirun() { return std::getenv("OMPI_COMM_WORLD_SIZE") != nullptr; }
 
+std::unique_ptr<Communicator> make_local_communicator() {
+  return std::make_unique<LocalCommunicator>();
+}
+
 std::unique_ptr<Communicator> make_communicator(int* argc, char*** argv,
                                                 double stall_timeout_seconds) {
-  if (!launched_by_mpirun()) return std::make_unique<LocalCommunicator>();
+  if (!launched_by_mpirun()) return make_local_communicator();
   return std::make_unique<MpiCommunicator>(argc, argv, stall_timeout_seconds);
 }
 

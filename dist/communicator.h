@@ -32,6 +32,9 @@ class Communicator {
   // Requests complete in the order they were started on every rank.
   virtual void start_allreduce_sum(float* data, size_t n) = 0;
   virtual void wait_all() = 0;
+  // Lets started requests advance (Open MPI moves a non-blocking collective forward only inside
+  // MPI calls) without waiting; true when all of them have completed.
+  virtual bool test_all() = 0;
 
   // What this rank is doing, for the stall watchdog's message ("allreduce of gradients at
   // step 12"). Cheap: called around every collective.
@@ -48,6 +51,9 @@ class Communicator {
 // long ends the process with exit code 6 and a message naming the rank and its activity.
 std::unique_ptr<Communicator> make_communicator(int* argc, char*** argv,
                                                 double stall_timeout_seconds);
+
+// A world of one rank, whatever the environment: for single-process reference runs.
+std::unique_ptr<Communicator> make_local_communicator();
 
 // True when Open MPI's launcher started this process (OMPI_COMM_WORLD_SIZE is set).
 bool launched_by_mpirun();

@@ -3,10 +3,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <limits>
 #include <map>
 #include <numeric>
+#include <stdexcept>
 
 #include "core/batch_plan.h"
 #include "core/errors.h"
@@ -14,6 +16,7 @@
 #include "core/model.h"
 #include "core/optimizer.h"
 #include "dist/agreement.h"
+#include "dist/gradient_sync.h"
 #include "dist/shard.h"
 #include "launch/config_fields.h"
 #include "launch/data_loading.h"
@@ -102,6 +105,20 @@ void print_epoch(const EpochMetrics& m, int epochs, bool classifies, bool has_va
   std::fflush(stdout);
 }
 
+GradientSync::Mode sync_mode(pb::GradSync kind) {
+  return kind == pb::OVERLAP ? GradientSync::Mode::kOverlap : GradientSync::Mode::kBlocking;
+}
+
+[[noreturn]] void raise_non_finite(Communicator& comm, bool locally_finite, int epoch, int64_t step) {
+  const Error local(ExitCode::kNonFinite, "non-finite loss or gradient at epoch " +
+                                              std::to_string(epoch + 1) + ", step " +
+                                              std::to_string(step) + " on rank " +
+                                              std::to_string(comm.rank()) +
+                                              "; lower --lr or check the data");
+  raise_if_any_rank_failed(comm, locally_finite ? nullptr : &local);
+  throw std::logic_error("ranks agreed on a non-finite step that no rank reports");
+}
+
 std::string hidden_dashes(std::string hidden) {
   for (char& c : hidden)
     if (c == ',') c = '-';
@@ -110,7 +127,7 @@ std::string hidden_dashes(std::string hidden) {
 
 }  // namespace
 
-void run_training(pb::TrainConfig config, Communicator& comm) {
+TrainingResult run_training(pb::TrainConfig config, Communicator& comm, const TrainingHooks& hooks) {
   const auto run_start = Clock::now();
   const bool is_root = comm.rank() == 0;
 
@@ -149,21 +166,28 @@ void run_training(pb::TrainConfig config, Communicator& comm) {
   }
 
   ParamStore<float>& store = model.params();
+  GradientSync sync(comm, store.grads(), store.layout(), sync_mode(config.grad_sync()),
+                    static_cast<size_t>(config.grad_bucket_kb()) * 1024 / sizeof(float));
+  const auto on_ready = [&sync](size_t begin, size_t end) { sync.on_ready(begin, end); };
   const BatchPlan plan(data.train.size(), config.batch_size(), config.seed());
+  const int64_t max_steps = config.max_steps() > 0 ? config.max_steps() : INT64_MAX;
   BatchBuffers batch, eval_buffers;
   EpochMetrics last;
   double train_seconds = 0, train_samples = 0;
   int64_t global_step = 0;
 
-  for (int epoch = 0; epoch < config.epochs(); ++epoch) {
+  for (int epoch = 0; epoch < config.epochs() && global_step < max_steps; ++epoch) {
     const auto epoch_start = Clock::now();
     const std::vector<int64_t> order = plan.epoch_order(epoch);
     Sums train_sums;
-    for (int64_t step = 0; step < plan.steps_per_epoch(); ++step, ++global_step) {
+    for (int64_t step = 0; step < plan.steps_per_epoch() && global_step < max_steps;
+         ++step, ++global_step) {
       const int64_t batch_size = plan.batch_size(step);
       const Shard shard = shard_of(batch_size, comm.rank(), comm.size());
       const int64_t* ids = order.data() + plan.batch_begin(step) + shard.begin;
       store.zero_grads();
+      sync.begin_step();
+      comm.set_activity("gradient sync at step " + std::to_string(global_step));
       double step_loss = 0;
       if (shard.size() > 0) {
         gather(data.train, ids, shard.size(), &batch.x, &batch.labels, &batch.targets);
@@ -173,23 +197,14 @@ void run_training(pb::TrainConfig config, Communicator& comm) {
         step_loss = loss->evaluate(outputs, batch.view(), 1.0f / static_cast<float>(batch_size),
                                    &batch.doutputs);
         train_sums.correct += static_cast<double>(loss->count_correct(outputs, batch.view()));
-        model.backward(batch.x, batch.doutputs);
+        model.backward(batch.x, batch.doutputs, on_ready);
       }
       train_sums.loss += step_loss;
       train_sums.count += static_cast<double>(shard.size());
-      const bool finite = std::isfinite(step_loss) &&
-                          ConstVectorMap<float>(store.grads(), store.size()).allFinite();
-      comm.set_activity("agreeing on step " + std::to_string(global_step));
-      if (any_rank(comm, !finite)) {
-        const Error local(ExitCode::kNonFinite,
-                          "non-finite loss or gradient at epoch " + std::to_string(epoch + 1) +
-                              ", step " + std::to_string(global_step) + " on rank " +
-                              std::to_string(comm.rank()) + "; lower --lr or check the data");
-        raise_if_any_rank_failed(comm, finite ? nullptr : &local);
-      }
-      comm.set_activity("allreduce of gradients at step " + std::to_string(global_step));
-      comm.allreduce_sum(store.grads(), store.size());
+      if (!sync.finish(std::isfinite(step_loss)))
+        raise_non_finite(comm, sync.locally_finite(), epoch, global_step);
       optimizer->step(store.params(), store.grads(), config.optimizer().lr());
+      if (hooks.on_step) hooks.on_step(global_step, ids, shard.size());
     }
     const double epoch_train_seconds = seconds_since(epoch_start);
     train_sums.reduce(comm);
@@ -221,10 +236,12 @@ void run_training(pb::TrainConfig config, Communicator& comm) {
       {"val_acc", last.val_acc},
       {"samples_per_second", train_samples / train_seconds},
   };
+  TrainingResult result;
+  result.test_loss = result.test_acc = kNan;
   if (data.test.size() > 0) {
     const Sums test = evaluate(data.test, model, *loss, comm, eval_buffers);
-    summary["test_loss"] = test.mean_loss();
-    summary["test_acc"] = test.accuracy(classifies);
+    result.test_loss = summary["test_loss"] = test.mean_loss();
+    result.test_acc = summary["test_acc"] = test.accuracy(classifies);
     if (is_root) {
       std::printf("test loss %.4f", test.mean_loss());
       if (classifies) std::printf(" acc %.4f", test.accuracy(classifies));
@@ -233,6 +250,13 @@ void run_training(pb::TrainConfig config, Communicator& comm) {
   }
   summary["wall_seconds"] = seconds_since(run_start);
   output.write_summary(summary, config);
+
+  result.parameters.assign(store.params(), store.params() + store.size());
+  result.optimizer_slots = optimizer->slots();
+  result.epochs_run = last.epoch;
+  result.steps_run = global_step;
+  result.last_epoch = last;
+  return result;
 }
 
 }  // namespace mlp

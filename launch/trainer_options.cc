@@ -50,6 +50,14 @@ const std::vector<Flag>& flags() {
       {"seed", "seed", "seed of initialization, data order and validation split"},
       {"out", "out_dir", "run folder: config.txt, metrics.csv, summary.json"},
       {"stall-timeout", "stall_timeout", "seconds a rank may wait in one collective (0: forever)"},
+      {"max-steps", "max_steps", "stop after this many global steps (0: no limit)"},
+      {"grad-sync", "grad_sync", "gradient allreduce: blocking|overlap (buckets during backward)"},
+      {"grad-bucket-kb", "grad_bucket_kb", "smallest overlap bucket in KiB"},
+      {"checkpoint-dir", "checkpoint_dir", "checkpoint folder (empty: OUT/checkpoints)"},
+      {"checkpoint-every-steps", "checkpoint_every_steps", "checkpoint every N global steps (0: off)"},
+      {"checkpoint-every-epoch", "checkpoint_every_epoch", "checkpoint at the end of every epoch"},
+      {"keep-last", "keep_last", "checkpoints kept; older ones are deleted once a new one verifies"},
+      {"resume", "resume", "auto (newest valid checkpoint, if any) or a checkpoint file"},
   };
   return table;
 }
@@ -147,6 +155,10 @@ void validate_config(const pb::TrainConfig& c) {
   require(d.test_limit() >= 0, "data.test_limit", "must be non-negative");
   require(!c.out_dir().empty(), "out_dir", "must name a folder");
   require(c.stall_timeout() >= 0, "stall_timeout", "must be non-negative");
+  require(c.max_steps() >= 0, "max_steps", "must be non-negative");
+  require(c.grad_bucket_kb() > 0, "grad_bucket_kb", "must be a positive integer");
+  require(c.checkpoint_every_steps() >= 0, "checkpoint_every_steps", "must be non-negative");
+  require(c.keep_last() >= 1, "keep_last", "must be at least 1");
   require(d.test_csv().empty() || !d.train_csv().empty(), "data.test_csv",
           "needs --train-csv as well");
 }
