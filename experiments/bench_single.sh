@@ -76,10 +76,11 @@ awk -v ours="$our_rate" -v torch="$torch_rate" -v mflop="$mflop" -v sgemm="$sgem
 function row(name, value, unit) { printf "| %-44s | %12s | %-12s |\n", name, value, unit }
 BEGIN {
   gflops = ours * mflop / 1e3
-  printf "model %s hidden, batch %d, Adam, one core; medians of %d rounds (ratios: median of\n", hidden, batch, rounds
-  printf "the ratios within each round)\n\n"
+  printf "model %s hidden, batch %d, Adam, one core\n", hidden, batch
+  printf "medians of %d rounds; a ratio is the median of the rounds\047 own ratios\n\n", rounds
   printf "| %-44s | %12s | %-12s |\n", "measure", "value", "unit"
-  printf "|%s|%s|%s|\n", "----------------------------------------------", "--------------", "--------------"
+  rule = "----------------------------------------------"
+  printf "|%s|%s|%s|\n", rule, substr(rule, 1, 14), substr(rule, 1, 14)
   row("ours", sprintf("%.0f", ours), "samples/s")
   row("torch (1 thread)", sprintf("%.0f", torch), "samples/s")
   row("ratio ours / torch (target >= 1.5)", sprintf("%.2f", torch_ratio), "")
