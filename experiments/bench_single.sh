@@ -98,3 +98,9 @@ BEGIN {
   row("  optimizer (Adam)", sprintf("%.2f", adam), "ms")
   row("torch, step", sprintf("%.2f", torch_ms), "ms")
 }'
+
+# Without OpenBLAS, Debian's torch falls back to the reference BLAS and the comparison is void.
+if awk -v blas="$blas_rate" 'BEGIN { exit !(blas < 10) }'; then
+  echo "warning: torch's BLAS runs at $blas_rate GFLOP/s, the reference BLAS:" \
+    "apt-get install libopenblas-dev for a meaningful torch column" >&2
+fi
