@@ -24,6 +24,9 @@ class Model {
  public:
   // cfg.inputs() and cfg.outputs() must be resolved (> 0). Parameters start at zero.
   explicit Model(const pb::ModelConfig& cfg);
+  // The layers hold a reference to store_, so a moved or copied model would point into the old.
+  Model(const Model&) = delete;
+  Model& operator=(const Model&) = delete;
 
   // Weights from the counter-based RNG keyed by seed: Glorot uniform for sigmoid, tanh and
   // identity, He normal for ReLU; biases zero.

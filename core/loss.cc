@@ -1,0 +1,190 @@
+// The four losses of the lecture: softmax cross-entropy, squared error, logistic (sigmoid with
+// binary cross-entropy) and the perceptron criterion. Sums and gradients are computed per
+// column in one pass and accumulated in double, so a float batch loses no precision in the sum.
+#include "core/loss.h"
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+#include <string>
+
+namespace mlp {
+namespace {
+
+void require(bool ok, const char* what) {
+  if (!ok) throw std::invalid_argument(what);
+}
+
+// Columns whose largest output sits at the label's row.
+template <typename T>
+int64_t count_argmax_hits(const Matrix<T>& outputs, const int32_t* labels) {
+  int64_t correct = 0;
+  for (Eigen::Index n = 0; n < outputs.cols(); ++n) {
+    Eigen::Index best = 0;
+    outputs.col(n).maxCoeff(&best);
+    correct += best == labels[n];
+  }
+  return correct;
+}
+
+template <typename T>
+class SoftmaxCrossEntropy : public Loss<T> {
+ public:
+  double evaluate(const Matrix<T>& outputs, const Targets<T>& targets, T scale,
+                  Matrix<T>* doutputs) const override {
+    require(targets.labels != nullptr, "softmax cross-entropy needs class labels");
+    if (doutputs != nullptr) doutputs->resize(outputs.rows(), outputs.cols());
+    double total = 0;
+    for (Eigen::Index n = 0; n < outputs.cols(); ++n) {
+      const auto z = outputs.col(n);  // (O, 1)
+      const int32_t label = targets.labels[n];
+      // Shifting by the maximum keeps exp from overflowing; the loss is log-sum-exp minus the
+      // label's logit, which never forms the probability's logarithm directly.
+      const T shift = z.maxCoeff();
+      T sum;
+      if (doutputs != nullptr) {
+        auto dz = doutputs->col(n);
+        dz.array() = (z.array() - shift).exp();
+        sum = dz.sum();
+        dz *= scale / sum;
+        dz(label) -= scale;
+      } else {
+        sum = (z.array() - shift).exp().sum();
+      }
+      total += static_cast<double>(std::log(sum) + shift - z(label));
+    }
+    return total;
+  }
+
+  int64_t count_correct(const Matrix<T>& outputs, const Targets<T>& targets) const override {
+    return targets.labels == nullptr ? 0 : count_argmax_hits(outputs, targets.labels);
+  }
+};
+
+template <typename T>
+class SquaredError : public Loss<T> {
+ public:
+  double evaluate(const Matrix<T>& outputs, const Targets<T>& targets, T scale,
+                  Matrix<T>* doutputs) const override {
+    require(targets.values != nullptr || targets.labels != nullptr,
+            "squared error needs target values or class labels");
+    if (targets.values != nullptr) {
+      require(targets.values->rows() == outputs.rows() && targets.values->cols() == outputs.cols(),
+              "squared error: targets and outputs differ in shape");
+    }
+    if (doutputs != nullptr) doutputs->resize(outputs.rows(), outputs.cols());
+    double total = 0;
+    for (Eigen::Index n = 0; n < outputs.cols(); ++n) {
+      for (Eigen::Index o = 0; o < outputs.rows(); ++o) {
+        const T target =
+            targets.values != nullptr ? (*targets.values)(o, n) : T(o == targets.labels[n] ? 1 : 0);
+        const T r = outputs(o, n) - target;
+        total += 0.5 * static_cast<double>(r) * static_cast<double>(r);
+        if (doutputs != nullptr) (*doutputs)(o, n) = scale * r;
+      }
+    }
+    return total;
+  }
+
+  int64_t count_correct(const Matrix<T>& outputs, const Targets<T>& targets) const override {
+    return targets.labels == nullptr ? 0 : count_argmax_hits(outputs, targets.labels);
+  }
+};
+
+// Both single-output losses read labels 0/1 and one output row.
+template <typename T>
+void require_binary(const Matrix<T>& outputs, const Targets<T>& targets, const char* name) {
+  if (targets.labels == nullptr || outputs.rows() != 1) {
+    throw std::invalid_argument(std::string(name) + " needs one output and 0/1 labels");
+  }
+}
+
+template <typename T>
+class Logistic : public Loss<T> {
+ public:
+  double evaluate(const Matrix<T>& outputs, const Targets<T>& targets, T scale,
+                  Matrix<T>* doutputs) const override {
+    require_binary(outputs, targets, "logistic loss");
+    if (doutputs != nullptr) doutputs->resize(1, outputs.cols());
+    double total = 0;
+    for (Eigen::Index n = 0; n < outputs.cols(); ++n) {
+      const T a = outputs(0, n);
+      const T y = T(targets.labels[n]);
+      // -log p(y | a) = softplus(a) - y a, with softplus(a) = max(a, 0) + log1p(exp(-|a|))
+      // finite for any a; the sigmoid likewise only ever exponentiates a non-positive number.
+      const T e = std::exp(-std::abs(a));
+      total += static_cast<double>(std::max(a, T(0)) + std::log1p(e) - y * a);
+      if (doutputs != nullptr) {
+        const T sigmoid = a >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
+        (*doutputs)(0, n) = scale * (sigmoid - y);
+      }
+    }
+    return total;
+  }
+
+  // sigmoid(a) > 1/2 exactly when a > 0.
+  int64_t count_correct(const Matrix<T>& outputs, const Targets<T>& targets) const override {
+    if (targets.labels == nullptr) return 0;
+    int64_t correct = 0;
+    for (Eigen::Index n = 0; n < outputs.cols(); ++n) {
+      correct += (outputs(0, n) > T(0)) == (targets.labels[n] == 1);
+    }
+    return correct;
+  }
+};
+
+template <typename T>
+class Perceptron : public Loss<T> {
+ public:
+  double evaluate(const Matrix<T>& outputs, const Targets<T>& targets, T scale,
+                  Matrix<T>* doutputs) const override {
+    require_binary(outputs, targets, "perceptron criterion");
+    if (doutputs != nullptr) doutputs->resize(1, outputs.cols());
+    double total = 0;
+    for (Eigen::Index n = 0; n < outputs.cols(); ++n) {
+      const T a = outputs(0, n);
+      const T t = T(2 * targets.labels[n] - 1);
+      total += static_cast<double>(std::max(T(0), -a * t));
+      // A sample exactly on the boundary counts as a mistake, so a perceptron starting from
+      // zero weights still moves.
+      if (doutputs != nullptr) (*doutputs)(0, n) = a * t <= T(0) ? -scale * t : T(0);
+    }
+    return total;
+  }
+
+  // Correct only strictly on the label's side, the same boundary the update rule uses.
+  int64_t count_correct(const Matrix<T>& outputs, const Targets<T>& targets) const override {
+    if (targets.labels == nullptr) return 0;
+    int64_t correct = 0;
+    for (Eigen::Index n = 0; n < outputs.cols(); ++n) {
+      correct += outputs(0, n) * T(2 * targets.labels[n] - 1) > T(0);
+    }
+    return correct;
+  }
+};
+
+}  // namespace
+
+template <typename T>
+std::unique_ptr<Loss<T>> make_loss(pb::LossKind kind) {
+  switch (kind) {
+    case pb::SOFTMAX_CROSS_ENTROPY:
+      return std::make_unique<SoftmaxCrossEntropy<T>>();
+    case pb::SQUARED_ERROR:
+      return std::make_unique<SquaredError<T>>();
+    case pb::LOGISTIC:
+      return std::make_unique<Logistic<T>>();
+    case pb::PERCEPTRON:
+      return std::make_unique<Perceptron<T>>();
+  }
+  throw std::invalid_argument("unknown loss kind " + std::to_string(static_cast<int>(kind)));
+}
+
+bool loss_classifies(pb::LossKind kind) {
+  return kind == pb::SOFTMAX_CROSS_ENTROPY || kind == pb::LOGISTIC || kind == pb::PERCEPTRON;
+}
+
+template std::unique_ptr<Loss<float>> make_loss<float>(pb::LossKind kind);
+template std::unique_ptr<Loss<double>> make_loss<double>(pb::LossKind kind);
+
+}  // namespace mlp

@@ -1,0 +1,119 @@
+// The MLP as a stack of layers over one ParamStore: building it from a ModelConfig, seeding its
+// weights from the counter-based RNG, and running forward and backward through buffers it keeps
+// between steps.
+#include "core/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <stdexcept>
+#include <string>
+
+#include "core/errors.h"
+#include "core/rng.h"
+
+namespace mlp {
+
+std::vector<int> parse_hidden_sizes(const std::string& text) {
+  std::vector<int> sizes;
+  if (text.empty()) return sizes;
+  const auto fail = [&text]() {
+    return UsageError("--hidden: \"" + text + "\" is not a list of positive integers");
+  };
+  size_t begin = 0;
+  while (true) {
+    const size_t end = std::min(text.find(',', begin), text.size());
+    if (end == begin) throw fail();
+    int64_t width = 0;
+    for (size_t i = begin; i < end; ++i) {
+      if (text[i] < '0' || text[i] > '9') throw fail();
+      width = width * 10 + (text[i] - '0');
+      if (width > std::numeric_limits<int>::max()) throw fail();
+    }
+    if (width == 0) throw fail();
+    sizes.push_back(static_cast<int>(width));
+    if (end == text.size()) return sizes;
+    begin = end + 1;
+  }
+}
+
+template <typename T>
+Model<T>::Model(const pb::ModelConfig& cfg) : config_(cfg) {
+  if (cfg.inputs() <= 0 || cfg.outputs() <= 0) {
+    throw std::invalid_argument("Model: inputs and outputs must be resolved before building");
+  }
+  const std::vector<int> hidden = parse_hidden_sizes(cfg.hidden());
+  int width = cfg.inputs();
+  for (size_t h = 0; h < hidden.size(); ++h) {
+    layers_.push_back(
+        std::make_unique<Dense<T>>(store_, "dense" + std::to_string(h), width, hidden[h]));
+    layers_.push_back(std::make_unique<ActivationLayer<T>>(cfg.activation(), hidden[h]));
+    width = hidden[h];
+  }
+  layers_.push_back(std::make_unique<Dense<T>>(store_, "dense" + std::to_string(hidden.size()),
+                                               width, cfg.outputs()));
+  store_.allocate();
+  activations_.resize(layers_.size());
+  deltas_.resize(layers_.size());
+}
+
+template <typename T>
+void Model<T>::initialize(uint64_t seed) {
+  const bool relu = config_.activation() == pb::RELU;
+  uint64_t dense_index = 0;
+  for (const auto& layer : layers_) {
+    auto* dense = dynamic_cast<Dense<T>*>(layer.get());
+    if (dense == nullptr) continue;
+    auto w = store_.param(dense->weight_block());  // (O, I)
+    const double fan_in = dense->inputs();
+    const double fan_out = dense->outputs();
+    const double he_std = std::sqrt(2.0 / fan_in);
+    const double glorot_limit = std::sqrt(6.0 / (fan_in + fan_out));
+    // Keyed by the flat element index, so a weight's value does not depend on fill order.
+    for (Eigen::Index e = 0; e < w.size(); ++e) {
+      const auto key = static_cast<uint64_t>(e);
+      const double value =
+          relu ? he_std * random_normal(seed, RngStream::kInit, dense_index, key)
+               : glorot_limit *
+                     (2.0 * random_uniform(seed, RngStream::kInit, dense_index, key) - 1.0);
+      w.data()[e] = static_cast<T>(value);
+    }
+    store_.param(dense->bias_block()).setZero();
+    ++dense_index;
+  }
+}
+
+template <typename T>
+int Model<T>::inputs() const {
+  return layers_.front()->inputs();
+}
+
+template <typename T>
+int Model<T>::outputs() const {
+  return layers_.back()->outputs();
+}
+
+template <typename T>
+const Matrix<T>& Model<T>::forward(const Matrix<T>& x, const ForwardContext& ctx) {
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    layers_[i]->forward(i == 0 ? x : activations_[i - 1], activations_[i], ctx);
+  }
+  return activations_.back();
+}
+
+template <typename T>
+void Model<T>::backward(const Matrix<T>& x, const Matrix<T>& doutputs,
+                        const std::function<void(size_t, size_t)>& on_ready) {
+  for (size_t i = layers_.size(); i-- > 0;) {
+    const Matrix<T>& input = i == 0 ? x : activations_[i - 1];
+    const Matrix<T>& dy = i + 1 == layers_.size() ? doutputs : deltas_[i + 1];
+    layers_[i]->backward(input, activations_[i], dy, i == 0 ? nullptr : &deltas_[i]);
+    const auto [begin, end] = layers_[i]->param_range();
+    if (begin != end && on_ready) on_ready(begin, end);
+  }
+}
+
+template class Model<float>;
+template class Model<double>;
+
+}  // namespace mlp
