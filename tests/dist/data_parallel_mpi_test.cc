@@ -1,0 +1,190 @@
+// The real training loop under mpirun against a single-process run of the same config in the
+// same test: equal parameters after 20 steps for each optimizer (batches the rank count does not
+// divide, ranks left without samples), replicas bit-identical, every sample computed once per
+// epoch, evaluation metrics independent of the rank count, overlap equal to blocking.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "launch/config_fields.h"
+#include "launch/train_loop.h"
+#include "launch/trainer_options.h"
+#include "tests/dist/mpi_test_env.h"
+
+namespace mlp {
+namespace {
+
+constexpr int kTrainRows = 1001;  // prime to 2, 3 and 4: no rank count divides it
+constexpr int kTestRows = 257;
+constexpr int kFeatures = 12;
+
+std::string data_path(const std::string& name) { return testing::TempDir() + "dp_mpi_" + name + ".csv"; }
+
+// Three classes, each the argmax of a fixed linear score of deterministic pseudo-random features.
+void write_csv(const std::string& path, int rows, unsigned salt) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr) << path;
+  unsigned state = 12345u + salt;
+  for (int r = 0; r < rows; ++r) {
+    float x[kFeatures];
+    for (float& v : x) {
+      state = state * 1664525u + 1013904223u;
+      v = static_cast<float>(state >> 8) / 16777216.0f * 2 - 1;
+    }
+    const float scores[3] = {x[0] + x[1] - x[2], x[3] - x[4] + 0.5f * x[5], x[6] * x[7] + x[8]};
+    std::fprintf(f, "%d", static_cast<int>(std::max_element(scores, scores + 3) - scores));
+    for (float v : x) std::fprintf(f, ",%.6f", v);
+    std::fprintf(f, "\n");
+  }
+  std::fclose(f);
+}
+
+class DataParallel : public testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    if (test_world().rank() == 0) {
+      write_csv(data_path("train"), kTrainRows, 0);
+      write_csv(data_path("test"), kTestRows, 1);
+    }
+    test_world().barrier();
+  }
+
+  static pb::TrainConfig config(const std::string& name, pb::OptimizerKind kind, float lr) {
+    pb::TrainConfig c;
+    c.mutable_data()->set_train_csv(data_path("train"));
+    c.mutable_data()->set_test_csv(data_path("test"));
+    c.mutable_data()->set_val_fraction(0.1f);
+    c.mutable_model()->set_hidden("64,32");
+    c.mutable_optimizer()->set_kind(kind);
+    c.mutable_optimizer()->set_lr(lr);
+    c.set_batch_size(30);
+    c.set_epochs(100);
+    c.set_max_steps(20);
+    c.set_out_dir(testing::TempDir() + "dp_mpi_" + name);
+    fill_defaults(&c);
+    validate_config(c);
+    return c;
+  }
+
+  // The same config trained by this process alone (its own run folder, so ranks do not clash).
+  static TrainingResult run_alone(pb::TrainConfig c) {
+    c.set_out_dir(c.out_dir() + "_alone_rank" + std::to_string(test_world().rank()));
+    std::unique_ptr<Communicator> local = make_local_communicator();
+    return run_training(c, *local);
+  }
+};
+
+// max |a - b| / max |b|: summation order moves every element by a few ulps of the largest.
+double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
+  EXPECT_EQ(a.size(), b.size());
+  double diff = 0, scale = 0;
+  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
+    diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
+    scale = std::max(scale, std::abs(static_cast<double>(b[i])));
+  }
+  return scale > 0 ? diff / scale : diff;
+}
+
+double relative_difference(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-30); }
+
+void expect_bit_identical_on_all_ranks(const std::vector<float>& values) {
+  uint64_t hash = 0xcbf29ce484222325ULL;
+  const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
+  for (size_t i = 0; i < values.size() * sizeof(float); ++i) hash = (hash ^ bytes[i]) * 0x100000001b3ULL;
+  Communicator& comm = test_world();
+  std::vector<uint64_t> all(comm.size());
+  comm.allgather(&hash, sizeof hash, all.data());
+  for (int r = 1; r < comm.size(); ++r) EXPECT_EQ(all[r], all[0]) << "rank " << r << " differs from rank 0";
+}
+
+void expect_same_training(const TrainingResult& ranks, const TrainingResult& alone, double tolerance) {
+  EXPECT_EQ(ranks.steps_run, alone.steps_run);
+  EXPECT_LE(relative_difference(ranks.parameters, alone.parameters), tolerance);
+  ASSERT_EQ(ranks.optimizer_slots.size(), alone.optimizer_slots.size());
+  for (size_t s = 0; s < ranks.optimizer_slots.size(); ++s)
+    EXPECT_LE(relative_difference(ranks.optimizer_slots[s], alone.optimizer_slots[s]), tolerance) << "slot " << s;
+}
+
+TEST_F(DataParallel, TwentyStepsOfEachOptimizerMatchOneProcess) {
+  const struct {
+    const char* name;
+    pb::OptimizerKind kind;
+    float lr;
+  } cases[] = {{"sgd", pb::SGD, 0.1f}, {"momentum", pb::MOMENTUM, 0.05f}, {"adam", pb::ADAM, 0.01f}};
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.name);
+    const pb::TrainConfig cfg = config(c.name, c.kind, c.lr);
+    const TrainingResult ranks = run_training(cfg, test_world());
+    const TrainingResult alone = run_alone(cfg);
+    EXPECT_EQ(ranks.steps_run, 20);
+    expect_same_training(ranks, alone, 1e-5);
+    expect_bit_identical_on_all_ranks(ranks.parameters);
+    for (const std::vector<float>& slot : ranks.optimizer_slots) expect_bit_identical_on_all_ranks(slot);
+  }
+}
+
+TEST_F(DataParallel, BatchesSmallerThanTheRankCountLeaveRanksIdleButCorrect) {
+  for (pb::GradSync sync : {pb::BLOCKING, pb::OVERLAP}) {
+    pb::TrainConfig cfg = config("tiny_batch", pb::ADAM, 0.01f);
+    cfg.set_batch_size(3);
+    cfg.set_grad_sync(sync);
+    cfg.set_grad_bucket_kb(1);
+    const TrainingResult ranks = run_training(cfg, test_world());
+    expect_same_training(ranks, run_alone(cfg), 1e-5);
+    expect_bit_identical_on_all_ranks(ranks.parameters);
+  }
+}
+
+TEST_F(DataParallel, EveryTrainingSampleIsComputedOncePerEpoch) {
+  pb::TrainConfig cfg = config("coverage", pb::SGD, 0.1f);
+  cfg.mutable_data()->set_val_fraction(0);
+  cfg.set_batch_size(64);  // 1001 = 15 * 64 + 41: the last batch is short
+  cfg.set_epochs(1);
+  cfg.set_max_steps(0);
+  std::vector<float> computed(kTrainRows, 0.0f);
+  int64_t steps = 0;
+  TrainingHooks hooks;
+  hooks.on_step = [&](int64_t, const int64_t* ids, int64_t count) {
+    ++steps;
+    for (int64_t i = 0; i < count; ++i) computed.at(static_cast<size_t>(ids[i])) += 1;
+  };
+  run_training(cfg, test_world(), hooks);
+  EXPECT_EQ(steps, 16);
+  test_world().allreduce_sum(computed.data(), computed.size());
+  int64_t wrong = 0;
+  for (float times : computed) wrong += times != 1.0f;
+  EXPECT_EQ(wrong, 0) << "samples not computed exactly once over the ranks";
+}
+
+TEST_F(DataParallel, EvaluationMetricsDoNotDependOnTheRankCount) {
+  pb::TrainConfig cfg = config("metrics", pb::SGD, 0.1f);
+  cfg.set_epochs(1);
+  cfg.set_max_steps(0);
+  const TrainingResult ranks = run_training(cfg, test_world());
+  const TrainingResult alone = run_alone(cfg);
+  EXPECT_EQ(ranks.epochs_run, 1);
+  EXPECT_LE(relative_difference(ranks.last_epoch.train_loss, alone.last_epoch.train_loss), 1e-6);
+  EXPECT_LE(relative_difference(ranks.last_epoch.val_loss, alone.last_epoch.val_loss), 1e-6);
+  EXPECT_LE(relative_difference(ranks.test_loss, alone.test_loss), 1e-6);
+  EXPECT_EQ(ranks.last_epoch.train_acc, alone.last_epoch.train_acc);
+  EXPECT_EQ(ranks.last_epoch.val_acc, alone.last_epoch.val_acc);
+  EXPECT_EQ(ranks.test_acc, alone.test_acc);
+  EXPECT_GT(ranks.test_acc, 0.5);  // it learned something, so the comparison is not of noise
+}
+
+TEST_F(DataParallel, OverlappedSyncTrainsLikeBlocking) {
+  pb::TrainConfig cfg = config("overlap", pb::ADAM, 0.01f);
+  cfg.set_grad_bucket_kb(1);  // several buckets even for this small model
+  const TrainingResult blocking = run_training(cfg, test_world());
+  cfg.set_grad_sync(pb::OVERLAP);
+  const TrainingResult overlap = run_training(cfg, test_world());
+  EXPECT_LE(relative_difference(overlap.parameters, blocking.parameters), 1e-6);
+  expect_bit_identical_on_all_ranks(overlap.parameters);
+}
+
+}  // namespace
+}  // namespace mlp

@@ -1,0 +1,141 @@
+// Sums over ranks under mpirun: allreduce of integer-valued floats is exact (blocking and
+// non-blocking), and GradientSync gives the same sums in both modes, also when a rank has no
+// samples and reports no ranges, and agrees on a non-finite gradient seen by one rank only.
+#include "dist/gradient_sync.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <vector>
+
+#include "tests/dist/mpi_test_env.h"
+
+namespace mlp {
+namespace {
+
+// Integers below 2^24 are exact floats, so their sums are exact in any order.
+float integer_value(int rank, size_t i) { return static_cast<float>((i * 7 + rank * 13) % 1000); }
+
+float expected_sum(int size, size_t i) {
+  float sum = 0;
+  for (int r = 0; r < size; ++r) sum += integer_value(r, i);
+  return sum;
+}
+
+std::vector<float> filled(int rank, size_t n) {
+  std::vector<float> data(n);
+  for (size_t i = 0; i < n; ++i) data[i] = integer_value(rank, i);
+  return data;
+}
+
+void expect_exact_sums(const std::vector<float>& data, int size) {
+  size_t wrong = 0;
+  for (size_t i = 0; i < data.size(); ++i) wrong += data[i] != expected_sum(size, i);
+  EXPECT_EQ(wrong, 0u) << "of " << data.size();
+}
+
+// Three dense layers' weight and bias blocks, as a model lays them out.
+std::vector<ParamBlock> three_layer_layout() {
+  const int shapes[][2] = {{64, 300}, {64, 1}, {32, 64}, {32, 1}, {10, 32}, {10, 1}};
+  std::vector<ParamBlock> layout;
+  size_t offset = 0;
+  for (const auto& shape : shapes) {
+    layout.push_back({"block", offset, shape[0], shape[1], shape[1] == 1});
+    offset += layout.back().size();
+  }
+  return layout;
+}
+
+size_t total_size(const std::vector<ParamBlock>& layout) {
+  return layout.back().offset + layout.back().size();
+}
+
+// Reports the layers' ranges as Model::backward does: weight and bias of a layer together,
+// last layer first.
+void report_layers(GradientSync& sync, const std::vector<ParamBlock>& layout) {
+  for (size_t b = layout.size(); b >= 2; b -= 2)
+    sync.on_ready(layout[b - 2].offset, layout[b - 1].offset + layout[b - 1].size());
+}
+
+TEST(AllreduceMpi, IntegerValuedFloatsSumExactly) {
+  Communicator& comm = test_world();
+  for (size_t n : {size_t{1}, size_t{1000}, size_t{1} << 21}) {
+    std::vector<float> data = filled(comm.rank(), n);
+    comm.allreduce_sum(data.data(), n);
+    expect_exact_sums(data, comm.size());
+  }
+}
+
+TEST(AllreduceMpi, NonBlockingSumsInPiecesAreExact) {
+  Communicator& comm = test_world();
+  const size_t n = 3 * 100000 + 17;
+  std::vector<float> data = filled(comm.rank(), n);
+  const size_t pieces[] = {0, 17, 100017, n};
+  for (int p = 2; p >= 0; --p) comm.start_allreduce_sum(data.data() + pieces[p], pieces[p + 1] - pieces[p]);
+  comm.test_all();
+  comm.wait_all();
+  EXPECT_TRUE(comm.test_all());
+  expect_exact_sums(data, comm.size());
+}
+
+TEST(GradientSyncMpi, OverlapAndBlockingGiveTheSameExactSums) {
+  Communicator& comm = test_world();
+  const std::vector<ParamBlock> layout = three_layer_layout();
+  const size_t n = total_size(layout);
+  for (GradientSync::Mode mode : {GradientSync::Mode::kBlocking, GradientSync::Mode::kOverlap}) {
+    std::vector<float> grads = filled(comm.rank(), n);
+    GradientSync sync(comm, grads.data(), layout, mode, 1000);
+    sync.begin_step();
+    report_layers(sync, layout);
+    EXPECT_TRUE(sync.finish(true));
+    EXPECT_TRUE(sync.locally_finite());
+    expect_exact_sums(grads, comm.size());
+  }
+}
+
+TEST(GradientSyncMpi, ARankWithoutSamplesStillMatchesTheBuckets) {
+  Communicator& comm = test_world();
+  const std::vector<ParamBlock> layout = three_layer_layout();
+  std::vector<float> grads = filled(comm.rank(), total_size(layout));
+  GradientSync sync(comm, grads.data(), layout, GradientSync::Mode::kOverlap, 1000);
+  // Steps where the last rank gets no sample: its buckets are all started by finish().
+  for (int step = 0; step < 3; ++step) {
+    const std::vector<float> fresh = filled(comm.rank(), grads.size());
+    std::copy(fresh.begin(), fresh.end(), grads.begin());  // in place: sync holds grads.data()
+    sync.begin_step();
+    if (comm.rank() + 1 < comm.size()) report_layers(sync, layout);
+    EXPECT_TRUE(sync.finish(true));
+    expect_exact_sums(grads, comm.size());
+  }
+}
+
+TEST(GradientSyncMpi, ANonFiniteGradientOnOneRankStopsEveryRank) {
+  Communicator& comm = test_world();
+  const std::vector<ParamBlock> layout = three_layer_layout();
+  const int bad_rank = comm.size() - 1;
+  for (GradientSync::Mode mode : {GradientSync::Mode::kBlocking, GradientSync::Mode::kOverlap}) {
+    std::vector<float> grads = filled(comm.rank(), total_size(layout));
+    if (comm.rank() == bad_rank) grads[layout[2].offset + 5] = std::numeric_limits<float>::quiet_NaN();
+    GradientSync sync(comm, grads.data(), layout, mode, 1000);
+    sync.begin_step();
+    report_layers(sync, layout);
+    EXPECT_FALSE(sync.finish(true));
+    EXPECT_EQ(sync.locally_finite(), comm.rank() != bad_rank);
+  }
+}
+
+TEST(GradientSyncMpi, ANonFiniteLossOnOneRankStopsEveryRank) {
+  Communicator& comm = test_world();
+  const std::vector<ParamBlock> layout = three_layer_layout();
+  std::vector<float> grads = filled(comm.rank(), total_size(layout));
+  GradientSync sync(comm, grads.data(), layout, GradientSync::Mode::kOverlap, 1000);
+  sync.begin_step();
+  report_layers(sync, layout);
+  EXPECT_FALSE(sync.finish(comm.rank() != 0));
+  EXPECT_EQ(sync.locally_finite(), comm.rank() != 0);
+}
+
+}  // namespace
+}  // namespace mlp

@@ -1,0 +1,11 @@
+// The world communicator of the MPI test binary (dist_mpi_tests), opened once by its main and
+// shared by every test, which must issue the same collectives in the same order on every rank.
+#pragma once
+
+#include "dist/communicator.h"
+
+namespace mlp {
+
+Communicator& test_world();
+
+}  // namespace mlp
