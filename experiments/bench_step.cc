@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/compute_threads.h"
 #include "core/loss.h"
 #include "core/model.h"
 #include "core/optimizer.h"
@@ -170,4 +171,7 @@ int run(const Options& opt) {
 }  // namespace
 }  // namespace mlp
 
-int main(int argc, char** argv) { return mlp::run(mlp::parse(argc, argv)); }
+int main(int argc, char** argv) {
+  mlp::use_one_compute_thread();
+  return mlp::run(mlp::parse(argc, argv));
+}

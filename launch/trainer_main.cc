@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "core/compute_threads.h"
 #include "core/errors.h"
 #include "dist/agreement.h"
 #include "dist/communicator.h"
@@ -24,6 +25,7 @@ void report(const std::exception& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  mlp::use_one_compute_thread();
   mlp::TrainerArgs args;
   try {
     // Flags are the same on every rank, so every rank fails alike; rank 0 speaks for all.
