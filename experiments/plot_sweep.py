@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Plots of a sweep folder written by `sweep report DIR`: learning curves per configuration
+(mean over seeds) and test error against each varied axis with one-standard-deviation error bars.
+Usage: python3 experiments/plot_sweep.py DIR   (writes DIR/learning_curves.png, DIR/test_*_vs_*.png)
+"""
+import csv
+import math
+import os
+import sys
+from collections import OrderedDict, defaultdict
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only; no display on a cluster node
+import matplotlib.pyplot as plt
+
+
+def read_csv(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def number(text):
+    try:
+        value = float(text)
+    except (TypeError, ValueError):
+        return math.nan
+    return value
+
+
+def axis_columns(header):
+    # trials.csv and summary.csv put the axis fields between config_id and the fixed columns.
+    start = header.index("config_id") + 1
+    end = header.index("seed") if "seed" in header else header.index("trials")
+    return header[start:end]
+
+
+def label_of(row, axes):
+    return ", ".join(f"{a}={row[a]}" for a in axes) or "base config"
+
+
+def mean(values):
+    values = [v for v in values if not math.isnan(v)]
+    return sum(values) / len(values) if values else math.nan
+
+
+def learning_curves(directory, axes):
+    rows = read_csv(os.path.join(directory, "epochs.csv"))
+    if not rows:
+        return None
+    use_acc = any(not math.isnan(number(r["val_acc"])) for r in rows)
+    metric = "acc" if use_acc else "loss"
+    # config -> epoch -> lists of train and validation values over seeds
+    curves = OrderedDict()
+    labels = {}
+    for r in rows:
+        labels[r["config_id"]] = label_of(r, axes)
+        per_epoch = curves.setdefault(r["config_id"], defaultdict(lambda: ([], [])))
+        train, val = per_epoch[int(r["epoch"])]
+        train.append(number(r["train_" + metric]))
+        val.append(number(r["val_" + metric]))
+    fig, ax = plt.subplots(figsize=(8, 5))
+    for i, (config, per_epoch) in enumerate(curves.items()):
+        epochs = sorted(per_epoch)
+        color = f"C{i % 10}"
+        ax.plot(epochs, [mean(per_epoch[e][1]) for e in epochs], color=color, label=labels[config])
+        ax.plot(epochs, [mean(per_epoch[e][0]) for e in epochs], color=color, linestyle=":", alpha=0.7)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel(f"{metric} (solid: validation, dotted: training; mean over seeds)")
+    ax.set_title("learning curves per configuration")
+    ax.legend(fontsize="x-small" if len(curves) > 8 else "small")
+    fig.tight_layout()
+    path = os.path.join(directory, "learning_curves.png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def test_error_vs_axes(directory, axes):
+    rows = read_csv(os.path.join(directory, "summary.csv"))
+    use_acc = any(r["test_acc_count"] not in ("", "0") for r in rows)
+    paths = []
+    for axis in axes:
+        values = list(OrderedDict.fromkeys(r[axis] for r in rows))
+        if len(values) < 2:
+            continue
+        numeric = all(not math.isnan(number(v)) for v in values)
+        position = {v: (number(v) if numeric else i) for i, v in enumerate(values)}
+        others = [a for a in axes if a != axis]
+        lines = OrderedDict()
+        for r in rows:
+            lines.setdefault(label_of(r, others), []).append(r)
+        fig, ax = plt.subplots(figsize=(7, 5))
+        for i, (label, group) in enumerate(lines.items()):
+            group = sorted(group, key=lambda r: position[r[axis]])
+            if use_acc:
+                y = [1 - number(r["test_acc_mean"]) for r in group]
+                err = [number(r["test_acc_std"]) for r in group]
+            else:
+                y = [number(r["test_loss_mean"]) for r in group]
+                err = [number(r["test_loss_std"]) for r in group]
+            err = [0 if math.isnan(e) else e for e in err]
+            # A small shift per line keeps overlapping error bars apart on categorical axes.
+            shift = 0 if numeric else (i - (len(lines) - 1) / 2) * 0.05
+            ax.errorbar([position[r[axis]] + shift for r in group], y, yerr=err, marker="o",
+                        capsize=3, label=label, color=f"C{i % 10}")
+        if not numeric:
+            ax.set_xticks(range(len(values)))
+            ax.set_xticklabels(values)
+        elif min(position.values()) > 0 and max(position.values()) >= 10 * min(position.values()):
+            ax.set_xscale("log")  # learning rates and decays span decades
+        ax.set_xlabel(axis)
+        ax.set_ylabel(("test error" if use_acc else "test loss") + " (mean ± std over seeds)")
+        ax.set_title(f"{'test error' if use_acc else 'test loss'} vs {axis}")
+        if len(lines) > 1:
+            ax.legend(fontsize="x-small" if len(lines) > 8 else "small")
+        fig.tight_layout()
+        path = os.path.join(directory, f"test_{'error' if use_acc else 'loss'}_vs_{axis.replace('.', '_')}.png")
+        fig.savefig(path, dpi=120)
+        plt.close(fig)
+        paths.append(path)
+    return paths
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit("usage: plot_sweep.py DIR  (after `sweep report DIR`)")
+    directory = sys.argv[1]
+    with open(os.path.join(directory, "summary.csv"), newline="") as f:
+        axes = axis_columns(next(csv.reader(f)))
+    written = [p for p in [learning_curves(directory, axes)] if p] + test_error_vs_axes(directory, axes)
+    for path in written:
+        print(f"wrote {path}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,42 @@
+// The sweep folder's ledger (DIR/ledger.txt): every planned trial and its state, attempts and
+// exit codes, as a text-format SweepLedger replaced atomically on each change so a launcher
+// killed at any moment leaves the last consistent state behind.
+#pragma once
+
+#include <string>
+
+#include "proto/sweep.pb.h"
+
+namespace mlp {
+
+std::string ledger_path(const std::string& sweep_dir);
+
+// DIR/trials/<id>: the run folder of one trial.
+std::string trial_dir(const std::string& sweep_dir, const std::string& id);
+
+// Reads DIR/ledger.txt. Throws UsageError when it is missing ("run `sweep plan` first") or
+// does not parse (path:line:column).
+pb::SweepLedger read_ledger(const std::string& sweep_dir);
+
+// Replaces DIR/ledger.txt atomically and durably (write_file_atomically).
+void write_ledger(const std::string& sweep_dir, const pb::SweepLedger& ledger);
+
+// "planned", "running", "done", "failed", "diverged".
+std::string state_name(pb::TrialState state);
+
+// An exclusive advisory lock on DIR/.sweep.lock, held while this object lives, so two launchers
+// (or a plan and a run) never change one sweep folder at once. The lock is released by the
+// kernel when the holder dies, even by SIGKILL, and is not inherited by child processes.
+class SweepLock {
+ public:
+  // Throws UsageError "DIR is in use by another sweep process" when the lock is held.
+  explicit SweepLock(const std::string& sweep_dir);
+  ~SweepLock();
+  SweepLock(const SweepLock&) = delete;
+  SweepLock& operator=(const SweepLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
+
+}  // namespace mlp

@@ -1,0 +1,29 @@
+// Tables of a sweep's results, read from each trial's summary.json and metrics.csv: one row per
+// trial (trials.csv), one per trial and epoch (epochs.csv), one per configuration over its
+// seeds (summary.csv); the best configuration by validation metric; plots when matplotlib is
+// there.
+#pragma once
+
+#include <cstdio>
+#include <map>
+#include <string>
+
+namespace mlp {
+
+struct ReportOptions {
+  std::string plot_script;  // experiments/plot_sweep.py; empty: no plots
+};
+
+// The numbers at the top level of a summary.json (null: NaN); nested objects are skipped.
+// Missing or unreadable file: empty. Throws UsageError "path: offset N: ..." when it is not JSON.
+std::map<std::string, double> read_summary_numbers(const std::string& path);
+
+// Writes DIR/trials.csv, DIR/epochs.csv and DIR/summary.csv, prints the best configuration to
+// `out` (by mean val_acc over its seeds, or lowest mean val_loss when no accuracy applies; never
+// by a test metric; configurations with every seed done are preferred over those with some
+// seeds failed or diverged), then runs `python3 plot_script DIR` when python3 with matplotlib
+// is there, or says why not. A trial the ledger does not show as finished but whose summary.json
+// exists (finished under SLURM) counts as done. Throws UsageError when the ledger is missing.
+void write_sweep_report(const std::string& sweep_dir, const ReportOptions& options, std::FILE* out);
+
+}  // namespace mlp
