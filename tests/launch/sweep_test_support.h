@@ -1,0 +1,85 @@
+// Shared fixtures of the sweep tests: a tiny three-class CSV problem that trains in well under
+// a second, spec files, and running the real sweep binary with its exit code and output.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace mlp::sweep_test {
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+inline void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
+
+// A fresh, empty folder under the test temp dir.
+inline std::string fresh_dir(const std::string& name) {
+  const std::string path = (std::filesystem::path(testing::TempDir()) / ("sweep_" + name)).lexically_normal();
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  return path;
+}
+
+// n rows "class,x0..x3" of three overlapping Gaussian-ish blobs (a fixed arithmetic sequence,
+// no RNG, so every run sees the same file).
+inline std::string write_blobs(const std::string& dir, const std::string& name, int n) {
+  std::string text;
+  for (int i = 0; i < n; ++i) {
+    const int c = i % 3;
+    text += std::to_string(c);
+    for (int j = 0; j < 4; ++j) {
+      const double noise = ((i * 37 + j * 11) % 17) / 17.0 - 0.5;
+      text += "," + std::to_string(c * 0.6 + 1.5 * noise);
+    }
+    text += "\n";
+  }
+  const std::string path = dir + "/" + name;
+  write(path, text);
+  return path;
+}
+
+// The base config of a small classification trial on CSV files.
+inline std::string tiny_base(const std::string& train_csv, const std::string& test_csv, int epochs) {
+  return "base {\n"
+         "  data { train_csv: \"" + train_csv + "\" test_csv: \"" + test_csv + "\" val_fraction: 0.2 }\n"
+         "  model { hidden: \"6\" }\n"
+         "  epochs: " + std::to_string(epochs) + "\n"
+         "  batch_size: 16\n"
+         "}\n";
+}
+
+struct Run {
+  int exit_code = -1;
+  std::string out, err;
+};
+
+// Open MPI refuses to start as root without these; set for the tests only, never by the sweep.
+inline void allow_mpirun_as_root() {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+}
+
+// Runs the sweep binary with args, waiting for it.
+inline Run run_sweep_binary(const std::string& args, const std::string& log_dir) {
+  allow_mpirun_as_root();
+  const std::string out = log_dir + "/sweep.stdout", err = log_dir + "/sweep.stderr";
+  const std::string command = std::string(MLP_SWEEP_PATH) + " " + args + " >" + out + " 2>" + err;
+  const int status = std::system(command.c_str());
+  Run r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+}  // namespace mlp::sweep_test
