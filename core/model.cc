@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/dropout.h"
 #include "core/errors.h"
 #include "core/rng.h"
 
@@ -44,15 +45,22 @@ Model<T>::Model(const pb::ModelConfig& cfg) : config_(cfg) {
   }
   const std::vector<int> hidden = parse_hidden_sizes(cfg.hidden());
   int width = cfg.inputs();
+  // Dropout ordinals in the RNG key: 0 for the inputs, h + 1 after hidden layer h.
+  if (cfg.input_dropout() > 0)
+    layers_.push_back(std::make_unique<DropoutLayer<T>>(cfg.input_dropout(), width, 0));
   for (size_t h = 0; h < hidden.size(); ++h) {
     layers_.push_back(
         std::make_unique<Dense<T>>(store_, "dense" + std::to_string(h), width, hidden[h]));
     layers_.push_back(std::make_unique<ActivationLayer<T>>(cfg.activation(), hidden[h]));
+    if (cfg.dropout() > 0)
+      layers_.push_back(std::make_unique<DropoutLayer<T>>(cfg.dropout(), hidden[h], static_cast<int>(h) + 1));
     width = hidden[h];
   }
   layers_.push_back(std::make_unique<Dense<T>>(store_, "dense" + std::to_string(hidden.size()),
                                                width, cfg.outputs()));
   store_.allocate();
+  while (layers_[first_param_layer_]->param_range().first == layers_[first_param_layer_]->param_range().second)
+    ++first_param_layer_;
   activations_.resize(layers_.size());
   deltas_.resize(layers_.size());
 }
@@ -104,10 +112,11 @@ const Matrix<T>& Model<T>::forward(const Matrix<T>& x, const ForwardContext& ctx
 template <typename T>
 void Model<T>::backward(const Matrix<T>& x, const Matrix<T>& doutputs,
                         const std::function<void(size_t, size_t)>& on_ready) {
-  for (size_t i = layers_.size(); i-- > 0;) {
+  // Layers before the first one with parameters need no gradient at all.
+  for (size_t i = layers_.size(); i-- > first_param_layer_;) {
     const Matrix<T>& input = i == 0 ? x : activations_[i - 1];
     const Matrix<T>& dy = i + 1 == layers_.size() ? doutputs : deltas_[i + 1];
-    layers_[i]->backward(input, activations_[i], dy, i == 0 ? nullptr : &deltas_[i]);
+    layers_[i]->backward(input, activations_[i], dy, i == first_param_layer_ ? nullptr : &deltas_[i]);
     const auto [begin, end] = layers_[i]->param_range();
     if (begin != end && on_ready) on_ready(begin, end);
   }

@@ -1,5 +1,6 @@
-// An MLP built from a ModelConfig: dense layers with an activation after every hidden one and
-// raw outputs (the loss applies softmax or sigmoid). The model owns the activation buffers and
+// An MLP built from a ModelConfig: [input dropout] then, per hidden layer, dense, activation
+// [, dropout], and a final dense layer with raw outputs (the loss applies softmax or sigmoid).
+// The model owns the activation buffers and
 // reuses them across steps, so the training loop allocates nothing after the first step.
 #pragma once
 
@@ -53,6 +54,7 @@ class Model {
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::vector<Matrix<T>> activations_;  // activations_[i] = output of layers_[i]
   std::vector<Matrix<T>> deltas_;       // gradient w.r.t. each layer's input
+  size_t first_param_layer_ = 0;         // layers before it (input dropout) get no backward
 };
 
 }  // namespace mlp

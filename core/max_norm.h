@@ -1,0 +1,12 @@
+// The max-norm constraint (Srivastava et al. 2014): after each update, every unit's incoming
+// weight vector (a row of a dense weight matrix) is rescaled to norm at most c. Biases exempt.
+#pragma once
+
+#include "core/param_store.h"
+
+namespace mlp {
+
+// Rescales in place each row of every non-bias block whose L2 norm exceeds max_norm (> 0).
+void apply_max_norm(ParamStore<float>& store, float max_norm);
+
+}  // namespace mlp
