@@ -14,6 +14,7 @@ enum class RngStream : uint64_t {
   kPermutation = 2, // epoch order: (epoch)
   kSplit = 3,       // validation split
   kDropout = 4,     // dropout masks: (step, sample, layer * 2^32 + unit)
+  kSweep = 0x5357,  // random sweep axes: (sample, axis)
 };
 
 // 64 uniformly distributed bits from the counters (SplitMix64-style finalizers, chained).

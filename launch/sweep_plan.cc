@@ -19,7 +19,7 @@ namespace {
 
 // Sweep draws only need to be independent of each other; a stream number of their own keeps
 // them apart from the trainer's streams should a draw seed equal a training seed.
-constexpr RngStream kSweepDraws = static_cast<RngStream>(0x5357);
+constexpr RngStream kSweepDraws = RngStream::kSweep;
 
 // Fields the sweep sets for every trial; an axis over them would be overwritten or break resume.
 const std::set<std::string> kReservedFields = {"seed", "out_dir", "resume", "checkpoint_dir"};
