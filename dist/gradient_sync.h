@@ -1,6 +1,10 @@
 // Summing the flat gradient buffer over ranks after backward: one blocking allreduce, or
 // buckets (contiguous ranges, last layer first) started with a non-blocking allreduce as soon as
 // backward has filled them, so the sum of late layers overlaps the backward of early ones.
+// Blocking is the default: in experiments/bench_dist.sh (2 ranks, 784-1024-1024-10) overlap cut
+// the exposed sync from 5.5 to 1.3 ms but lengthened backward by more (Open MPI advances a
+// non-blocking collective only inside MPI calls, so its work lands in the next on_ready's
+// MPI_Testall or in the final wait), and its steps were no faster.
 #pragma once
 
 #include <cstddef>
