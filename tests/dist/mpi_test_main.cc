@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "core/compute_threads.h"
 #include "dist/agreement.h"
 #include "tests/dist/mpi_test_env.h"
 
@@ -50,6 +51,8 @@ Communicator& test_world() { return *world; }
 
 int main(int argc, char** argv) {
   testing::InitGoogleTest(&argc, argv);
+  // As in the trainer: one rank per core, so a threaded BLAS must not start threads of its own.
+  mlp::use_one_compute_thread();
   // A test that leaves a collective unmatched would hang; the watchdog ends it instead.
   mlp::world = mlp::make_communicator(&argc, &argv, 60);
   testing::TestEventListeners& listeners = testing::UnitTest::GetInstance()->listeners();
