@@ -45,8 +45,9 @@ class ParamStore {
 
  private:
   std::vector<ParamBlock> layout_;
-  std::vector<T> params_;
-  std::vector<T> grads_;
+  // Aligned like Eigen's own matrices, so vectorized loops split the same way in every process.
+  std::vector<T, Eigen::aligned_allocator<T>> params_;
+  std::vector<T, Eigen::aligned_allocator<T>> grads_;
   size_t total_ = 0;
 };
 

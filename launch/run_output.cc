@@ -3,6 +3,7 @@
 
 #include <google/protobuf/util/json_util.h>
 
+#include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -12,6 +13,10 @@
 
 namespace mlp {
 namespace {
+
+constexpr char kMetricsHeader[] =
+    "epoch,train_loss,train_acc,val_loss,val_acc,samples_per_second,epoch_seconds,learning_rate\n";
+constexpr char kStepsHeader[] = "step,epoch,train_loss,learning_rate,samples_per_second\n";
 
 std::string csv_number(double value) {
   if (!std::isfinite(value)) return "";
@@ -26,6 +31,10 @@ void write_whole_file(const std::string& path, const std::string& text) {
   if (!out.flush()) throw UsageError("--out: cannot write " + path);
 }
 
+double unix_seconds() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
 std::string json_number(double value) {
@@ -35,21 +44,63 @@ std::string json_number(double value) {
   return text;
 }
 
+std::string json_string(const std::string& text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
+          out += escaped;
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out + "\"";
+}
+
 RunOutput::RunOutput(const std::string& dir, bool enabled) : dir_(dir), enabled_(enabled) {
   if (!enabled_) return;
   std::error_code error;
   std::filesystem::create_directories(dir_, error);
   if (error || !std::filesystem::is_directory(dir_))
     throw UsageError("--out: cannot create folder " + dir_ + (error ? ": " + error.message() : ""));
-  const std::string path = dir_ + "/metrics.csv";
-  metrics_ = std::fopen(path.c_str(), "w");
-  if (!metrics_) throw UsageError("--out: cannot write " + path);
-  std::fprintf(metrics_, "epoch,train_loss,train_acc,val_loss,val_acc,samples_per_second,epoch_seconds\n");
-  std::fflush(metrics_);
 }
 
 RunOutput::~RunOutput() {
-  if (metrics_) std::fclose(metrics_);
+  for (std::FILE* f : {metrics_, steps_, events_})
+    if (f) std::fclose(f);
+}
+
+std::FILE* RunOutput::open_log(const std::string& name, bool append, const char* header) {
+  const std::string path = dir_ + "/" + name;
+  const bool fresh = !append || !std::filesystem::exists(path) || std::filesystem::file_size(path) == 0;
+  std::FILE* f = std::fopen(path.c_str(), fresh ? "w" : "a");
+  if (!f) throw UsageError("--out: cannot write " + path);
+  if (fresh && header) std::fputs(header, f);
+  std::fflush(f);
+  return f;
+}
+
+void RunOutput::start(const std::vector<EpochMetrics>& history, bool resuming, bool log_steps) {
+  if (!enabled_) return;
+  metrics_ = open_log("metrics.csv", false, kMetricsHeader);
+  if (log_steps) steps_ = open_log("steps.csv", resuming, kStepsHeader);
+  events_ = open_log("events.jsonl", resuming, nullptr);
+  tensorboard_ = std::make_unique<TensorBoardWriter>(dir_);
+  for (const EpochMetrics& m : history) {
+    std::fprintf(metrics_, "%d,%s,%s,%s,%s,%s,%s,%s\n", m.epoch, csv_number(m.train_loss).c_str(),
+                 csv_number(m.train_acc).c_str(), csv_number(m.val_loss).c_str(),
+                 csv_number(m.val_acc).c_str(), csv_number(m.samples_per_second).c_str(),
+                 csv_number(m.epoch_seconds).c_str(), csv_number(m.learning_rate).c_str());
+  }
+  std::fflush(metrics_);
 }
 
 void RunOutput::write_config(const pb::TrainConfig& config) {
@@ -58,11 +109,37 @@ void RunOutput::write_config(const pb::TrainConfig& config) {
 
 void RunOutput::append_epoch(const EpochMetrics& m) {
   if (!enabled_) return;
-  std::fprintf(metrics_, "%d,%s,%s,%s,%s,%s,%s\n", m.epoch, csv_number(m.train_loss).c_str(),
+  std::fprintf(metrics_, "%d,%s,%s,%s,%s,%s,%s,%s\n", m.epoch, csv_number(m.train_loss).c_str(),
                csv_number(m.train_acc).c_str(), csv_number(m.val_loss).c_str(),
                csv_number(m.val_acc).c_str(), csv_number(m.samples_per_second).c_str(),
-               csv_number(m.epoch_seconds).c_str());
+               csv_number(m.epoch_seconds).c_str(), csv_number(m.learning_rate).c_str());
   std::fflush(metrics_);
+  std::vector<std::pair<std::string, double>> scalars = {
+      {"epoch/loss_train", m.train_loss}, {"epoch/learning_rate", m.learning_rate},
+      {"epoch/samples_per_second", m.samples_per_second}};
+  if (std::isfinite(m.train_acc)) scalars.push_back({"epoch/accuracy_train", m.train_acc});
+  if (std::isfinite(m.val_loss)) scalars.push_back({"epoch/loss_val", m.val_loss});
+  if (std::isfinite(m.val_acc)) scalars.push_back({"epoch/accuracy_val", m.val_acc});
+  tensorboard_->add_scalars(m.epoch, scalars);
+}
+
+void RunOutput::append_step(int64_t global_step, int epoch, double train_loss, double learning_rate,
+                            double samples_per_second) {
+  if (!enabled_ || !steps_) return;
+  std::fprintf(steps_, "%lld,%d,%s,%s,%s\n", static_cast<long long>(global_step), epoch,
+               csv_number(train_loss).c_str(), csv_number(learning_rate).c_str(),
+               csv_number(samples_per_second).c_str());
+  std::fflush(steps_);
+  tensorboard_->add_scalars(global_step, {{"step/loss_train", train_loss},
+                                          {"step/learning_rate", learning_rate},
+                                          {"step/samples_per_second", samples_per_second}});
+}
+
+void RunOutput::log_event(const std::string& name, const std::string& fields) {
+  if (!enabled_ || !events_) return;
+  std::fprintf(events_, "{\"time\": %.3f, \"event\": %s%s%s}\n", unix_seconds(), json_string(name).c_str(),
+               fields.empty() ? "" : ", ", fields.c_str());
+  std::fflush(events_);
 }
 
 void RunOutput::write_summary(const std::map<std::string, double>& numbers,

@@ -2,11 +2,15 @@
 // into one line on stderr and its documented exit code.
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <iostream>
+#include <string>
 
 #include "core/compute_threads.h"
 #include "core/errors.h"
 #include "dist/agreement.h"
 #include "dist/communicator.h"
+#include "launch/inspect.h"
 #include "launch/train_loop.h"
 #include "launch/trainer_options.h"
 
@@ -18,14 +22,40 @@ int env_rank() {
 }
 
 void report(const std::exception& e) {
-  std::fprintf(stderr, "trainer: error: %s\n", e.what());
+  // A stop by signal is an orderly end (exit 75), not an error.
+  const auto* error = dynamic_cast<const mlp::Error*>(&e);
+  const bool stopped = error && error->code() == mlp::ExitCode::kStoppedBySignal;
+  std::fprintf(stderr, "trainer: %s%s\n", stopped ? "" : "error: ", e.what());
   std::fflush(stderr);
+}
+
+std::string joined(int argc, char** argv) {
+  std::string line;
+  for (int i = 0; i < argc; ++i) line += (i ? " " : "") + std::string(argv[i]);
+  return line;
+}
+
+// `trainer inspect FILE`: verify a checkpoint and describe it.
+int inspect(int argc, char** argv) {
+  if (argc != 3) {
+    std::fprintf(stderr, "trainer: error: usage: trainer inspect CHECKPOINT_FILE\n");
+    return static_cast<int>(mlp::ExitCode::kUsage);
+  }
+  try {
+    mlp::inspect_checkpoint(argv[2], std::cout);
+  } catch (const mlp::Error& e) {
+    report(e);
+    return static_cast<int>(e.code());
+  }
+  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   mlp::use_one_compute_thread();
+  if (argc >= 2 && std::strcmp(argv[1], "inspect") == 0) return inspect(argc, argv);
+  const std::string command_line = joined(argc, argv);
   mlp::TrainerArgs args;
   try {
     // Flags are the same on every rank, so every rank fails alike; rank 0 speaks for all.
@@ -42,7 +72,7 @@ int main(int argc, char** argv) {
   std::unique_ptr<mlp::Communicator> comm =
       mlp::make_communicator(&argc, &argv, args.config.stall_timeout());
   try {
-    mlp::run_training(args.config, *comm);
+    mlp::run_training(args.config, *comm, {}, command_line);
   } catch (const mlp::AgreedError& e) {
     if (comm->rank() == 0) report(e);
     return static_cast<int>(e.code());

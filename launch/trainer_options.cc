@@ -45,6 +45,19 @@ const std::vector<Flag>& flags() {
       {"beta2", "optimizer.beta2", "Adam's second-moment decay"},
       {"epsilon", "optimizer.epsilon", "Adam's epsilon"},
       {"weight-decay", "optimizer.weight_decay", "L2 weight decay (biases exempt)"},
+      {"lr-schedule", "optimizer.lr_schedule", "learning-rate schedule: constant|cosine"},
+      {"warmup-steps", "optimizer.warmup_steps", "linear learning-rate warm-up steps"},
+      {"final-lr-fraction", "optimizer.final_lr_fraction", "cosine ends at lr times this"},
+      {"input-dropout", "model.input_dropout", "drop probability of the inputs (training only)"},
+      {"dropout", "model.dropout", "drop probability of each hidden layer's output"},
+      {"max-norm", "model.max_norm", "bound on each unit's incoming weight norm (0: off)"},
+      {"early-stopping-patience", "early_stopping.patience", "epochs without improvement before stopping (0: off)"},
+      {"early-stopping-metric", "early_stopping.metric", "val_loss|val_acc"},
+      {"min-delta", "early_stopping.min_delta", "an improvement must beat the best by more than this"},
+      {"restore-best", "early_stopping.restore_best", "keep the weights of the best epoch at the end"},
+      {"start-from-epoch", "early_stopping.start_from_epoch", "epochs before this are not considered"},
+      {"progress", "progress", "auto|bar|log|none (rank 0, on stderr)"},
+      {"log-every-steps", "log_every_steps", "log the training loss every N steps (0: off)"},
       {"batch-size", "batch_size", "GLOBAL mini-batch size, split over the ranks"},
       {"epochs", "epochs", "training epochs"},
       {"seed", "seed", "seed of initialization, data order and validation split"},
@@ -158,6 +171,19 @@ void validate_config(const pb::TrainConfig& c) {
   require(c.max_steps() >= 0, "max_steps", "must be non-negative");
   require(c.grad_bucket_kb() > 0, "grad_bucket_kb", "must be a positive integer");
   require(c.checkpoint_every_steps() >= 0, "checkpoint_every_steps", "must be non-negative");
+  const pb::ModelConfig& m = c.model();
+  require(m.input_dropout() >= 0 && m.input_dropout() < 1, "model.input_dropout", "must be in [0, 1)");
+  require(m.dropout() >= 0 && m.dropout() < 1, "model.dropout", "must be in [0, 1)");
+  require(m.max_norm() >= 0, "model.max_norm", "must be non-negative");
+  require(o.warmup_steps() >= 0, "optimizer.warmup_steps", "must be non-negative");
+  require(o.final_lr_fraction() >= 0 && o.final_lr_fraction() <= 1, "optimizer.final_lr_fraction",
+          "must be in [0, 1]");
+  const pb::EarlyStoppingConfig& es = c.early_stopping();
+  require(es.patience() >= 0, "early_stopping.patience", "must be non-negative");
+  require(es.min_delta() >= 0, "early_stopping.min_delta", "must be non-negative");
+  require(es.patience() == 0 || d.val_fraction() > 0, "early_stopping.patience",
+          "needs a validation set (--val-fraction > 0)");
+  require(c.log_every_steps() >= 0, "log_every_steps", "must be non-negative");
   require(c.keep_last() >= 1, "keep_last", "must be at least 1");
   require(d.test_csv().empty() || !d.train_csv().empty(), "data.test_csv",
           "needs --train-csv as well");

@@ -27,8 +27,9 @@ std::string slurp(const std::string& path) {
 }
 
 Result run_trainer(const std::string& args) {
-  const std::string dir = testing::TempDir();
-  const std::string out = dir + "/trainer.stdout", err = dir + "/trainer.stderr";
+  // Named after the test: CTest runs the tests of this file in parallel processes.
+  const std::string base = testing::TempDir() + "/" + testing::UnitTest::GetInstance()->current_test_info()->name();
+  const std::string out = base + ".stdout", err = base + ".stderr";
   const std::string command = std::string(MLP_TRAINER_PATH) + " " + args + " >" + out + " 2>" + err;
   const int status = std::system(command.c_str());
   Result r;
@@ -93,7 +94,7 @@ TEST(TrainerCli, PerceptronSeparatesACsvAndWritesTheRunFolder) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("epoch  30/30  train loss 0.0000 acc 1.0000"), std::string::npos) << r.out;
   const std::string metrics = slurp(out + "/metrics.csv");
-  EXPECT_EQ(metrics.rfind("epoch,train_loss,train_acc,val_loss,val_acc,samples_per_second,epoch_seconds\n", 0), 0u);
+  EXPECT_EQ(metrics.rfind("epoch,train_loss,train_acc,val_loss,val_acc,samples_per_second,epoch_seconds,learning_rate\n", 0), 0u);
   EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 31);
   const std::string summary = slurp(out + "/summary.json");
   EXPECT_NE(summary.find("\"epochs_run\": 30"), std::string::npos) << summary;
