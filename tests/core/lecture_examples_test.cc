@@ -10,21 +10,11 @@
 #include "core/loss.h"
 #include "core/model.h"
 #include "core/optimizer.h"
+#include "tests/core/model_configs.h"
 #include "core/rng.h"
 
 namespace mlp {
 namespace {
-
-pb::ModelConfig model_config(const std::string& hidden, pb::Activation activation,
-                             pb::LossKind loss, int inputs, int outputs) {
-  pb::ModelConfig cfg;
-  cfg.set_hidden(hidden);
-  cfg.set_activation(activation);
-  cfg.set_loss(loss);
-  cfg.set_inputs(inputs);
-  cfg.set_outputs(outputs);
-  return cfg;
-}
 
 pb::OptimizerConfig optimizer_config(pb::OptimizerKind kind, float lr) {
   pb::OptimizerConfig cfg;

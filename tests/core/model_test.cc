@@ -15,21 +15,11 @@
 #include "core/errors.h"
 #include "core/loss.h"
 #include "core/optimizer.h"
+#include "tests/core/model_configs.h"
 #include "gradient_check.h"
 
 namespace mlp {
 namespace {
-
-pb::ModelConfig model_config(const std::string& hidden, pb::Activation activation,
-                             pb::LossKind loss, int inputs, int outputs) {
-  pb::ModelConfig cfg;
-  cfg.set_hidden(hidden);
-  cfg.set_activation(activation);
-  cfg.set_loss(loss);
-  cfg.set_inputs(inputs);
-  cfg.set_outputs(outputs);
-  return cfg;
-}
 
 TEST(ParseHiddenSizes, AcceptsCommaSeparatedPositiveIntegers) {
   EXPECT_EQ(parse_hidden_sizes("256,128"), (std::vector<int>{256, 128}));

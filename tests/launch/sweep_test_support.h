@@ -3,22 +3,18 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <string>
+
+#include "tests/launch/process_run.h"
 
 namespace mlp::sweep_test {
 
-inline std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using test::Run;
+using test::slurp;
 
 inline void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
@@ -58,11 +54,6 @@ inline std::string tiny_base(const std::string& train_csv, const std::string& te
          "}\n";
 }
 
-struct Run {
-  int exit_code = -1;
-  std::string out, err;
-};
-
 // Open MPI refuses to start as root without these; set for the tests only, never by the sweep.
 inline void allow_mpirun_as_root() {
   setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
@@ -72,14 +63,7 @@ inline void allow_mpirun_as_root() {
 // Runs the sweep binary with args, waiting for it.
 inline Run run_sweep_binary(const std::string& args, const std::string& log_dir) {
   allow_mpirun_as_root();
-  const std::string out = log_dir + "/sweep.stdout", err = log_dir + "/sweep.stderr";
-  const std::string command = std::string(MLP_SWEEP_PATH) + " " + args + " >" + out + " 2>" + err;
-  const int status = std::system(command.c_str());
-  Run r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+  return test::run_binary(MLP_SWEEP_PATH, args, log_dir + "/sweep");
 }
 
 }  // namespace mlp::sweep_test

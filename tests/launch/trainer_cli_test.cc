@@ -1,7 +1,6 @@
 // The trainer binary end to end, run alone: exit codes and the one-line error of bad input,
 // the run folder's files, and sane accuracy on a small Fashion-MNIST subset.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -10,33 +9,20 @@
 #include <sstream>
 #include <string>
 
+#include "tests/launch/process_run.h"
+
 namespace {
 
 const char* const kFashionMnist = "/usr/share/datasets/fashion-mnist";
 
-struct Result {
-  int exit_code = -1;
-  std::string out, err;
-};
+using mlp::test::slurp;
+using Result = mlp::test::Run;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
+// Output files are named after the test: CTest runs the tests of this file in parallel.
 Result run_trainer(const std::string& args) {
-  // Named after the test: CTest runs the tests of this file in parallel processes.
-  const std::string base = testing::TempDir() + "/" + testing::UnitTest::GetInstance()->current_test_info()->name();
-  const std::string out = base + ".stdout", err = base + ".stderr";
-  const std::string command = std::string(MLP_TRAINER_PATH) + " " + args + " >" + out + " 2>" + err;
-  const int status = std::system(command.c_str());
-  Result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+  const std::string base =
+      testing::TempDir() + "/" + testing::UnitTest::GetInstance()->current_test_info()->name();
+  return mlp::test::run_binary(MLP_TRAINER_PATH, args, base);
 }
 
 std::string temp_path(const std::string& name) {

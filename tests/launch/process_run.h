@@ -1,0 +1,38 @@
+// Running a real binary of the project from a test: its exit code and what it printed, captured
+// through files named after a caller-chosen base path (tests of one file run in parallel).
+#pragma once
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+namespace mlp::test {
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+struct Run {
+  int exit_code = -1;  // -1 when the process did not exit normally
+  std::string out, err;
+};
+
+// Runs `binary args` through the shell, capturing stdout and stderr in log_base.stdout/.stderr.
+inline Run run_binary(const std::string& binary, const std::string& args, const std::string& log_base) {
+  const std::string out = log_base + ".stdout", err = log_base + ".stderr";
+  const std::string command = binary + " " + args + " >" + out + " 2>" + err;
+  const int status = std::system(command.c_str());
+  Run r;
+  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+}  // namespace mlp::test
