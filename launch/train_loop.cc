@@ -199,6 +199,9 @@ class Trainer {
       unpack_floats(es.best_params(), best_params_.data(), best_params_.size(), "the checkpoint's best parameters");
     }
     for (const pb::EpochRow& row : checkpoint.history()) history_.push_back(from_row(row));
+    // The epoch's metrics row reports it even when no step of that epoch is left to run (a
+    // checkpoint after its last step, before its evaluation).
+    last_lr_ = checkpoint.learning_rate();
     if (is_root_)
       std::printf("resuming from %s at epoch %d, step %lld (global step %lld), saved by %d rank%s\n", source.c_str(),
                   position_.epoch + 1, static_cast<long long>(position_.step_in_epoch),
@@ -430,7 +433,10 @@ class Trainer {
     const std::string message = "stopped by a signal at global step " + std::to_string(position_.global_step) +
                                 " after writing a checkpoint in " + checkpoint_folder(config_) +
                                 "; continue with --resume auto";
-    output_->log_event("signal", "\"signal\": " + std::to_string(stop_signal_number()) + ", \"global_step\": " +
+    // Rank 0 writes the event but the signal may have reached another rank only.
+    int64_t signal_number = stop_signal_number();
+    comm_.allreduce_max(&signal_number, 1);
+    output_->log_event("signal", "\"signal\": " + std::to_string(signal_number) + ", \"global_step\": " +
                                      std::to_string(position_.global_step));
     progress_->end_epoch();
     throw AgreedError(ExitCode::kStoppedBySignal, message);
