@@ -3,14 +3,17 @@
 # at np 1 and 2, blocking vs overlapped gradient sync, beside PyTorch DDP (gloo) in the same run.
 # Each configuration runs ROUNDS times interleaved and keeps its fastest round, because the
 # machine is shared and a disturbed round is only ever slower. Prints a table.
-# Usage: experiments/bench_dist.sh [BUILD_DIR]   (env: ROUNDS=3 STEPS=60)
+# Usage: experiments/bench_dist.sh [BUILD_DIR]   (default build/; env: ROUNDS=3 STEPS=60)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-build=${1:-$here/../build-dist}
+build=${1:-$here/../build}
 bench=$build/experiments/bench_dist
 rounds=${ROUNDS:-3}
 steps=${STEPS:-60}
-[[ -x $bench ]] || { echo "bench_dist.sh: $bench not built (cmake --build $build --target bench_dist)"; exit 2; }
+if [[ ! -f $build/CMakeCache.txt ]]; then
+  cmake -S "$here/.." -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
+fi
+cmake --build "$build" -j2 --target bench_dist >/dev/null
 # Open MPI refuses to run as root without these; they are set for this script only.
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 results=$(mktemp)
