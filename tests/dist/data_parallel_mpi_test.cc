@@ -14,6 +14,7 @@
 #include "launch/train_loop.h"
 #include "launch/trainer_options.h"
 #include "tests/dist/mpi_test_env.h"
+#include "tests/dist/replica_checks.h"
 
 namespace mlp {
 namespace {
@@ -69,37 +70,7 @@ class DataParallel : public testing::Test {
     validate_config(c);
     return c;
   }
-
-  // The same config trained by this process alone (its own run folder, so ranks do not clash).
-  static TrainingResult run_alone(pb::TrainConfig c) {
-    c.set_out_dir(c.out_dir() + "_alone_rank" + std::to_string(test_world().rank()));
-    std::unique_ptr<Communicator> local = make_local_communicator();
-    return run_training(c, *local);
-  }
 };
-
-// max |a - b| / max |b|: summation order moves every element by a few ulps of the largest.
-double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-    diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
-    scale = std::max(scale, std::abs(static_cast<double>(b[i])));
-  }
-  return scale > 0 ? diff / scale : diff;
-}
-
-double relative_difference(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-30); }
-
-void expect_bit_identical_on_all_ranks(const std::vector<float>& values) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
-  for (size_t i = 0; i < values.size() * sizeof(float); ++i) hash = (hash ^ bytes[i]) * 0x100000001b3ULL;
-  Communicator& comm = test_world();
-  std::vector<uint64_t> all(comm.size());
-  comm.allgather(&hash, sizeof hash, all.data());
-  for (int r = 1; r < comm.size(); ++r) EXPECT_EQ(all[r], all[0]) << "rank " << r << " differs from rank 0";
-}
 
 void expect_same_training(const TrainingResult& ranks, const TrainingResult& alone, double tolerance) {
   EXPECT_EQ(ranks.steps_run, alone.steps_run);
@@ -119,7 +90,7 @@ TEST_F(DataParallel, TwentyStepsOfEachOptimizerMatchOneProcess) {
     SCOPED_TRACE(c.name);
     const pb::TrainConfig cfg = config(c.name, c.kind, c.lr);
     const TrainingResult ranks = run_training(cfg, test_world());
-    const TrainingResult alone = run_alone(cfg);
+    const TrainingResult alone = train_alone(cfg);
     EXPECT_EQ(ranks.steps_run, 20);
     expect_same_training(ranks, alone, 1e-5);
     expect_bit_identical_on_all_ranks(ranks.parameters);
@@ -134,7 +105,7 @@ TEST_F(DataParallel, BatchesSmallerThanTheRankCountLeaveRanksIdleButCorrect) {
     cfg.set_grad_sync(sync);
     cfg.set_grad_bucket_kb(1);
     const TrainingResult ranks = run_training(cfg, test_world());
-    expect_same_training(ranks, run_alone(cfg), 1e-5);
+    expect_same_training(ranks, train_alone(cfg), 1e-5);
     expect_bit_identical_on_all_ranks(ranks.parameters);
   }
 }
@@ -165,7 +136,7 @@ TEST_F(DataParallel, EvaluationMetricsDoNotDependOnTheRankCount) {
   cfg.set_epochs(1);
   cfg.set_max_steps(0);
   const TrainingResult ranks = run_training(cfg, test_world());
-  const TrainingResult alone = run_alone(cfg);
+  const TrainingResult alone = train_alone(cfg);
   EXPECT_EQ(ranks.epochs_run, 1);
   EXPECT_LE(relative_difference(ranks.last_epoch.train_loss, alone.last_epoch.train_loss), 1e-6);
   EXPECT_LE(relative_difference(ranks.last_epoch.val_loss, alone.last_epoch.val_loss), 1e-6);

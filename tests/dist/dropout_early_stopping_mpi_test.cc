@@ -20,6 +20,7 @@
 #include "launch/train_loop.h"
 #include "launch/trainer_options.h"
 #include "tests/dist/mpi_test_env.h"
+#include "tests/dist/replica_checks.h"
 
 namespace mlp {
 namespace {
@@ -89,35 +90,7 @@ class DropoutEarlyStopping : public testing::Test {
     validate_config(c);
     return c;
   }
-
-  // The same config trained by this process alone (its own run folder, so ranks do not clash).
-  static TrainingResult run_alone(pb::TrainConfig c) {
-    c.set_out_dir(c.out_dir() + "_alone_rank" + std::to_string(test_world().rank()));
-    std::unique_ptr<Communicator> local = make_local_communicator();
-    return run_training(c, *local);
-  }
 };
-
-// max |a - b| / max |b|: summation order moves every element by a few ulps of the largest.
-double relative_difference(const std::vector<float>& a, const std::vector<float>& b) {
-  EXPECT_EQ(a.size(), b.size());
-  double diff = 0, scale = 0;
-  for (size_t i = 0; i < std::min(a.size(), b.size()); ++i) {
-    diff = std::max(diff, std::abs(static_cast<double>(a[i]) - b[i]));
-    scale = std::max(scale, std::abs(static_cast<double>(b[i])));
-  }
-  return scale > 0 ? diff / scale : diff;
-}
-
-void expect_bit_identical_on_all_ranks(const std::vector<float>& values) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
-  for (size_t i = 0; i < values.size() * sizeof(float); ++i) hash = (hash ^ bytes[i]) * 0x100000001b3ULL;
-  Communicator& comm = test_world();
-  std::vector<uint64_t> all(comm.size());
-  comm.allgather(&hash, sizeof hash, all.data());
-  for (int r = 1; r < comm.size(); ++r) EXPECT_EQ(all[r], all[0]) << "rank " << r << " differs from rank 0";
-}
 
 // A number of the flat summary.json that rank 0 writes.
 double summary_number(const std::string& out_dir, const std::string& key) {
@@ -145,7 +118,7 @@ TEST_F(DropoutEarlyStopping, DropoutMasksDoNotDependOnTheRankCount) {
   cfg.set_batch_size(29);  // prime: every rank count from 2 leaves a remainder
   cfg.set_max_steps(20);
   const TrainingResult ranks = run_training(cfg, test_world());
-  const TrainingResult alone = run_alone(cfg);
+  const TrainingResult alone = train_alone(cfg);
   EXPECT_EQ(ranks.steps_run, 20);
   EXPECT_LE(relative_difference(ranks.parameters, alone.parameters), 1e-5);
   expect_bit_identical_on_all_ranks(ranks.parameters);
@@ -153,7 +126,7 @@ TEST_F(DropoutEarlyStopping, DropoutMasksDoNotDependOnTheRankCount) {
   // Without dropout the same steps end elsewhere: the comparison above is of masked training.
   cfg.mutable_model()->set_input_dropout(0);
   cfg.mutable_model()->set_dropout(0);
-  EXPECT_GT(relative_difference(run_alone(cfg).parameters, alone.parameters), 1e-3);
+  EXPECT_GT(relative_difference(train_alone(cfg).parameters, alone.parameters), 1e-3);
 }
 
 TEST_F(DropoutEarlyStopping, StopEpochBestEpochAndRestoredWeightsDoNotDependOnTheRankCount) {
@@ -162,7 +135,7 @@ TEST_F(DropoutEarlyStopping, StopEpochBestEpochAndRestoredWeightsDoNotDependOnTh
   cfg.mutable_optimizer()->set_lr_schedule(pb::CONSTANT);
   cfg.mutable_early_stopping()->set_patience(3);
   const TrainingResult ranks = run_training(cfg, test_world());
-  const TrainingResult alone = run_alone(cfg);
+  const TrainingResult alone = train_alone(cfg);
 
   ASSERT_GT(ranks.stopped_epoch, 0) << "the config must stop early";
   EXPECT_LT(ranks.stopped_epoch, cfg.epochs());
