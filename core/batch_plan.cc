@@ -18,8 +18,7 @@ int64_t BatchPlan::batch_size(int64_t step) const {
 }
 
 std::vector<int64_t> BatchPlan::epoch_order(int64_t epoch) const {
-  return random_permutation(samples_, seed_, RngStream::kPermutation,
-                            static_cast<uint64_t>(epoch));
+  return random_permutation(samples_, seed_, RngStream::kPermutation, static_cast<uint64_t>(epoch));
 }
 
 }  // namespace mlp

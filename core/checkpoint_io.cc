@@ -18,7 +18,8 @@
 namespace mlp {
 namespace {
 
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "packed floats assume a little-endian host");
+static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
+              "packed floats assume a little-endian host");
 
 constexpr char kPrefix[] = "ckpt-";
 constexpr char kSuffix[] = ".pb";
@@ -127,19 +128,24 @@ pb::Checkpoint read_checkpoint(const std::string& path) {
     fail(path + ": not a valid checkpoint: " + e.what());
   }
   if (offset != bytes.size())
-    fail(path + ": " + std::to_string(bytes.size() - offset) + " unexpected bytes after the checkpoint record");
+    fail(path + ": " + std::to_string(bytes.size() - offset) +
+         " unexpected bytes after the checkpoint record");
   pb::Checkpoint checkpoint;
-  if (!checkpoint.ParseFromString(payload)) fail(path + ": CRC is valid but the payload is not a Checkpoint message");
-  if (!checkpoint.has_format_version()) fail(path + ": no format version; not a checkpoint of this program");
+  if (!checkpoint.ParseFromString(payload))
+    fail(path + ": CRC is valid but the payload is not a Checkpoint message");
+  if (!checkpoint.has_format_version())
+    fail(path + ": no format version; not a checkpoint of this program");
   if (checkpoint.format_version() > kCheckpointFormatVersion)
     fail(path + ": format version " + std::to_string(checkpoint.format_version()) +
-         " is newer than this program reads (" + std::to_string(kCheckpointFormatVersion) + "); use a newer trainer");
+         " is newer than this program reads (" + std::to_string(kCheckpointFormatVersion) +
+         "); use a newer trainer");
   return checkpoint;
 }
 
 std::string checkpoint_path(const std::string& dir, int64_t global_step) {
   char name[48];
-  std::snprintf(name, sizeof name, "%s%012lld%s", kPrefix, static_cast<long long>(global_step), kSuffix);
+  std::snprintf(name, sizeof name, "%s%012lld%s", kPrefix, static_cast<long long>(global_step),
+                kSuffix);
   return dir + "/" + name;
 }
 
@@ -179,7 +185,8 @@ std::string newest_valid_checkpoint(const std::string& dir, std::vector<std::str
       read_checkpoint(*it);
       return *it;
     } catch (const Error& e) {
-      if (warnings) warnings->push_back(std::string(e.what()) + "; falling back to an older checkpoint");
+      if (warnings)
+        warnings->push_back(std::string(e.what()) + "; falling back to an older checkpoint");
     }
   }
   return "";
@@ -191,7 +198,8 @@ std::string pack_floats(const float* data, size_t n) {
 
 void unpack_floats(const std::string& bytes, float* out, size_t n, const std::string& what) {
   if (bytes.size() != n * sizeof(float))
-    fail(what + " holds " + std::to_string(bytes.size() / sizeof(float)) + " floats, expected " + std::to_string(n));
+    fail(what + " holds " + std::to_string(bytes.size() / sizeof(float)) + " floats, expected " +
+         std::to_string(n));
   std::memcpy(out, bytes.data(), bytes.size());
 }
 

@@ -9,9 +9,9 @@
 namespace mlp {
 
 struct CsvOptions {
-  bool header = false;    // skip the first line
-  int targets = 1;        // leading target columns
-  bool classify = true;   // targets == 1 and the column holds class indices (integers >= 0)
+  bool header = false;   // skip the first line
+  int targets = 1;       // leading target columns
+  bool classify = true;  // targets == 1 and the column holds class indices (integers >= 0)
 };
 
 // Reads the whole file. Classification: labels from column 1, num_classes = max label + 1.

@@ -14,7 +14,8 @@ bool dropout_keeps(uint64_t seed, int64_t step, int64_t sample, int layer, int u
 }
 
 template <typename T>
-DropoutLayer<T>::DropoutLayer(float rate, int size, int layer) : rate_(rate), size_(size), layer_(layer) {
+DropoutLayer<T>::DropoutLayer(float rate, int size, int layer)
+    : rate_(rate), size_(size), layer_(layer) {
   if (!(rate >= 0.0f && rate < 1.0f)) throw std::invalid_argument("dropout rate must be in [0, 1)");
 }
 
@@ -33,18 +34,21 @@ void DropoutLayer<T>::forward(const Matrix<T>& x, Matrix<T>& y, const ForwardCon
   }
   const auto n = x.cols();
   if (!fixed_) {
-    if (ctx.sample_ids == nullptr) throw std::invalid_argument("dropout in training needs sample ids");
+    if (ctx.sample_ids == nullptr)
+      throw std::invalid_argument("dropout in training needs sample ids");
     const T scale = T(1) / (T(1) - static_cast<T>(rate_));
     mask_.resize(size_, n);
     for (Eigen::Index j = 0; j < n; ++j)
       for (int u = 0; u < size_; ++u)
-        mask_(u, j) = dropout_keeps(ctx.seed, ctx.step, ctx.sample_ids[j], layer_, u, rate_) ? scale : T(0);
+        mask_(u, j) =
+            dropout_keeps(ctx.seed, ctx.step, ctx.sample_ids[j], layer_, u, rate_) ? scale : T(0);
   }
   y.noalias() = x.cwiseProduct(mask_);
 }
 
 template <typename T>
-void DropoutLayer<T>::backward(const Matrix<T>&, const Matrix<T>&, const Matrix<T>& dy, Matrix<T>* dx) {
+void DropoutLayer<T>::backward(const Matrix<T>&, const Matrix<T>&, const Matrix<T>& dy,
+                               Matrix<T>* dx) {
   if (dx == nullptr) return;
   if (last_training_) {
     dx->noalias() = dy.cwiseProduct(mask_);

@@ -10,12 +10,12 @@ namespace mlp {
 // Documented exit codes of the trainer (README, --help).
 enum class ExitCode : int {
   kOk = 0,
-  kUsage = 2,          // bad flag, config or option value
-  kData = 3,           // unreadable, malformed or inconsistent data file
-  kNonFinite = 4,      // loss or gradient became NaN or infinite
-  kRankMismatch = 5,   // ranks disagree on config, data or parameters
-  kRankFailure = 6,    // a rank died or stalled in a collective
-  kCheckpoint = 7,     // unreadable, corrupt or incompatible checkpoint
+  kUsage = 2,             // bad flag, config or option value
+  kData = 3,              // unreadable, malformed or inconsistent data file
+  kNonFinite = 4,         // loss or gradient became NaN or infinite
+  kRankMismatch = 5,      // ranks disagree on config, data or parameters
+  kRankFailure = 6,       // a rank died or stalled in a collective
+  kCheckpoint = 7,        // unreadable, corrupt or incompatible checkpoint
   kStoppedBySignal = 75,  // stopped by SIGUSR1/SIGTERM after writing a checkpoint
 };
 

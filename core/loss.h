@@ -14,8 +14,8 @@ namespace mlp {
 // The targets of N samples: class labels for classifying losses, (K, N) values for regression.
 template <typename T>
 struct Targets {
-  const int32_t* labels = nullptr;     // N class indices (LOGISTIC, PERCEPTRON: 0 or 1)
-  const Matrix<T>* values = nullptr;   // (K, N); SQUARED_ERROR uses one-hot labels when null
+  const int32_t* labels = nullptr;    // N class indices (LOGISTIC, PERCEPTRON: 0 or 1)
+  const Matrix<T>* values = nullptr;  // (K, N); SQUARED_ERROR uses one-hot labels when null
 };
 
 template <typename T>

@@ -9,7 +9,8 @@ namespace mlp {
 float learning_rate(const pb::OptimizerConfig& config, int64_t step, int64_t total_steps) {
   const double lr = config.lr();
   const int64_t warmup = config.warmup_steps();
-  if (step < warmup) return static_cast<float>(lr * static_cast<double>(step + 1) / static_cast<double>(warmup));
+  if (step < warmup)
+    return static_cast<float>(lr * static_cast<double>(step + 1) / static_cast<double>(warmup));
   if (config.lr_schedule() == pb::CONSTANT) return static_cast<float>(lr);
   const double span = static_cast<double>(std::max<int64_t>(total_steps - warmup - 1, 1));
   const double progress = std::min(static_cast<double>(step - warmup) / span, 1.0);

@@ -53,13 +53,15 @@ Model<T>::Model(const pb::ModelConfig& cfg) : config_(cfg) {
         std::make_unique<Dense<T>>(store_, "dense" + std::to_string(h), width, hidden[h]));
     layers_.push_back(std::make_unique<ActivationLayer<T>>(cfg.activation(), hidden[h]));
     if (cfg.dropout() > 0)
-      layers_.push_back(std::make_unique<DropoutLayer<T>>(cfg.dropout(), hidden[h], static_cast<int>(h) + 1));
+      layers_.push_back(
+          std::make_unique<DropoutLayer<T>>(cfg.dropout(), hidden[h], static_cast<int>(h) + 1));
     width = hidden[h];
   }
   layers_.push_back(std::make_unique<Dense<T>>(store_, "dense" + std::to_string(hidden.size()),
                                                width, cfg.outputs()));
   store_.allocate();
-  while (layers_[first_param_layer_]->param_range().first == layers_[first_param_layer_]->param_range().second)
+  while (layers_[first_param_layer_]->param_range().first ==
+         layers_[first_param_layer_]->param_range().second)
     ++first_param_layer_;
   activations_.resize(layers_.size());
   deltas_.resize(layers_.size());
@@ -116,7 +118,8 @@ void Model<T>::backward(const Matrix<T>& x, const Matrix<T>& doutputs,
   for (size_t i = layers_.size(); i-- > first_param_layer_;) {
     const Matrix<T>& input = i == 0 ? x : activations_[i - 1];
     const Matrix<T>& dy = i + 1 == layers_.size() ? doutputs : deltas_[i + 1];
-    layers_[i]->backward(input, activations_[i], dy, i == first_param_layer_ ? nullptr : &deltas_[i]);
+    layers_[i]->backward(input, activations_[i], dy,
+                         i == first_param_layer_ ? nullptr : &deltas_[i]);
     const auto [begin, end] = layers_[i]->param_range();
     if (begin != end && on_ready) on_ready(begin, end);
   }

@@ -54,7 +54,7 @@ class Model {
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::vector<Matrix<T>> activations_;  // activations_[i] = output of layers_[i]
   std::vector<Matrix<T>> deltas_;       // gradient w.r.t. each layer's input
-  size_t first_param_layer_ = 0;         // layers before it (input dropout) get no backward
+  size_t first_param_layer_ = 0;        // layers before it (input dropout) get no backward
 };
 
 }  // namespace mlp

@@ -12,8 +12,8 @@
 namespace mlp {
 
 struct ParamBlock {
-  std::string name;    // e.g. "dense0.weight"
-  size_t offset = 0;   // into the flat buffers
+  std::string name;   // e.g. "dense0.weight"
+  size_t offset = 0;  // into the flat buffers
   int rows = 0;
   int cols = 0;
   bool is_bias = false;  // biases are exempt from weight decay and max-norm

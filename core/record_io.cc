@@ -65,17 +65,20 @@ void append_record(std::string_view payload, std::string* out) {
 
 std::string read_record(std::string_view bytes, size_t* offset, uint64_t max_payload) {
   const size_t start = *offset;
-  if (bytes.size() - start < 12) fail(start, "truncated header (" + std::to_string(bytes.size() - start) + " of 12 bytes)");
+  if (bytes.size() - start < 12)
+    fail(start, "truncated header (" + std::to_string(bytes.size() - start) + " of 12 bytes)");
   const char* header = bytes.data() + start;
   if (get_u32(header + 8) != mask_crc(crc32c(header, 8))) fail(start, "length CRC mismatch");
   const uint64_t length = get_u64(header);
   if (length > max_payload)
-    fail(start, "length " + std::to_string(length) + " exceeds the limit of " + std::to_string(max_payload) + " bytes");
+    fail(start, "length " + std::to_string(length) + " exceeds the limit of " +
+                    std::to_string(max_payload) + " bytes");
   if (bytes.size() - start - 12 < length + 4)
-    fail(start, "truncated (" + std::to_string(bytes.size() - start) + " bytes left, the record needs " +
-                    std::to_string(length + 16) + ")");
+    fail(start, "truncated (" + std::to_string(bytes.size() - start) +
+                    " bytes left, the record needs " + std::to_string(length + 16) + ")");
   const char* payload = header + 12;
-  if (get_u32(payload + length) != mask_crc(crc32c(payload, length))) fail(start, "payload CRC mismatch");
+  if (get_u32(payload + length) != mask_crc(crc32c(payload, length)))
+    fail(start, "payload CRC mismatch");
   *offset = start + 12 + length + 4;
   return std::string(payload, length);
 }

@@ -53,8 +53,8 @@ std::vector<int64_t> random_permutation(int64_t n, uint64_t seed, RngStream stre
   std::vector<int64_t> perm(static_cast<size_t>(n));
   std::iota(perm.begin(), perm.end(), int64_t{0});
   for (int64_t i = n - 1; i > 0; --i) {
-    const auto j = static_cast<int64_t>(bounded(seed, stream, key, static_cast<uint64_t>(i),
-                                                static_cast<uint64_t>(i) + 1));
+    const auto j = static_cast<int64_t>(
+        bounded(seed, stream, key, static_cast<uint64_t>(i), static_cast<uint64_t>(i) + 1));
     std::swap(perm[i], perm[j]);
   }
   return perm;

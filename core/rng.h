@@ -10,11 +10,11 @@ namespace mlp {
 
 // Independent purposes draw from distinct streams so their numbers never collide.
 enum class RngStream : uint64_t {
-  kInit = 1,        // weight initialization: (layer, element)
-  kPermutation = 2, // epoch order: (epoch)
-  kSplit = 3,       // validation split
-  kDropout = 4,     // dropout masks: (step, sample, layer * 2^32 + unit)
-  kSweep = 0x5357,  // random sweep axes: (sample, axis)
+  kInit = 1,         // weight initialization: (layer, element)
+  kPermutation = 2,  // epoch order: (epoch)
+  kSplit = 3,        // validation split
+  kDropout = 4,      // dropout masks: (step, sample, layer * 2^32 + unit)
+  kSweep = 0x5357,   // random sweep axes: (sample, axis)
 };
 
 // 64 uniformly distributed bits from the counters (SplitMix64-style finalizers, chained).

@@ -20,8 +20,9 @@ struct AgreedError : Error {
 void check_same_on_all_ranks(Communicator& comm, const std::string& what, uint64_t value);
 
 // Every rank passes the error it caught (or nullptr). When any rank failed, every rank throws
-// an AgreedError with the failure of the lowest failing rank (its code; its message, prefixed by "rank R: " when
-// ranks differ in outcome), so all ranks stop together with one message. Collective.
+// an AgreedError with the failure of the lowest failing rank (its code; its message, prefixed by
+// "rank R: " when ranks differ in outcome), so all ranks stop together with one message.
+// Collective.
 void raise_if_any_rank_failed(Communicator& comm, const Error* local_error);
 
 // True on every rank when `flag` is true on any rank. Collective.

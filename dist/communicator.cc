@@ -76,7 +76,8 @@ class StallWatchdog {
         wake_.wait(lock);
         continue;
       }
-      const auto deadline = since_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout_);
+      const auto deadline =
+          since_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout_);
       if (std::chrono::steady_clock::now() >= deadline) {
         std::fprintf(stderr,
                      "trainer: error: rank %d waited %.0f s in %s (%s): another rank died or "
@@ -110,7 +111,8 @@ class MpiCommunicator : public Communicator {
     MPI_Comm_set_errhandler(MPI_COMM_WORLD, MPI_ERRORS_RETURN);
     MPI_Comm_rank(MPI_COMM_WORLD, &rank_);
     MPI_Comm_size(MPI_COMM_WORLD, &size_);
-    if (stall_timeout_seconds > 0) watchdog_ = std::make_unique<StallWatchdog>(rank_, stall_timeout_seconds);
+    if (stall_timeout_seconds > 0)
+      watchdog_ = std::make_unique<StallWatchdog>(rank_, stall_timeout_seconds);
   }
   ~MpiCommunicator() override {
     watchdog_.reset();
@@ -121,15 +123,18 @@ class MpiCommunicator : public Communicator {
 
   void allreduce_sum(float* data, size_t n) override {
     Guard g(this, "MPI_Allreduce");
-    check(MPI_Allreduce(MPI_IN_PLACE, data, count(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    check(MPI_Allreduce(MPI_IN_PLACE, data, count(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
   }
   void allreduce_sum(double* data, size_t n) override {
     Guard g(this, "MPI_Allreduce");
-    check(MPI_Allreduce(MPI_IN_PLACE, data, count(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD), "MPI_Allreduce");
+    check(MPI_Allreduce(MPI_IN_PLACE, data, count(n), MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
   }
   void allreduce_max(int64_t* data, size_t n) override {
     Guard g(this, "MPI_Allreduce");
-    check(MPI_Allreduce(MPI_IN_PLACE, data, count(n), MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD), "MPI_Allreduce");
+    check(MPI_Allreduce(MPI_IN_PLACE, data, count(n), MPI_INT64_T, MPI_MAX, MPI_COMM_WORLD),
+          "MPI_Allreduce");
   }
   void broadcast(void* data, size_t bytes, int root) override {
     Guard g(this, "MPI_Bcast");
@@ -146,8 +151,9 @@ class MpiCommunicator : public Communicator {
   }
   void start_allreduce_sum(float* data, size_t n) override {
     MPI_Request request;
-    check(MPI_Iallreduce(MPI_IN_PLACE, data, count(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request),
-          "MPI_Iallreduce");
+    check(
+        MPI_Iallreduce(MPI_IN_PLACE, data, count(n), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD, &request),
+        "MPI_Iallreduce");
     requests_.push_back(request);
   }
   void wait_all() override {
@@ -160,7 +166,8 @@ class MpiCommunicator : public Communicator {
   bool test_all() override {
     if (requests_.empty()) return true;
     int done = 0;
-    check(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done, MPI_STATUSES_IGNORE),
+    check(MPI_Testall(static_cast<int>(requests_.size()), requests_.data(), &done,
+                      MPI_STATUSES_IGNORE),
           "MPI_Testall");
     // Completed requests become MPI_REQUEST_NULL, which later Testall and Waitall calls skip.
     if (done) requests_.clear();
@@ -187,7 +194,8 @@ class MpiCommunicator : public Communicator {
 
   int count(size_t n) const {
     if (n > static_cast<size_t>(INT32_MAX))
-      throw Error(ExitCode::kRankFailure, "a collective of " + std::to_string(n) + " elements exceeds MPI's int count");
+      throw Error(ExitCode::kRankFailure,
+                  "a collective of " + std::to_string(n) + " elements exceeds MPI's int count");
     return static_cast<int>(n);
   }
   void check(int code, const char* call) const {
@@ -195,8 +203,8 @@ class MpiCommunicator : public Communicator {
     char text[MPI_MAX_ERROR_STRING];
     int length = 0;
     MPI_Error_string(code, text, &length);
-    throw Error(ExitCode::kRankFailure,
-                "rank " + std::to_string(rank_) + ": " + call + " failed: " + std::string(text, length));
+    throw Error(ExitCode::kRankFailure, "rank " + std::to_string(rank_) + ": " + call +
+                                            " failed: " + std::string(text, length));
   }
 
   int rank_ = 0;

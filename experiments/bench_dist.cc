@@ -56,14 +56,22 @@ Options parse(int argc, char** argv) {
     const std::string flag = argv[i];
     if (i + 1 >= argc) usage(flag + " needs a value");
     const char* value = argv[i + 1];
-    if (flag == "--hidden") o.hidden = value;
-    else if (flag == "--batch-per-rank") o.batch_per_rank = positive(argv[i], value);
-    else if (flag == "--steps") o.steps = positive(argv[i], value);
-    else if (flag == "--warmup") o.warmup = positive(argv[i], value);
-    else if (flag == "--bucket-kb") o.bucket_kb = positive(argv[i], value);
-    else if (flag == "--mode" && std::strcmp(value, "blocking") == 0) o.mode = GradientSync::Mode::kBlocking;
-    else if (flag == "--mode" && std::strcmp(value, "overlap") == 0) o.mode = GradientSync::Mode::kOverlap;
-    else usage("unknown flag or value: " + flag + " " + value);
+    if (flag == "--hidden")
+      o.hidden = value;
+    else if (flag == "--batch-per-rank")
+      o.batch_per_rank = positive(argv[i], value);
+    else if (flag == "--steps")
+      o.steps = positive(argv[i], value);
+    else if (flag == "--warmup")
+      o.warmup = positive(argv[i], value);
+    else if (flag == "--bucket-kb")
+      o.bucket_kb = positive(argv[i], value);
+    else if (flag == "--mode" && std::strcmp(value, "blocking") == 0)
+      o.mode = GradientSync::Mode::kBlocking;
+    else if (flag == "--mode" && std::strcmp(value, "overlap") == 0)
+      o.mode = GradientSync::Mode::kOverlap;
+    else
+      usage("unknown flag or value: " + flag + " " + value);
   }
   return o;
 }
@@ -129,7 +137,8 @@ int run(const Options& o, Communicator& comm) {
     optimizer->step(store.params(), store.grads(), adam.lr());
     const double u = ms_since(t);
     if (step >= o.warmup) {
-      forward_ms.push_back(f), backward_ms.push_back(b), sync_ms.push_back(s), optimizer_ms.push_back(u);
+      forward_ms.push_back(f), backward_ms.push_back(b), sync_ms.push_back(s),
+          optimizer_ms.push_back(u);
     }
   }
   comm.barrier();
@@ -146,15 +155,15 @@ int run(const Options& o, Communicator& comm) {
   }
 
   if (comm.rank() == 0) {
-    std::printf("np=%d mode=%s params=%zu gradient_mb=%.2f buckets=%zu samples_per_second=%.0f "
-                "step_ms=%.3f forward_ms=%.3f backward_ms=%.3f sync_ms=%.3f optimizer_ms=%.3f "
-                "allreduce_ms=%.3f\n",
-                comm.size(), o.mode == GradientSync::Mode::kOverlap ? "overlap" : "blocking",
-                store.size(), store.size() * sizeof(float) / 1e6,
-                o.mode == GradientSync::Mode::kOverlap ? sync.buckets().size() : size_t{1},
-                global_batch * o.steps / timed_seconds, timed_seconds * 1000 / o.steps,
-                median(forward_ms), median(backward_ms), median(sync_ms), median(optimizer_ms),
-                median(allreduce_ms));
+    std::printf(
+        "np=%d mode=%s params=%zu gradient_mb=%.2f buckets=%zu samples_per_second=%.0f "
+        "step_ms=%.3f forward_ms=%.3f backward_ms=%.3f sync_ms=%.3f optimizer_ms=%.3f "
+        "allreduce_ms=%.3f\n",
+        comm.size(), o.mode == GradientSync::Mode::kOverlap ? "overlap" : "blocking", store.size(),
+        store.size() * sizeof(float) / 1e6,
+        o.mode == GradientSync::Mode::kOverlap ? sync.buckets().size() : size_t{1},
+        global_batch * o.steps / timed_seconds, timed_seconds * 1000 / o.steps, median(forward_ms),
+        median(backward_ms), median(sync_ms), median(optimizer_ms), median(allreduce_ms));
   }
   return 0;
 }

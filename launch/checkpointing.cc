@@ -42,7 +42,8 @@ std::string first_difference(const google::protobuf::Message& a, const google::p
 }  // namespace
 
 std::string checkpoint_folder(const pb::TrainConfig& config) {
-  return config.checkpoint_dir().empty() ? config.out_dir() + "/checkpoints" : config.checkpoint_dir();
+  return config.checkpoint_dir().empty() ? config.out_dir() + "/checkpoints"
+                                         : config.checkpoint_dir();
 }
 
 pb::Checkpoint make_checkpoint(const pb::TrainConfig& config, const ParamStore<float>& store,
@@ -105,17 +106,20 @@ void check_resumable(const pb::Checkpoint& c, const pb::TrainConfig& config,
     refuse(source, differs + " is " + field_text(saved, differs) + " in the checkpoint but " +
                        field_text(now, differs) + " now");
   if (c.provenance().data_fingerprint() != data_fingerprint)
-    refuse(source, "the training data differs from the checkpoint's (another file, limit, split or standardization)");
+    refuse(source,
+           "the training data differs from the checkpoint's (another file, limit, split or "
+           "standardization)");
   if (static_cast<size_t>(c.layout_size()) != store.layout().size())
-    refuse(source, "the checkpoint has " + std::to_string(c.layout_size()) + " parameter blocks, the model " +
-                       std::to_string(store.layout().size()));
+    refuse(source, "the checkpoint has " + std::to_string(c.layout_size()) +
+                       " parameter blocks, the model " + std::to_string(store.layout().size()));
   for (int i = 0; i < c.layout_size(); ++i) {
     const ParamBlock& b = store.layout()[i];
     const pb::ParamBlockInfo& s = c.layout(i);
     if (s.name() != b.name || s.offset() != b.offset || s.rows() != b.rows || s.cols() != b.cols)
-      refuse(source, "parameter block " + std::to_string(i) + " is " + s.name() + " (" + std::to_string(s.rows()) +
-                         "x" + std::to_string(s.cols()) + ") in the checkpoint but " + b.name + " (" +
-                         std::to_string(b.rows) + "x" + std::to_string(b.cols) + ") in the model");
+      refuse(source, "parameter block " + std::to_string(i) + " is " + s.name() + " (" +
+                         std::to_string(s.rows()) + "x" + std::to_string(s.cols()) +
+                         ") in the checkpoint but " + b.name + " (" + std::to_string(b.rows) + "x" +
+                         std::to_string(b.cols) + ") in the model");
   }
   if (c.params().size() != store.size() * sizeof(float))
     refuse(source, "the parameter vector has " + std::to_string(c.params().size() / sizeof(float)) +
@@ -130,11 +134,13 @@ void restore_checkpoint(const pb::Checkpoint& c, ParamStore<float>* store, Optim
   unpack_floats(c.params(), store->params(), store->size(), "the checkpoint's parameters");
   const std::vector<std::string> names = optimizer->slot_names();
   if (static_cast<size_t>(c.optimizer().slots_size()) != names.size())
-    throw Error(ExitCode::kCheckpoint, "the checkpoint's optimizer has " + std::to_string(c.optimizer().slots_size()) +
-                                           " state vectors, expected " + std::to_string(names.size()));
+    throw Error(ExitCode::kCheckpoint,
+                "the checkpoint's optimizer has " + std::to_string(c.optimizer().slots_size()) +
+                    " state vectors, expected " + std::to_string(names.size()));
   for (size_t i = 0; i < names.size(); ++i) {
     if (c.optimizer().slot_names(static_cast<int>(i)) != names[i])
-      throw Error(ExitCode::kCheckpoint, "the checkpoint's optimizer state " + c.optimizer().slot_names(static_cast<int>(i)) +
+      throw Error(ExitCode::kCheckpoint, "the checkpoint's optimizer state " +
+                                             c.optimizer().slot_names(static_cast<int>(i)) +
                                              " is not " + names[i]);
     unpack_floats(c.optimizer().slots(static_cast<int>(i)), optimizer->slots()[i].data(),
                   optimizer->slots()[i].size(), "optimizer state " + names[i]);
@@ -159,7 +165,8 @@ bool load_checkpoint_everywhere(Communicator& comm, const std::string& resume,
       if (resume == "auto") {
         std::vector<std::string> warnings;
         path = newest_valid_checkpoint(dir, &warnings);
-        for (const std::string& w : warnings) std::fprintf(stderr, "trainer: warning: %s\n", w.c_str());
+        for (const std::string& w : warnings)
+          std::fprintf(stderr, "trainer: warning: %s\n", w.c_str());
       }
       if (!path.empty()) {
         *checkpoint = read_checkpoint(path);

@@ -52,11 +52,13 @@ Message* owner_of(Message* msg, const std::string& path, const FieldDescriptor**
 
 std::string quoted(const std::string& text) { return "\"" + text + "\""; }
 
-long long parse_integer(const std::string& text, long long lo, long long hi, const std::string& label) {
+long long parse_integer(const std::string& text, long long lo, long long hi,
+                        const std::string& label) {
   errno = 0;
   char* end = nullptr;
   const long long value = std::strtoll(text.c_str(), &end, 10);
-  if (text.empty() || *end != '\0' || errno == ERANGE || std::isspace(static_cast<unsigned char>(text[0])))
+  if (text.empty() || *end != '\0' || errno == ERANGE ||
+      std::isspace(static_cast<unsigned char>(text[0])))
     throw UsageError(label + ": " + quoted(text) + " is not an integer");
   if (value < lo || value > hi)
     throw UsageError(label + ": " + text + " is out of range [" + std::to_string(lo) + ", " +
@@ -91,12 +93,14 @@ void set_field_from_text(Message* msg, const std::string& path, const std::strin
   const Reflection* r = owner->GetReflection();
   switch (field->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
-      r->SetInt32(owner, field, static_cast<int32_t>(parse_integer(
-          text, std::numeric_limits<int32_t>::min(), std::numeric_limits<int32_t>::max(), label)));
+      r->SetInt32(owner, field,
+                  static_cast<int32_t>(parse_integer(text, std::numeric_limits<int32_t>::min(),
+                                                     std::numeric_limits<int32_t>::max(), label)));
       break;
     case FieldDescriptor::CPPTYPE_INT64:
-      r->SetInt64(owner, field, parse_integer(text, std::numeric_limits<int64_t>::min(),
-                                              std::numeric_limits<int64_t>::max(), label));
+      r->SetInt64(owner, field,
+                  parse_integer(text, std::numeric_limits<int64_t>::min(),
+                                std::numeric_limits<int64_t>::max(), label));
       break;
     case FieldDescriptor::CPPTYPE_UINT32:
     case FieldDescriptor::CPPTYPE_UINT64: {
@@ -134,7 +138,8 @@ void set_field_from_text(Message* msg, const std::string& path, const std::strin
     case FieldDescriptor::CPPTYPE_ENUM: {
       const EnumValueDescriptor* value = nullptr;
       for (int i = 0; i < field->enum_type()->value_count(); ++i)
-        if (lower(field->enum_type()->value(i)->name()) == lower(text)) value = field->enum_type()->value(i);
+        if (lower(field->enum_type()->value(i)->name()) == lower(text))
+          value = field->enum_type()->value(i);
       if (!value)
         throw UsageError(label + ": " + quoted(text) + " is not one of " + enum_choices(field));
       r->SetEnum(owner, field, value);
@@ -157,16 +162,36 @@ std::string field_text(const Message& msg, const std::string& path) {
   const Reflection* r = owner->GetReflection();
   std::ostringstream out;
   switch (field->cpp_type()) {
-    case FieldDescriptor::CPPTYPE_INT32: out << r->GetInt32(*owner, field); break;
-    case FieldDescriptor::CPPTYPE_INT64: out << r->GetInt64(*owner, field); break;
-    case FieldDescriptor::CPPTYPE_UINT32: out << r->GetUInt32(*owner, field); break;
-    case FieldDescriptor::CPPTYPE_UINT64: out << r->GetUInt64(*owner, field); break;
-    case FieldDescriptor::CPPTYPE_FLOAT: out << r->GetFloat(*owner, field); break;
-    case FieldDescriptor::CPPTYPE_DOUBLE: out << r->GetDouble(*owner, field); break;
-    case FieldDescriptor::CPPTYPE_BOOL: out << (r->GetBool(*owner, field) ? "true" : "false"); break;
-    case FieldDescriptor::CPPTYPE_ENUM: out << lower(r->GetEnum(*owner, field)->name()); break;
-    case FieldDescriptor::CPPTYPE_STRING: out << r->GetString(*owner, field); break;
-    case FieldDescriptor::CPPTYPE_MESSAGE: out << "{...}"; break;
+    case FieldDescriptor::CPPTYPE_INT32:
+      out << r->GetInt32(*owner, field);
+      break;
+    case FieldDescriptor::CPPTYPE_INT64:
+      out << r->GetInt64(*owner, field);
+      break;
+    case FieldDescriptor::CPPTYPE_UINT32:
+      out << r->GetUInt32(*owner, field);
+      break;
+    case FieldDescriptor::CPPTYPE_UINT64:
+      out << r->GetUInt64(*owner, field);
+      break;
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      out << r->GetFloat(*owner, field);
+      break;
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      out << r->GetDouble(*owner, field);
+      break;
+    case FieldDescriptor::CPPTYPE_BOOL:
+      out << (r->GetBool(*owner, field) ? "true" : "false");
+      break;
+    case FieldDescriptor::CPPTYPE_ENUM:
+      out << lower(r->GetEnum(*owner, field)->name());
+      break;
+    case FieldDescriptor::CPPTYPE_STRING:
+      out << r->GetString(*owner, field);
+      break;
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      out << "{...}";
+      break;
   }
   return out.str();
 }
@@ -183,16 +208,35 @@ void fill_defaults(Message* msg) {
     }
     if (r->HasField(*msg, f)) continue;
     switch (f->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_INT32: r->SetInt32(msg, f, f->default_value_int32()); break;
-      case FieldDescriptor::CPPTYPE_INT64: r->SetInt64(msg, f, f->default_value_int64()); break;
-      case FieldDescriptor::CPPTYPE_UINT32: r->SetUInt32(msg, f, f->default_value_uint32()); break;
-      case FieldDescriptor::CPPTYPE_UINT64: r->SetUInt64(msg, f, f->default_value_uint64()); break;
-      case FieldDescriptor::CPPTYPE_FLOAT: r->SetFloat(msg, f, f->default_value_float()); break;
-      case FieldDescriptor::CPPTYPE_DOUBLE: r->SetDouble(msg, f, f->default_value_double()); break;
-      case FieldDescriptor::CPPTYPE_BOOL: r->SetBool(msg, f, f->default_value_bool()); break;
-      case FieldDescriptor::CPPTYPE_ENUM: r->SetEnum(msg, f, f->default_value_enum()); break;
-      case FieldDescriptor::CPPTYPE_STRING: r->SetString(msg, f, f->default_value_string()); break;
-      case FieldDescriptor::CPPTYPE_MESSAGE: break;
+      case FieldDescriptor::CPPTYPE_INT32:
+        r->SetInt32(msg, f, f->default_value_int32());
+        break;
+      case FieldDescriptor::CPPTYPE_INT64:
+        r->SetInt64(msg, f, f->default_value_int64());
+        break;
+      case FieldDescriptor::CPPTYPE_UINT32:
+        r->SetUInt32(msg, f, f->default_value_uint32());
+        break;
+      case FieldDescriptor::CPPTYPE_UINT64:
+        r->SetUInt64(msg, f, f->default_value_uint64());
+        break;
+      case FieldDescriptor::CPPTYPE_FLOAT:
+        r->SetFloat(msg, f, f->default_value_float());
+        break;
+      case FieldDescriptor::CPPTYPE_DOUBLE:
+        r->SetDouble(msg, f, f->default_value_double());
+        break;
+      case FieldDescriptor::CPPTYPE_BOOL:
+        r->SetBool(msg, f, f->default_value_bool());
+        break;
+      case FieldDescriptor::CPPTYPE_ENUM:
+        r->SetEnum(msg, f, f->default_value_enum());
+        break;
+      case FieldDescriptor::CPPTYPE_STRING:
+        r->SetString(msg, f, f->default_value_string());
+        break;
+      case FieldDescriptor::CPPTYPE_MESSAGE:
+        break;
     }
   }
 }
@@ -208,7 +252,8 @@ void read_text_file(const std::string& path, Message* msg) {
     explicit Collector(const std::string& path) : path_(path) {}
     void AddError(int line, int column, const std::string& message) override {
       if (first_.empty())
-        first_ = path_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " + message;
+        first_ = path_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " +
+                 message;
     }
     const std::string& first() const { return first_; }
 

@@ -50,7 +50,8 @@ TrainingData load_training_data(pb::TrainConfig* config) {
   switch (loss) {
     case pb::SOFTMAX_CROSS_ENTROPY:
       outputs = classes;
-      if (classes < 2) throw DataError("softmax cross-entropy needs at least 2 classes in the labels");
+      if (classes < 2)
+        throw DataError("softmax cross-entropy needs at least 2 classes in the labels");
       break;
     case pb::SQUARED_ERROR:
       outputs = data.train.labels.empty() ? static_cast<int>(data.train.targets.rows()) : classes;

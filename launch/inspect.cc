@@ -27,7 +27,8 @@ void describe_vector(const std::string& name, const std::string& bytes, std::ost
   }
   out << "  " << std::left << std::setw(22) << name << std::right << std::setw(10) << v.size()
       << " values  rms " << std::setprecision(6) << (v.empty() ? 0.0 : std::sqrt(sum_sq / v.size()))
-      << "  max|x| " << max_abs << (non_finite ? "  NON-FINITE: " + std::to_string(non_finite) : "") << "\n";
+      << "  max|x| " << max_abs << (non_finite ? "  NON-FINITE: " + std::to_string(non_finite) : "")
+      << "\n";
 }
 
 }  // namespace
@@ -35,13 +36,14 @@ void describe_vector(const std::string& name, const std::string& bytes, std::ost
 void inspect_checkpoint(const std::string& path, std::ostream& out) {
   const pb::Checkpoint c = read_checkpoint(path);
   out << path << ": valid checkpoint, format version " << c.format_version() << "\n"
-      << "position: epoch " << c.epoch() << ", step " << c.step_in_epoch() << " of that epoch, global step "
-      << c.global_step() << ", " << c.samples_consumed() << " samples consumed\n"
+      << "position: epoch " << c.epoch() << ", step " << c.step_in_epoch()
+      << " of that epoch, global step " << c.global_step() << ", " << c.samples_consumed()
+      << " samples consumed\n"
       << "written by: trainer " << c.provenance().version() << " on " << c.provenance().host()
       << " at unix time " << c.provenance().unix_time() << ", " << c.world_size() << " rank(s)\n"
       << "command line: " << c.provenance().command_line() << "\n"
-      << "optimizer: " << pb::OptimizerKind_Name(c.optimizer().kind()) << ", " << c.optimizer().step_count()
-      << " steps taken\n"
+      << "optimizer: " << pb::OptimizerKind_Name(c.optimizer().kind()) << ", "
+      << c.optimizer().step_count() << " steps taken\n"
       << "parameters:\n";
   for (const pb::ParamBlockInfo& b : c.layout()) {
     const size_t begin = b.offset() * sizeof(float);
@@ -50,8 +52,9 @@ void inspect_checkpoint(const std::string& path, std::ostream& out) {
       out << "  " << b.name() << ": outside the parameter vector\n";
       continue;
     }
-    describe_vector(b.name() + " (" + std::to_string(b.rows()) + "x" + std::to_string(b.cols()) + ")",
-                    c.params().substr(begin, size), out);
+    describe_vector(
+        b.name() + " (" + std::to_string(b.rows()) + "x" + std::to_string(b.cols()) + ")",
+        c.params().substr(begin, size), out);
   }
   describe_vector("all parameters", c.params(), out);
   for (int i = 0; i < c.optimizer().slots_size(); ++i)

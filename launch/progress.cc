@@ -16,7 +16,10 @@ double seconds(Clock::duration d) { return std::chrono::duration<double>(d).coun
 }  // namespace
 
 Progress::Progress(pb::ProgressMode mode, bool enabled, int epochs, int64_t steps_per_epoch)
-    : epochs_(epochs), steps_per_epoch_(steps_per_epoch), epoch_start_(Clock::now()), last_draw_(Clock::now()) {
+    : epochs_(epochs),
+      steps_per_epoch_(steps_per_epoch),
+      epoch_start_(Clock::now()),
+      last_draw_(Clock::now()) {
   if (!enabled || mode == pb::NONE) return;
   if (mode == pb::BAR || (mode == pb::AUTO && isatty(STDERR_FILENO)))
     style_ = Style::kBar;
@@ -39,12 +42,14 @@ void Progress::step(int epoch, int64_t step, double epoch_samples) {
   if (style_ == Style::kBar) {
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(done * kWidth);
-    std::fprintf(stderr, "\repoch %d/%d [%s%s] %3.0f%%  %.0f samples/s  eta %.0f s ", epoch + 1, epochs_,
-                 std::string(filled, '#').c_str(), std::string(kWidth - filled, '.').c_str(), 100 * done, rate, eta);
+    std::fprintf(stderr, "\repoch %d/%d [%s%s] %3.0f%%  %.0f samples/s  eta %.0f s ", epoch + 1,
+                 epochs_, std::string(filled, '#').c_str(),
+                 std::string(kWidth - filled, '.').c_str(), 100 * done, rate, eta);
     drawn_ = true;
   } else {
-    std::fprintf(stderr, "epoch %d/%d step %lld/%lld (%.0f%%)  %.0f samples/s  eta %.0f s\n", epoch + 1, epochs_,
-                 static_cast<long long>(step + 1), static_cast<long long>(steps_per_epoch_), 100 * done, rate, eta);
+    std::fprintf(stderr, "epoch %d/%d step %lld/%lld (%.0f%%)  %.0f samples/s  eta %.0f s\n",
+                 epoch + 1, epochs_, static_cast<long long>(step + 1),
+                 static_cast<long long>(steps_per_epoch_), 100 * done, rate, eta);
   }
   std::fflush(stderr);
 }

@@ -48,10 +48,18 @@ std::string json_string(const std::string& text) {
   std::string out = "\"";
   for (const char c : text) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           char escaped[8];
@@ -80,7 +88,8 @@ RunOutput::~RunOutput() {
 
 std::FILE* RunOutput::open_log(const std::string& name, bool append, const char* header) {
   const std::string path = dir_ + "/" + name;
-  const bool fresh = !append || !std::filesystem::exists(path) || std::filesystem::file_size(path) == 0;
+  const bool fresh =
+      !append || !std::filesystem::exists(path) || std::filesystem::file_size(path) == 0;
   std::FILE* f = std::fopen(path.c_str(), fresh ? "w" : "a");
   if (!f) throw UsageError("--out: cannot write " + path);
   if (fresh && header) std::fputs(header, f);
@@ -115,7 +124,8 @@ void RunOutput::append_epoch(const EpochMetrics& m) {
                csv_number(m.epoch_seconds).c_str(), csv_number(m.learning_rate).c_str());
   std::fflush(metrics_);
   std::vector<std::pair<std::string, double>> scalars = {
-      {"epoch/loss_train", m.train_loss}, {"epoch/learning_rate", m.learning_rate},
+      {"epoch/loss_train", m.train_loss},
+      {"epoch/learning_rate", m.learning_rate},
       {"epoch/samples_per_second", m.samples_per_second}};
   if (std::isfinite(m.train_acc)) scalars.push_back({"epoch/accuracy_train", m.train_acc});
   if (std::isfinite(m.val_loss)) scalars.push_back({"epoch/loss_val", m.val_loss});
@@ -137,8 +147,8 @@ void RunOutput::append_step(int64_t global_step, int epoch, double train_loss, d
 
 void RunOutput::log_event(const std::string& name, const std::string& fields) {
   if (!enabled_ || !events_) return;
-  std::fprintf(events_, "{\"time\": %.3f, \"event\": %s%s%s}\n", unix_seconds(), json_string(name).c_str(),
-               fields.empty() ? "" : ", ", fields.c_str());
+  std::fprintf(events_, "{\"time\": %.3f, \"event\": %s%s%s}\n", unix_seconds(),
+               json_string(name).c_str(), fields.empty() ? "" : ", ", fields.c_str());
   std::fflush(events_);
 }
 
@@ -146,7 +156,8 @@ void RunOutput::write_summary(const std::map<std::string, double>& numbers,
                               const pb::TrainConfig& config) {
   if (!enabled_) return;
   std::string json = "{\n";
-  for (const auto& [key, value] : numbers) json += "  \"" + key + "\": " + json_number(value) + ",\n";
+  for (const auto& [key, value] : numbers)
+    json += "  \"" + key + "\": " + json_number(value) + ",\n";
   std::string config_json;
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;

@@ -36,11 +36,16 @@ void write_ledger(const std::string& sweep_dir, const pb::SweepLedger& ledger) {
 
 std::string state_name(pb::TrialState state) {
   switch (state) {
-    case pb::PLANNED: return "planned";
-    case pb::RUNNING: return "running";
-    case pb::DONE: return "done";
-    case pb::FAILED: return "failed";
-    case pb::DIVERGED: return "diverged";
+    case pb::PLANNED:
+      return "planned";
+    case pb::RUNNING:
+      return "running";
+    case pb::DONE:
+      return "done";
+    case pb::FAILED:
+      return "failed";
+    case pb::DIVERGED:
+      return "diverged";
   }
   return "unknown";
 }
@@ -53,8 +58,7 @@ SweepLock::SweepLock(const std::string& sweep_dir) {
     const int error = errno;
     ::close(fd_);
     fd_ = -1;
-    if (error == EWOULDBLOCK)
-      throw UsageError(sweep_dir + " is in use by another sweep process");
+    if (error == EWOULDBLOCK) throw UsageError(sweep_dir + " is in use by another sweep process");
     throw UsageError(path + ": cannot lock: " + std::strerror(error));
   }
 }

@@ -1,9 +1,9 @@
 // Entry point of `sweep`: plan a hyperparameter sweep from a spec, run it locally under mpirun
 // (resumable), write it as a SLURM job array, or report its results. Errors end with one line
 // on stderr and the project's exit codes.
-#include <boost/program_options.hpp>
 #include <unistd.h>
 
+#include <boost/program_options.hpp>
 #include <climits>
 #include <cstdio>
 #include <filesystem>
@@ -51,7 +51,9 @@ bool parse(int argc, char** argv, const std::string& name, const std::string& op
                                                         "positional operand");
   c->positional.add(operand.c_str(), 1);
   try {
-    po::store(po::command_line_parser(argc, argv).options(c->options).positional(c->positional).run(), c->vm);
+    po::store(
+        po::command_line_parser(argc, argv).options(c->options).positional(c->positional).run(),
+        c->vm);
   } catch (const po::error& e) {
     throw mlp::UsageError("sweep " + name + ": " + e.what() + " (see sweep " + name + " --help)");
   }
@@ -60,13 +62,15 @@ bool parse(int argc, char** argv, const std::string& name, const std::string& op
     return false;
   }
   if (!c->vm.count(operand))
-    throw mlp::UsageError("sweep " + name + ": missing " + operand + " (see sweep " + name + " --help)");
+    throw mlp::UsageError("sweep " + name + ": missing " + operand + " (see sweep " + name +
+                          " --help)");
   return true;
 }
 
 int plan(int argc, char** argv) {
   Command c{po::options_description("sweep plan options"), {}, {}};
-  c.options.add_options()("out", po::value<std::string>()->value_name("DIR"), "sweep folder to write");
+  c.options.add_options()("out", po::value<std::string>()->value_name("DIR"),
+                          "sweep folder to write");
   if (!parse(argc, argv, "plan", "SPEC", &c)) return 0;
   if (!c.vm.count("out")) throw mlp::UsageError("sweep plan: --out DIR is required");
   const std::string dir = c.vm["out"].as<std::string>();
@@ -75,8 +79,8 @@ int plan(int argc, char** argv) {
   const mlp::pb::SweepLedger ledger = mlp::write_sweep_plan(spec, dir, &duplicates);
   std::set<std::string> configs;
   for (const mlp::pb::TrialRecord& t : ledger.trial()) configs.insert(t.config_id());
-  std::printf("planned %d trials (%zu configurations) in %s; see %s/plan.txt\n", ledger.trial_size(),
-              configs.size(), dir.c_str(), dir.c_str());
+  std::printf("planned %d trials (%zu configurations) in %s; see %s/plan.txt\n",
+              ledger.trial_size(), configs.size(), dir.c_str(), dir.c_str());
   if (duplicates > 0)
     std::printf("%d drawn configurations repeated an earlier one and were kept once\n", duplicates);
   for (const mlp::pb::TrialRecord& t : ledger.trial()) {
@@ -96,8 +100,9 @@ int run(int argc, char** argv) {
                           "a failing trial is attempted at most R times in all")(
       "max-ranks", po::value<int>(&o.max_ranks)->default_value(0),
       "ranks in use at once (0: the spec's max_ranks, else the number of cores)")(
-      "trainer", po::value<std::string>(&o.trainer)->default_value(default_trainer()), "trainer binary")(
-      "mpirun", po::value<std::string>(&o.mpirun)->default_value(o.mpirun), "mpirun binary");
+      "trainer", po::value<std::string>(&o.trainer)->default_value(default_trainer()),
+      "trainer binary")("mpirun", po::value<std::string>(&o.mpirun)->default_value(o.mpirun),
+                        "mpirun binary");
   if (!parse(argc, argv, "run", "DIR", &c)) return 0;
   po::notify(c.vm);
   return mlp::run_sweep(c.vm["DIR"].as<std::string>(), o);
@@ -119,16 +124,19 @@ int slurm(int argc, char** argv) {
   o.trainer = std::filesystem::absolute(o.trainer).string();
   const std::string dir = c.vm["DIR"].as<std::string>();
   const int tasks = mlp::write_slurm_script(dir, o);
-  std::printf("wrote %s/sweep.sbatch (%d array tasks) and %s/trials.list; submit with: sbatch %s/sweep.sbatch\n",
-              dir.c_str(), tasks, dir.c_str(), dir.c_str());
+  std::printf(
+      "wrote %s/sweep.sbatch (%d array tasks) and %s/trials.list; submit with: sbatch "
+      "%s/sweep.sbatch\n",
+      dir.c_str(), tasks, dir.c_str(), dir.c_str());
   return 0;
 }
 
 int report(int argc, char** argv) {
   Command c{po::options_description("sweep report options"), {}, {}};
   mlp::ReportOptions o;
-  c.options.add_options()("plot-script", po::value<std::string>(&o.plot_script)->default_value(MLP_PLOT_SCRIPT),
-                          "plotting script run as `python3 SCRIPT DIR`")("no-plots", "skip the plots");
+  c.options.add_options()(
+      "plot-script", po::value<std::string>(&o.plot_script)->default_value(MLP_PLOT_SCRIPT),
+      "plotting script run as `python3 SCRIPT DIR`")("no-plots", "skip the plots");
   if (!parse(argc, argv, "report", "DIR", &c)) return 0;
   po::notify(c.vm);
   if (c.vm.count("no-plots")) o.plot_script.clear();
@@ -150,7 +158,8 @@ int main(int argc, char** argv) {
     if (command == "run") return run(argc - 1, argv + 1);
     if (command == "slurm") return slurm(argc - 1, argv + 1);
     if (command == "report") return report(argc - 1, argv + 1);
-    throw mlp::UsageError("unknown command \"" + command + "\"; commands: plan, run, slurm, report (see sweep --help)");
+    throw mlp::UsageError("unknown command \"" + command +
+                          "\"; commands: plan, run, slurm, report (see sweep --help)");
   } catch (const mlp::Error& e) {
     std::fprintf(stderr, "sweep: error: %s\n", e.what());
     return static_cast<int>(e.code());

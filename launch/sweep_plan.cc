@@ -58,7 +58,8 @@ void apply(pb::TrainConfig* config, const pb::Axis& axis, int index, const std::
 
 void check_axis(const pb::Axis& axis, int index) {
   const std::string label = axis_label(axis, index);
-  if (axis.field().empty()) throw UsageError("axis " + std::to_string(index + 1) + ": field is empty");
+  if (axis.field().empty())
+    throw UsageError("axis " + std::to_string(index + 1) + ": field is empty");
   if (kReservedFields.count(axis.field()))
     throw UsageError(label + ": the sweep sets \"" + axis.field() +
                      "\" itself (seeds come from replicates or seeds)");
@@ -70,13 +71,14 @@ void check_axis(const pb::Axis& axis, int index) {
   std::set<std::string> seen;
   for (const std::string& value : axis.values()) {
     apply(&scratch, axis, index, value);
-    if (!seen.insert(value).second) throw UsageError(label + ": value \"" + value + "\" is listed twice");
+    if (!seen.insert(value).second)
+      throw UsageError(label + ": value \"" + value + "\" is listed twice");
   }
   switch (axis.distribution_case()) {
     case pb::Axis::kUniform:
       if (!(axis.uniform().lo() < axis.uniform().hi()))
-        throw UsageError(label + ": uniform needs lo < hi, got lo " + real_text(axis.uniform().lo()) +
-                         ", hi " + real_text(axis.uniform().hi()));
+        throw UsageError(label + ": uniform needs lo < hi, got lo " +
+                         real_text(axis.uniform().lo()) + ", hi " + real_text(axis.uniform().hi()));
       break;
     case pb::Axis::kLogUniform:
       if (!(axis.log_uniform().lo() > 0 && axis.log_uniform().lo() < axis.log_uniform().hi()))
@@ -130,8 +132,7 @@ std::string draw(const pb::Axis& axis, int index, uint64_t draw_seed, int sample
 
 std::vector<uint64_t> trial_seeds(const pb::SweepSpec& spec, uint64_t base_seed) {
   if (spec.seeds_size() > 0) {
-    if (spec.has_replicates())
-      throw UsageError("replicates: give replicates or seeds, not both");
+    if (spec.has_replicates()) throw UsageError("replicates: give replicates or seeds, not both");
     std::set<uint64_t> distinct(spec.seeds().begin(), spec.seeds().end());
     if (distinct.size() != static_cast<size_t>(spec.seeds_size()))
       throw UsageError("seeds: a seed is listed twice");
@@ -147,7 +148,8 @@ std::vector<uint64_t> trial_seeds(const pb::SweepSpec& spec, uint64_t base_seed)
 }  // namespace
 
 pb::SweepSpec read_sweep_spec(const std::string& path) {
-  if (!std::filesystem::is_regular_file(path)) throw UsageError(path + ": cannot open the sweep spec");
+  if (!std::filesystem::is_regular_file(path))
+    throw UsageError(path + ": cannot open the sweep spec");
   pb::SweepSpec spec;
   read_text_file(path, &spec);
   return spec;
@@ -167,10 +169,12 @@ std::vector<std::string> axis_fields(const pb::SweepSpec& spec) {
 
 std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicates) {
   if (spec.base().has_checkpoint_dir() && !spec.base().checkpoint_dir().empty())
-    throw UsageError("base.checkpoint_dir: trials keep their checkpoints in their own folders; "
-                     "leave it unset");
+    throw UsageError(
+        "base.checkpoint_dir: trials keep their checkpoints in their own folders; "
+        "leave it unset");
   if (spec.ranks_per_trial() < 1)
-    throw UsageError("ranks_per_trial: must be at least 1, got " + std::to_string(spec.ranks_per_trial()));
+    throw UsageError("ranks_per_trial: must be at least 1, got " +
+                     std::to_string(spec.ranks_per_trial()));
   if (spec.max_ranks() < 0)
     throw UsageError("max_ranks: must be 0 (the number of cores) or positive");
 
@@ -211,7 +215,8 @@ std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicate
       pb::TrainConfig config = base;
       for (int i = 0; i < spec.axis_size(); ++i) {
         const pb::Axis& axis = spec.axis(i);
-        apply(&config, axis, i, is_random(axis) ? draw(axis, i, spec.draw_seed(), sample) : grid_values[i]);
+        apply(&config, axis, i,
+              is_random(axis) ? draw(axis, i, spec.draw_seed(), sample) : grid_values[i]);
       }
       config.set_resume("");
       for (size_t r = 0; r < seeds.size(); ++r) {
@@ -221,8 +226,10 @@ std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicate
         } catch (const UsageError& e) {
           std::string where;
           for (int i = 0; i < spec.axis_size(); ++i)
-            where += (i ? ", " : "") + spec.axis(i).field() + "=" + field_text(config, spec.axis(i).field());
-          throw UsageError("the configuration " + (where.empty() ? "base" : where) + " is invalid: " + e.what());
+            where += (i ? ", " : "") + spec.axis(i).field() + "=" +
+                     field_text(config, spec.axis(i).field());
+          throw UsageError("the configuration " + (where.empty() ? "base" : where) +
+                           " is invalid: " + e.what());
         }
         PlannedTrial trial;
         trial.config = config;
@@ -239,7 +246,8 @@ std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicate
         record.set_config_id(trial_id(unseeded));
         record.set_replicate(static_cast<int>(r));
         record.set_seed(seeds[r]);
-        for (const pb::Axis& axis : spec.axis()) record.add_axis_value(field_text(config, axis.field()));
+        for (const pb::Axis& axis : spec.axis())
+          record.add_axis_value(field_text(config, axis.field()));
         record.set_state(pb::PLANNED);
         trials.push_back(std::move(trial));
       }
@@ -249,7 +257,8 @@ std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicate
   return trials;
 }
 
-pb::SweepLedger write_sweep_plan(const pb::SweepSpec& spec, const std::string& dir, int* duplicates) {
+pb::SweepLedger write_sweep_plan(const pb::SweepSpec& spec, const std::string& dir,
+                                 int* duplicates) {
   const std::vector<PlannedTrial> trials = expand_sweep(spec, duplicates);
   std::error_code error;
   std::filesystem::create_directories(dir + "/trials", error);

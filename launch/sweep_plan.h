@@ -12,8 +12,8 @@
 namespace mlp {
 
 struct PlannedTrial {
-  pb::TrialRecord record;   // id, config_id, replicate, seed, axis values; state PLANNED
-  pb::TrainConfig config;   // resolved (fill_defaults), validated; out_dir not yet set
+  pb::TrialRecord record;  // id, config_id, replicate, seed, axis values; state PLANNED
+  pb::TrainConfig config;  // resolved (fill_defaults), validated; out_dir not yet set
 };
 
 // Reads a text-format SweepSpec. Throws UsageError "path:line:column: what" on a parse error.

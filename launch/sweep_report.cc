@@ -3,8 +3,8 @@
 
 #include <fcntl.h>
 #include <spawn.h>
-#include <unistd.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
@@ -29,10 +29,13 @@ namespace {
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
 // Columns of trials.csv taken from summary.json, and the per-configuration statistics.
-const std::vector<std::string> kTrialNumbers = {"best_epoch", "stopped_epoch", "epochs_run", "val_loss",
-                                                "val_acc",    "test_loss",     "test_acc",   "wall_seconds"};
-const std::vector<std::string> kConfigNumbers = {"val_acc", "val_loss", "test_acc", "test_loss", "best_epoch"};
-const std::vector<std::string> kEpochColumns = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc"};
+const std::vector<std::string> kTrialNumbers = {"best_epoch", "stopped_epoch", "epochs_run",
+                                                "val_loss",   "val_acc",       "test_loss",
+                                                "test_acc",   "wall_seconds"};
+const std::vector<std::string> kConfigNumbers = {"val_acc", "val_loss", "test_acc", "test_loss",
+                                                 "best_epoch"};
+const std::vector<std::string> kEpochColumns = {"epoch", "train_loss", "train_acc", "val_loss",
+                                                "val_acc"};
 
 std::string slurp(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
@@ -218,8 +221,10 @@ int count_of(const std::map<std::string, int>& counts, const std::string& key) {
 
 std::string mean_and_spread(const Stat& s) {
   char text[64];
-  if (s.count < 2) std::snprintf(text, sizeof text, "%.4g (one seed)", s.mean);
-  else std::snprintf(text, sizeof text, "%.4g ± %.2g", s.mean, s.std);
+  if (s.count < 2)
+    std::snprintf(text, sizeof text, "%.4g (one seed)", s.mean);
+  else
+    std::snprintf(text, sizeof text, "%.4g ± %.2g", s.mean, s.std);
   return text;
 }
 
@@ -261,13 +266,16 @@ void run_plots(const std::string& script, const std::string& dir, std::FILE* out
   }
   const std::string python = python_with_matplotlib();
   if (python.empty()) {
-    std::fprintf(out, "plots skipped: no python3 with matplotlib (Debian: apt-get install python3-matplotlib)\n");
+    std::fprintf(
+        out,
+        "plots skipped: no python3 with matplotlib (Debian: apt-get install python3-matplotlib)\n");
     return;
   }
   std::fflush(out);
   const int status = spawn_and_wait({python, script, dir}, false);
-  if (status != 0) std::fprintf(out, "plots failed: %s %s exited with status %d\n", python.c_str(),
-                                script.c_str(), status);
+  if (status != 0)
+    std::fprintf(out, "plots failed: %s %s exited with status %d\n", python.c_str(), script.c_str(),
+                 status);
 }
 
 }  // namespace
@@ -278,7 +286,8 @@ std::map<std::string, double> read_summary_numbers(const std::string& path) {
   return JsonScanner(text, path).top_level_numbers();
 }
 
-void write_sweep_report(const std::string& sweep_dir, const ReportOptions& options, std::FILE* out) {
+void write_sweep_report(const std::string& sweep_dir, const ReportOptions& options,
+                        std::FILE* out) {
   const std::string dir = std::filesystem::absolute(sweep_dir).lexically_normal().string();
   const pb::SweepLedger ledger = read_ledger(dir);
   std::string axes_header;
@@ -286,8 +295,10 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
 
   std::vector<TrialRow> rows;
   for (const pb::TrialRecord& t : ledger.trial()) {
-    TrialRow row{&t, state_name(t.state()), read_summary_numbers(trial_dir(dir, t.id()) + "/summary.json")};
-    if (!row.numbers.empty() && (t.state() == pb::PLANNED || t.state() == pb::RUNNING)) row.state = "done";
+    TrialRow row{&t, state_name(t.state()),
+                 read_summary_numbers(trial_dir(dir, t.id()) + "/summary.json")};
+    if (!row.numbers.empty() && (t.state() == pb::PLANNED || t.state() == pb::RUNNING))
+      row.state = "done";
     rows.push_back(std::move(row));
   }
 
@@ -303,7 +314,8 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
     for (const std::string& value : t.axis_value()) key += "," + csv_field(value);
     key += "," + std::to_string(t.seed());
     trials += key + "," + row.state;
-    for (const std::string& name : kTrialNumbers) trials += "," + number_text(lookup(row.numbers, name));
+    for (const std::string& name : kTrialNumbers)
+      trials += "," + number_text(lookup(row.numbers, name));
     trials += "\n";
 
     std::ifstream metrics(trial_dir(dir, t.id()) + "/metrics.csv");
@@ -339,33 +351,39 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
     ++g.trials;
     ++g.states[row.state];
     if (row.state == "done")
-      for (const std::string& name : kConfigNumbers) values[config][name].push_back(lookup(row.numbers, name));
+      for (const std::string& name : kConfigNumbers)
+        values[config][name].push_back(lookup(row.numbers, name));
   }
   std::string summary = "config_id" + axes_header + ",trials,done,diverged,failed";
-  for (const std::string& name : kConfigNumbers) summary += "," + name + "_mean," + name + "_std," + name + "_count";
+  for (const std::string& name : kConfigNumbers)
+    summary += "," + name + "_mean," + name + "_std," + name + "_count";
   summary += "\n";
   for (const std::string& config : order) {
     ConfigGroup& g = groups[config];
     summary += config;
     for (const std::string& value : g.first->axis_value()) summary += "," + csv_field(value);
-    summary += "," + std::to_string(g.trials) + "," + std::to_string(count_of(g.states, "done")) + "," +
-               std::to_string(count_of(g.states, "diverged")) + "," + std::to_string(count_of(g.states, "failed"));
+    summary += "," + std::to_string(g.trials) + "," + std::to_string(count_of(g.states, "done")) +
+               "," + std::to_string(count_of(g.states, "diverged")) + "," +
+               std::to_string(count_of(g.states, "failed"));
     for (const std::string& name : kConfigNumbers) {
       const Stat s = stat_of(values[config][name]);
       g.stats[name] = s;
-      summary += "," + number_text(s.mean) + "," + number_text(s.std) + "," + std::to_string(s.count);
+      summary +=
+          "," + number_text(s.mean) + "," + number_text(s.std) + "," + std::to_string(s.count);
     }
     summary += "\n";
   }
   write_file_atomically(dir + "/trials.csv", trials);
   write_file_atomically(dir + "/epochs.csv", epochs);
   write_file_atomically(dir + "/summary.csv", summary);
-  std::fprintf(out, "wrote %s/trials.csv, epochs.csv and summary.csv (%zu trials, %zu configurations)\n",
+  std::fprintf(out,
+               "wrote %s/trials.csv, epochs.csv and summary.csv (%zu trials, %zu configurations)\n",
                dir.c_str(), rows.size(), order.size());
 
   // Validation accuracy decides when any configuration has one; otherwise validation loss.
   bool by_accuracy = false;
-  for (const auto& [config, g] : groups) by_accuracy = by_accuracy || g.stats.at("val_acc").count > 0;
+  for (const auto& [config, g] : groups)
+    by_accuracy = by_accuracy || g.stats.at("val_acc").count > 0;
   const std::string metric = by_accuracy ? "val_acc" : "val_loss";
   const ConfigGroup* best = nullptr;
   bool best_complete = false;
@@ -388,8 +406,9 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
   } else {
     const Stat& v = best->stats.at(metric);
     const Stat& test = best->stats.at(by_accuracy ? "test_acc" : "test_loss");
-    std::fprintf(out, "best configuration by mean %s over its seeds (%d of %d done): %s\n", metric.c_str(),
-                 count_of(best->states, "done"), best->trials, axis_description(ledger, *best->first).c_str());
+    std::fprintf(out, "best configuration by mean %s over its seeds (%d of %d done): %s\n",
+                 metric.c_str(), count_of(best->states, "done"), best->trials,
+                 axis_description(ledger, *best->first).c_str());
     std::fprintf(out, "  %s %s; %s %s (test is reported, never used to choose)\n", metric.c_str(),
                  mean_and_spread(v).c_str(), by_accuracy ? "test_acc" : "test_loss",
                  mean_and_spread(test).c_str());

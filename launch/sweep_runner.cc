@@ -55,7 +55,8 @@ class StopHandlers {
   }
 
  private:
-  struct sigaction old_int_ {}, old_term_ {};
+  struct sigaction old_int_ {
+  }, old_term_{};
 };
 
 struct Running {
@@ -70,9 +71,12 @@ double seconds_since(Clock::time_point start) {
 std::string duration_text(double seconds) {
   const long s = std::lround(seconds);
   char text[32];
-  if (s >= 3600) std::snprintf(text, sizeof text, "%ldh%02ldm", s / 3600, s / 60 % 60);
-  else if (s >= 60) std::snprintf(text, sizeof text, "%ldm%02lds", s / 60, s % 60);
-  else std::snprintf(text, sizeof text, "%.1fs", seconds);
+  if (s >= 3600)
+    std::snprintf(text, sizeof text, "%ldh%02ldm", s / 3600, s / 60 % 60);
+  else if (s >= 60)
+    std::snprintf(text, sizeof text, "%ldm%02lds", s / 60, s % 60);
+  else
+    std::snprintf(text, sizeof text, "%.1fs", seconds);
   return text;
 }
 
@@ -124,7 +128,8 @@ class Scheduler {
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
         continue;
       }
-      if (pid < 0) throw Error(ExitCode::kRankFailure, std::string("waitpid: ") + std::strerror(errno));
+      if (pid < 0)
+        throw Error(ExitCode::kRankFailure, std::string("waitpid: ") + std::strerror(errno));
       finish(pid, WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
     }
     return conclude();
@@ -199,11 +204,12 @@ class Scheduler {
     }
 
     const std::string np = std::to_string(ledger_.ranks_per_trial());
-    const std::vector<std::string> args = {options_.mpirun, "-np", np, options_.trainer,
-                                           "--config", config, "--resume", "auto"};
+    const std::vector<std::string> args = {options_.mpirun, "-np",  np,         options_.trainer,
+                                           "--config",      config, "--resume", "auto"};
     std::string command;
     for (const std::string& a : args) command += (command.empty() ? "" : " ") + a;
-    const std::string header = "== sweep attempt " + std::to_string(t.attempts() + 1) + ": " + command + "\n";
+    const std::string header =
+        "== sweep attempt " + std::to_string(t.attempts() + 1) + ": " + command + "\n";
     // The header is a courtesy: a failed write still lets the attempt run and log.
     [[maybe_unused]] const ssize_t written = ::write(log_fd, header.data(), header.size());
 
@@ -224,7 +230,8 @@ class Scheduler {
     ::close(log_fd);
     ::close(lock_fd);
     running_[pid] = Running{index, Clock::now()};
-    std::fprintf(stderr, "sweep: started %s, attempt %d\n", describe(ledger_, t).c_str(), t.attempts());
+    std::fprintf(stderr, "sweep: started %s, attempt %d\n", describe(ledger_, t).c_str(),
+                 t.attempts());
   }
 
   // Runs in the forked child: only async-signal-safe calls until exec.
@@ -241,18 +248,22 @@ class Scheduler {
     ::signal(SIGINT, SIG_DFL);
     ::signal(SIGTERM, SIG_DFL);
     ::execvp(argv[0], argv);
-    [[maybe_unused]] const ssize_t written = ::write(STDERR_FILENO, exec_error.data(), exec_error.size());
+    [[maybe_unused]] const ssize_t written =
+        ::write(STDERR_FILENO, exec_error.data(), exec_error.size());
     ::_exit(127);
   }
 
   void stop_children(int signal_number) {
     std::fprintf(stderr, "sweep: stopping %zu running trial%s (%s)%s\n", running_.size(),
-                 running_.size() == 1 ? "" : "s", signal_number == SIGUSR1 ? "checkpoint and exit" : "now",
+                 running_.size() == 1 ? "" : "s",
+                 signal_number == SIGUSR1 ? "checkpoint and exit" : "now",
                  signal_number == SIGUSR1 ? "; signal again to end them at once" : "");
     for (const auto& [pid, r] : running_) {
       // SIGUSR1 goes to mpirun alone, which forwards it; SIGTERM to the whole group.
-      if (signal_number == SIGUSR1) ::kill(pid, SIGUSR1);
-      else ::kill(-pid, SIGTERM);
+      if (signal_number == SIGUSR1)
+        ::kill(pid, SIGUSR1);
+      else
+        ::kill(-pid, SIGTERM);
     }
   }
 
@@ -295,10 +306,14 @@ class Scheduler {
   void progress() {
     int done = 0, failed = 0, diverged = 0, pending = 0;
     for (const pb::TrialRecord& t : ledger_.trial()) {
-      if (t.state() == pb::DONE) ++done;
-      else if (t.state() == pb::FAILED) ++failed;
-      else if (t.state() == pb::DIVERGED) ++diverged;
-      else if (t.state() == pb::PLANNED) ++pending;
+      if (t.state() == pb::DONE)
+        ++done;
+      else if (t.state() == pb::FAILED)
+        ++failed;
+      else if (t.state() == pb::DIVERGED)
+        ++diverged;
+      else if (t.state() == pb::PLANNED)
+        ++pending;
     }
     std::string eta = "ETA once a trial finishes";
     if (finished_ > 0) {
@@ -308,12 +323,14 @@ class Scheduler {
       eta = "ETA " + duration_text(work / slots_);
     }
     std::fprintf(stderr, "sweep: %d/%d done, %zu running, %d failed, %d diverged, %d waiting; %s\n",
-                 done, ledger_.trial_size(), running_.size(), failed, diverged, pending, eta.c_str());
+                 done, ledger_.trial_size(), running_.size(), failed, diverged, pending,
+                 eta.c_str());
   }
 
   int conclude() {
     if (stop_signals > 0) {
-      std::fprintf(stderr, "sweep: stopped by a signal; run `sweep run %s` again to continue\n", dir_.c_str());
+      std::fprintf(stderr, "sweep: stopped by a signal; run `sweep run %s` again to continue\n",
+                   dir_.c_str());
       return kExitStopped;
     }
     for (const pb::TrialRecord& t : ledger_.trial())
@@ -340,8 +357,9 @@ int run_sweep(const std::string& sweep_dir, const SweepRunOptions& options) {
   const SweepLock lock(dir);
   const pb::SweepLedger ledger = read_ledger(dir);
   const int cores = std::max(1u, std::thread::hardware_concurrency());
-  const int limit = options.max_ranks > 0 ? options.max_ranks
-                    : ledger.max_ranks() > 0 ? ledger.max_ranks() : cores;
+  const int limit = options.max_ranks > 0    ? options.max_ranks
+                    : ledger.max_ranks() > 0 ? ledger.max_ranks()
+                                             : cores;
   const int ranks = std::max(1, ledger.ranks_per_trial());
   if (ranks > limit)
     throw UsageError("--max-ranks: a trial needs " + std::to_string(ranks) + " ranks but at most " +

@@ -14,8 +14,8 @@ struct SweepRunOptions {
   int retries = 2;
   // Ranks in use at once over all trials; 0: the ledger's max_ranks, else the number of cores.
   int max_ranks = 0;
-  std::string trainer;           // path of the trainer binary
-  std::string mpirun = "mpirun"; // path or name (searched in PATH) of mpirun
+  std::string trainer;            // path of the trainer binary
+  std::string mpirun = "mpirun";  // path or name (searched in PATH) of mpirun
 };
 
 // Runs every trial of DIR that is not finished, holding the sweep folder's lock. Trials left

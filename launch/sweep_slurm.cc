@@ -15,7 +15,8 @@ namespace {
 std::string checked(const std::string& value, const std::string& label) {
   for (char c : value)
     if (c == '\'' || c == '"' || c == '$' || c == '`' || c == '\\' || c == '\n' || c == '%')
-      throw UsageError(label + ": \"" + value + "\" contains a character the batch script cannot hold");
+      throw UsageError(label + ": \"" + value +
+                       "\" contains a character the batch script cannot hold");
   return value;
 }
 
@@ -41,8 +42,8 @@ int write_slurm_script(const std::string& sweep_dir, const SlurmOptions& options
   std::string throttle;
   if (max_ranks > 0) {
     if (ranks > max_ranks)
-      throw UsageError("--max-ranks: a trial needs " + std::to_string(ranks) + " ranks but at most " +
-                       std::to_string(max_ranks) + " may run at once");
+      throw UsageError("--max-ranks: a trial needs " + std::to_string(ranks) +
+                       " ranks but at most " + std::to_string(max_ranks) + " may run at once");
     throttle = "%" + std::to_string(max_ranks / ranks);
   }
   std::error_code error;
@@ -52,15 +53,18 @@ int write_slurm_script(const std::string& sweep_dir, const SlurmOptions& options
   std::string s;
   s += "#!/usr/bin/env bash\n";
   s += "# Sweep " + dir + " as a SLURM job array: task i runs the trial on line i+1 of\n";
-  s += "# trials.list with --resume auto. Before the time limit SLURM sends SIGUSR1 to this shell,\n";
-  s += "# which forwards it to mpirun; the trainer checkpoints and exits 75, and the task requeues\n";
+  s += "# trials.list with --resume auto. Before the time limit SLURM sends SIGUSR1 to this "
+       "shell,\n";
+  s += "# which forwards it to mpirun; the trainer checkpoints and exits 75, and the task "
+       "requeues\n";
   s += "# and resumes. Submit with `sbatch sweep.sbatch`; afterwards `sweep report " + dir + "`.\n";
   s += "#SBATCH --job-name=sweep\n";
   s += "#SBATCH --array=0-" + std::to_string(tasks - 1) + throttle + "\n";
   s += "#SBATCH --ntasks=" + std::to_string(ranks) + "\n";
   s += "#SBATCH --cpus-per-task=1\n";
   s += "#SBATCH --time=" + checked(options.time, "--time") + "\n";
-  if (!options.partition.empty()) s += "#SBATCH --partition=" + checked(options.partition, "--partition") + "\n";
+  if (!options.partition.empty())
+    s += "#SBATCH --partition=" + checked(options.partition, "--partition") + "\n";
   s += "#SBATCH --signal=B:USR1@" + std::to_string(options.signal_seconds) + "\n";
   s += "#SBATCH --requeue\n";
   s += "#SBATCH --open-mode=append\n";
@@ -80,13 +84,15 @@ int write_slurm_script(const std::string& sweep_dir, const SlurmOptions& options
   s += "echo \"array task $SLURM_ARRAY_TASK_ID: trial $id\"\n";
   s += "\n";
   s += "# Start mpirun in the background so this shell can receive the signal while it runs.\n";
-  s += "mpirun -np \"$SLURM_NTASKS\" \"$TRAINER\" --config \"$trial/config.txt\" --resume auto \\\n";
+  s +=
+      "mpirun -np \"$SLURM_NTASKS\" \"$TRAINER\" --config \"$trial/config.txt\" --resume auto \\\n";
   s += "  >>\"$trial/trainer.log\" 2>&1 &\n";
   s += "child=$!\n";
   s += "trap 'kill -USR1 \"$child\" 2>/dev/null' USR1 TERM\n";
   s += "wait \"$child\"\n";
   s += "status=$?\n";
-  s += "# wait returns early (status > 128) when the trap fires; wait again for the real exit status.\n";
+  s += "# wait returns early (status > 128) when the trap fires; wait again for the real exit "
+       "status.\n";
   s += "while kill -0 \"$child\" 2>/dev/null; do\n";
   s += "  wait \"$child\"\n";
   s += "  status=$?\n";

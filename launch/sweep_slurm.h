@@ -7,9 +7,9 @@
 namespace mlp {
 
 struct SlurmOptions {
-  std::string partition;            // empty: the cluster's default
-  std::string time = "04:00:00";    // per trial
-  std::string trainer;              // absolute path of the trainer binary on the cluster
+  std::string partition;          // empty: the cluster's default
+  std::string time = "04:00:00";  // per trial
+  std::string trainer;            // absolute path of the trainer binary on the cluster
   // Seconds before the time limit at which SLURM signals the batch shell to checkpoint.
   int signal_seconds = 600;
   // Ranks in use at once over the array; 0: the ledger's max_ranks (0 there: no throttle).

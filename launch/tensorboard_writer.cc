@@ -24,7 +24,8 @@ double now_seconds() {
 TensorBoardWriter::TensorBoardWriter(const std::string& dir) {
   char host[256] = {};
   gethostname(host, sizeof host - 1);
-  path_ = dir + "/events.out.tfevents." + std::to_string(static_cast<int64_t>(now_seconds())) + "." + host;
+  path_ = dir + "/events.out.tfevents." + std::to_string(static_cast<int64_t>(now_seconds())) +
+          "." + host;
   file_ = std::fopen(path_.c_str(), "wb");
   if (!file_) throw UsageError("--out: cannot write " + path_);
   tb::Event version;
@@ -37,7 +38,8 @@ TensorBoardWriter::~TensorBoardWriter() {
   if (file_) std::fclose(file_);
 }
 
-void TensorBoardWriter::add_scalars(int64_t step, const std::vector<std::pair<std::string, double>>& scalars) {
+void TensorBoardWriter::add_scalars(int64_t step,
+                                    const std::vector<std::pair<std::string, double>>& scalars) {
   tb::Event event;
   event.set_wall_time(now_seconds());
   event.set_step(step);
@@ -52,7 +54,8 @@ void TensorBoardWriter::add_scalars(int64_t step, const std::vector<std::pair<st
 void TensorBoardWriter::append(const std::string& payload) {
   std::string framed;
   append_record(payload, &framed);
-  if (std::fwrite(framed.data(), 1, framed.size(), file_) != framed.size() || std::fflush(file_) != 0)
+  if (std::fwrite(framed.data(), 1, framed.size(), file_) != framed.size() ||
+      std::fflush(file_) != 0)
     throw UsageError("--out: cannot write " + path_);
 }
 
@@ -69,11 +72,14 @@ std::vector<ScalarEvent> read_tensorboard_scalars(const std::string& path) {
     const size_t at = offset;
     tb::Event event;
     if (!event.ParseFromString(read_record(bytes, &offset, 64u << 20)))
-      throw std::runtime_error(path + ": record at byte " + std::to_string(at) + " is not an Event");
+      throw std::runtime_error(path + ": record at byte " + std::to_string(at) +
+                               " is not an Event");
     if (first && event.file_version() != "brain.Event:2")
-      throw std::runtime_error(path + ": the first event does not carry file_version brain.Event:2");
+      throw std::runtime_error(path +
+                               ": the first event does not carry file_version brain.Event:2");
     first = false;
-    for (const tb::SummaryValue& v : event.summary().value()) scalars.push_back({event.step(), v.tag(), v.simple_value()});
+    for (const tb::SummaryValue& v : event.summary().value())
+      scalars.push_back({event.step(), v.tag(), v.simple_value()});
   }
   return scalars;
 }

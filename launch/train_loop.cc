@@ -63,7 +63,9 @@ struct Sums {
     return {v[0], v[1], v[2]};
   }
   double mean_loss() const { return count > 0 ? loss / count : kNan; }
-  double accuracy(bool classifies) const { return classifies && count > 0 ? correct / count : kNan; }
+  double accuracy(bool classifies) const {
+    return classifies && count > 0 ? correct / count : kNan;
+  }
 };
 
 uint64_t bytes_hash(const float* data, size_t n) {
@@ -97,15 +99,18 @@ pb::EpochRow to_row(const EpochMetrics& m) {
 }
 
 EpochMetrics from_row(const pb::EpochRow& r) {
-  return {r.epoch(), r.train_loss(), r.train_acc(), r.val_loss(), r.val_acc(),
-          r.samples_per_second(), r.epoch_seconds(), r.learning_rate()};
+  return {r.epoch(),   r.train_loss(),         r.train_acc(),     r.val_loss(),
+          r.val_acc(), r.samples_per_second(), r.epoch_seconds(), r.learning_rate()};
 }
 
 class Trainer {
  public:
   Trainer(pb::TrainConfig config, Communicator& comm, const TrainingHooks& hooks,
           const std::string& command_line)
-      : config_(std::move(config)), comm_(comm), hooks_(hooks), command_line_(command_line),
+      : config_(std::move(config)),
+        comm_(comm),
+        hooks_(hooks),
+        command_line_(command_line),
         is_root_(comm.rank() == 0) {}
 
   TrainingResult run() {
@@ -123,12 +128,14 @@ class Trainer {
                              ", \"config\": " + json_string(to_text(config_)));
       print_banner();
       install_stop_signal_handlers();
-      while (position_.epoch < config_.epochs() && position_.global_step < max_steps_ && !stopped_early_) {
+      while (position_.epoch < config_.epochs() && position_.global_step < max_steps_ &&
+             !stopped_early_) {
         run_epoch();
       }
       return finish(seconds_since(run_start));
     } catch (const Error& e) {
-      if (e.code() != ExitCode::kStoppedBySignal) output_->log_event("error", "\"message\": " + json_string(e.what()));
+      if (e.code() != ExitCode::kStoppedBySignal)
+        output_->log_event("error", "\"message\": " + json_string(e.what()));
       throw;
     }
   }
@@ -161,18 +168,22 @@ class Trainer {
     ParamStore<float>& store = model_->params();
     comm_.set_activity("broadcasting initial parameters");
     comm_.broadcast(store.params(), store.size() * sizeof(float), 0);
-    check_same_on_all_ranks(comm_, "the initial parameters", bytes_hash(store.params(), store.size()));
+    check_same_on_all_ranks(comm_, "the initial parameters",
+                            bytes_hash(store.params(), store.size()));
     loss_ = make_loss<float>(config_.model().loss());
     optimizer_ = make_optimizer(config_.optimizer(), store.layout());
-    sync_ = std::make_unique<GradientSync>(comm_, store.grads(), store.layout(), sync_mode(config_.grad_sync()),
-                                           static_cast<size_t>(config_.grad_bucket_kb()) * 1024 / sizeof(float));
+    sync_ = std::make_unique<GradientSync>(
+        comm_, store.grads(), store.layout(), sync_mode(config_.grad_sync()),
+        static_cast<size_t>(config_.grad_bucket_kb()) * 1024 / sizeof(float));
     plan_ = std::make_unique<BatchPlan>(data_.train.size(), config_.batch_size(), config_.seed());
-    max_steps_ = config_.max_steps() > 0 ? config_.max_steps() : std::numeric_limits<int64_t>::max();
+    max_steps_ =
+        config_.max_steps() > 0 ? config_.max_steps() : std::numeric_limits<int64_t>::max();
     total_steps_ = std::min<int64_t>(max_steps_, plan_->steps_per_epoch() * config_.epochs());
     const pb::EarlyStoppingConfig& es = config_.early_stopping();
-    early_stopping_ = std::make_unique<EarlyStopping>(es.patience(), es.min_delta(), es.metric() == pb::VAL_ACC,
-                                                      es.start_from_epoch());
-    progress_ = std::make_unique<Progress>(config_.progress(), is_root_, config_.epochs(), plan_->steps_per_epoch());
+    early_stopping_ = std::make_unique<EarlyStopping>(
+        es.patience(), es.min_delta(), es.metric() == pb::VAL_ACC, es.start_from_epoch());
+    progress_ = std::make_unique<Progress>(config_.progress(), is_root_, config_.epochs(),
+                                           plan_->steps_per_epoch());
   }
 
   // Returns true when the run continues from a checkpoint.
@@ -196,29 +207,34 @@ class Trainer {
     early_stopping_->restore({es.best_value(), es.best_epoch(), es.wait()});
     if (!es.best_params().empty()) {
       best_params_.resize(store.size());
-      unpack_floats(es.best_params(), best_params_.data(), best_params_.size(), "the checkpoint's best parameters");
+      unpack_floats(es.best_params(), best_params_.data(), best_params_.size(),
+                    "the checkpoint's best parameters");
     }
     for (const pb::EpochRow& row : checkpoint.history()) history_.push_back(from_row(row));
     // The epoch's metrics row reports it even when no step of that epoch is left to run (a
     // checkpoint after its last step, before its evaluation).
     last_lr_ = checkpoint.learning_rate();
     if (is_root_)
-      std::printf("resuming from %s at epoch %d, step %lld (global step %lld), saved by %d rank%s\n", source.c_str(),
-                  position_.epoch + 1, static_cast<long long>(position_.step_in_epoch),
-                  static_cast<long long>(position_.global_step), checkpoint.world_size(),
-                  checkpoint.world_size() == 1 ? "" : "s");
+      std::printf(
+          "resuming from %s at epoch %d, step %lld (global step %lld), saved by %d rank%s\n",
+          source.c_str(), position_.epoch + 1, static_cast<long long>(position_.step_in_epoch),
+          static_cast<long long>(position_.global_step), checkpoint.world_size(),
+          checkpoint.world_size() == 1 ? "" : "s");
     return true;
   }
 
   void print_banner() const {
     if (!is_root_) return;
     const pb::ModelConfig& m = config_.model();
-    const std::string shape = std::to_string(m.inputs()) + (m.hidden().empty() ? "" : "-" + hidden_dashes(m.hidden())) +
-                              "-" + std::to_string(m.outputs());
-    std::printf("training %s on %lld samples (%lld validation, %lld test), %zu parameters, %d rank%s, global batch %d\n",
-                shape.c_str(), static_cast<long long>(data_.train.size()), static_cast<long long>(data_.val.size()),
-                static_cast<long long>(data_.test.size()), model_->params().size(), comm_.size(),
-                comm_.size() == 1 ? "" : "s", config_.batch_size());
+    const std::string shape = std::to_string(m.inputs()) +
+                              (m.hidden().empty() ? "" : "-" + hidden_dashes(m.hidden())) + "-" +
+                              std::to_string(m.outputs());
+    std::printf(
+        "training %s on %lld samples (%lld validation, %lld test), %zu parameters, %d rank%s, "
+        "global batch %d\n",
+        shape.c_str(), static_cast<long long>(data_.train.size()),
+        static_cast<long long>(data_.val.size()), static_cast<long long>(data_.test.size()),
+        model_->params().size(), comm_.size(), comm_.size() == 1 ? "" : "s", config_.batch_size());
     std::fflush(stdout);
   }
 
@@ -231,24 +247,29 @@ class Trainer {
     double seconds_before = 0;
     if (position_.step_in_epoch > 0) {
       seconds_before = position_.partial.seconds();
-      if (is_root_) sums = {position_.partial.loss(), position_.partial.correct(), position_.partial.count()};
+      if (is_root_)
+        sums = {position_.partial.loss(), position_.partial.correct(), position_.partial.count()};
     }
     Sums since_log;
-    for (int64_t step = position_.step_in_epoch; step < plan_->steps_per_epoch() && position_.global_step < max_steps_;
-         ++step) {
+    for (int64_t step = position_.step_in_epoch;
+         step < plan_->steps_per_epoch() && position_.global_step < max_steps_; ++step) {
       const double lr = run_step(epoch, step, order, &sums, &since_log);
       const int64_t global_step = ++position_.global_step;
       position_.step_in_epoch = step + 1;
       position_.samples_consumed += plan_->batch_size(step);
-      progress_->step(epoch, step, static_cast<double>(std::min(plan_->batch_begin(step + 1), data_.train.size())));
-      if (config_.log_every_steps() > 0 && global_step % config_.log_every_steps() == 0) log_steps(since_log, lr, epoch);
+      progress_->step(
+          epoch, step,
+          static_cast<double>(std::min(plan_->batch_begin(step + 1), data_.train.size())));
+      if (config_.log_every_steps() > 0 && global_step % config_.log_every_steps() == 0)
+        log_steps(since_log, lr, epoch);
       comm_.set_activity("agreeing on a stop signal at step " + std::to_string(global_step));
       const bool last_step = step + 1 == plan_->steps_per_epoch();
       if (any_rank(comm_, stop_requested())) {
         save_checkpoint(sums, seconds_before + seconds_since(epoch_start), "signal");
         stop_for_signal();
       }
-      const bool due = config_.checkpoint_every_steps() > 0 && global_step % config_.checkpoint_every_steps() == 0;
+      const bool due = config_.checkpoint_every_steps() > 0 &&
+                       global_step % config_.checkpoint_every_steps() == 0;
       if (due && !(last_step && config_.checkpoint_every_epoch()))
         save_checkpoint(sums, seconds_before + seconds_since(epoch_start), "steps");
     }
@@ -256,7 +277,8 @@ class Trainer {
   }
 
   // One step on this rank's shard of the global batch. Returns the learning rate it used.
-  double run_step(int epoch, int64_t step, const std::vector<int64_t>& order, Sums* sums, Sums* since_log) {
+  double run_step(int epoch, int64_t step, const std::vector<int64_t>& order, Sums* sums,
+                  Sums* since_log) {
     ParamStore<float>& store = model_->params();
     const int64_t batch_size = plan_->batch_size(step);
     const Shard shard = shard_of(batch_size, comm_.rank(), comm_.size());
@@ -271,9 +293,11 @@ class Trainer {
       const ForwardContext context{true, config_.seed(), global_step, ids};
       const Matrix<float>& outputs = model_->forward(batch_.x, context);
       // Scaled by the GLOBAL batch: the rank sum is the mean gradient whatever the rank count.
-      step_loss = loss_->evaluate(outputs, batch_.view(), 1.0f / static_cast<float>(batch_size), &batch_.doutputs);
+      step_loss = loss_->evaluate(outputs, batch_.view(), 1.0f / static_cast<float>(batch_size),
+                                  &batch_.doutputs);
       step_correct = static_cast<double>(loss_->count_correct(outputs, batch_.view()));
-      model_->backward(batch_.x, batch_.doutputs, [this](size_t begin, size_t end) { sync_->on_ready(begin, end); });
+      model_->backward(batch_.x, batch_.doutputs,
+                       [this](size_t begin, size_t end) { sync_->on_ready(begin, end); });
     }
     if (!sync_->finish(std::isfinite(step_loss))) raise_non_finite(epoch, global_step);
     const float lr = learning_rate(config_.optimizer(), global_step, total_steps_);
@@ -290,9 +314,10 @@ class Trainer {
   }
 
   [[noreturn]] void raise_non_finite(int epoch, int64_t step) {
-    const Error local(ExitCode::kNonFinite, "non-finite loss or gradient at epoch " + std::to_string(epoch + 1) +
-                                                ", step " + std::to_string(step) + " on rank " +
-                                                std::to_string(comm_.rank()) + "; lower --lr or check the data");
+    const Error local(ExitCode::kNonFinite,
+                      "non-finite loss or gradient at epoch " + std::to_string(epoch + 1) +
+                          ", step " + std::to_string(step) + " on rank " +
+                          std::to_string(comm_.rank()) + "; lower --lr or check the data");
     raise_if_any_rank_failed(comm_, sync_->locally_finite() ? nullptr : &local);
     throw std::logic_error("ranks agreed on a non-finite step that no rank reports");
   }
@@ -301,7 +326,8 @@ class Trainer {
     const Sums total = since_log.reduced(comm_);
     const double seconds = seconds_since(last_step_log_);
     last_step_log_ = Clock::now();
-    output_->append_step(position_.global_step, epoch + 1, total.mean_loss(), lr, total.count / seconds);
+    output_->append_step(position_.global_step, epoch + 1, total.mean_loss(), lr,
+                         total.count / seconds);
     since_log = Sums{};
   }
 
@@ -347,12 +373,14 @@ class Trainer {
     if (d.stop) {
       stopped_early_ = true;
       stopped_epoch_ = m.epoch;
-      output_->log_event("early_stop", "\"epoch\": " + std::to_string(m.epoch) + ", \"best_epoch\": " +
+      output_->log_event("early_stop", "\"epoch\": " + std::to_string(m.epoch) +
+                                           ", \"best_epoch\": " +
                                            std::to_string(early_stopping_->state().best_epoch));
       if (is_root_)
-        std::printf("early stopping after epoch %d: no improvement of %s for %d epochs (best epoch %d)\n", m.epoch,
-                    config_.early_stopping().metric() == pb::VAL_ACC ? "val_acc" : "val_loss",
-                    config_.early_stopping().patience(), early_stopping_->state().best_epoch);
+        std::printf(
+            "early stopping after epoch %d: no improvement of %s for %d epochs (best epoch %d)\n",
+            m.epoch, config_.early_stopping().metric() == pb::VAL_ACC ? "val_acc" : "val_loss",
+            config_.early_stopping().patience(), early_stopping_->state().best_epoch);
     }
   }
 
@@ -393,7 +421,8 @@ class Trainer {
     ParamStore<float>& store = model_->params();
     if (!ConstVectorMap<float>(store.params(), store.size()).allFinite())
       throw AgreedError(ExitCode::kNonFinite, "parameters became non-finite by global step " +
-                                                  std::to_string(position_.global_step) + "; lower --lr");
+                                                  std::to_string(position_.global_step) +
+                                                  "; lower --lr");
     const Sums global = epoch_sums.reduced(comm_);
     position_.partial.set_loss(global.loss);
     position_.partial.set_correct(global.correct);
@@ -404,14 +433,15 @@ class Trainer {
     Error caught(ExitCode::kOk, "");
     if (is_root_) {
       try {
-        pb::Checkpoint c = make_checkpoint(config_, store, *optimizer_, position_, comm_.size(), data_fingerprint_,
-                                           command_line_);
+        pb::Checkpoint c = make_checkpoint(config_, store, *optimizer_, position_, comm_.size(),
+                                           data_fingerprint_, command_line_);
         const EarlyStoppingState& es = early_stopping_->state();
         c.mutable_early_stopping()->set_best_value(es.best_value);
         c.mutable_early_stopping()->set_best_epoch(es.best_epoch);
         c.mutable_early_stopping()->set_wait(es.wait);
         if (!best_params_.empty())
-          c.mutable_early_stopping()->set_best_params(pack_floats(best_params_.data(), best_params_.size()));
+          c.mutable_early_stopping()->set_best_params(
+              pack_floats(best_params_.data(), best_params_.size()));
         for (const EpochMetrics& m : history_) *c.add_history() = to_row(m);
         c.set_learning_rate(last_lr_);
         write_checkpoint(path, c);
@@ -424,20 +454,22 @@ class Trainer {
     }
     comm_.set_activity("waiting for rank 0 to write a checkpoint");
     raise_if_any_rank_failed(comm_, failure);
-    output_->log_event("checkpoint_saved", "\"path\": " + json_string(path) + ", \"global_step\": " +
-                                               std::to_string(position_.global_step) + ", \"reason\": " +
-                                               json_string(reason));
+    output_->log_event("checkpoint_saved",
+                       "\"path\": " + json_string(path) +
+                           ", \"global_step\": " + std::to_string(position_.global_step) +
+                           ", \"reason\": " + json_string(reason));
   }
 
   [[noreturn]] void stop_for_signal() {
-    const std::string message = "stopped by a signal at global step " + std::to_string(position_.global_step) +
+    const std::string message = "stopped by a signal at global step " +
+                                std::to_string(position_.global_step) +
                                 " after writing a checkpoint in " + checkpoint_folder(config_) +
                                 "; continue with --resume auto";
     // Rank 0 writes the event but the signal may have reached another rank only.
     int64_t signal_number = stop_signal_number();
     comm_.allreduce_max(&signal_number, 1);
-    output_->log_event("signal", "\"signal\": " + std::to_string(signal_number) + ", \"global_step\": " +
-                                     std::to_string(position_.global_step));
+    output_->log_event("signal", "\"signal\": " + std::to_string(signal_number) +
+                                     ", \"global_step\": " + std::to_string(position_.global_step));
     progress_->end_epoch();
     throw AgreedError(ExitCode::kStoppedBySignal, message);
   }
@@ -455,8 +487,9 @@ class Trainer {
       if (is_root_) std::printf("restored the weights of epoch %d\n", best_epoch);
     }
     // The kept model's epoch: the best one when restored, else the last.
-    const EpochMetrics kept = result.restored_best ? history_[best_epoch - 1]
-                                                   : (history_.empty() ? EpochMetrics{} : history_.back());
+    const EpochMetrics kept = result.restored_best
+                                  ? history_[best_epoch - 1]
+                                  : (history_.empty() ? EpochMetrics{} : history_.back());
     std::map<std::string, double> summary = {
         {"epochs_run", static_cast<double>(history_.size())},
         {"world_size", comm_.size()},
@@ -469,7 +502,8 @@ class Trainer {
         {"best_epoch", best_epoch > 0 ? best_epoch : kNan},
         {"stopped_epoch", stopped_epoch_ > 0 ? stopped_epoch_ : kNan},
         {"restored_best", result.restored_best ? 1 : 0},
-        {"samples_per_second", total_train_seconds_ > 0 ? total_train_samples_ / total_train_seconds_ : kNan},
+        {"samples_per_second",
+         total_train_seconds_ > 0 ? total_train_samples_ / total_train_seconds_ : kNan},
     };
     result.test_loss = result.test_acc = kNan;
     if (data_.test.size() > 0) {

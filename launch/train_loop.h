@@ -29,11 +29,11 @@ struct TrainingResult {
   int epochs_run = 0;                               // counting a partial last epoch (max_steps)
   int64_t steps_run = 0;                            // global steps, including those before a resume
   EpochMetrics last_epoch;
-  std::vector<EpochMetrics> history;                // every epoch's metrics row
-  int best_epoch = 0;                               // 0 without a validation set
-  int stopped_epoch = 0;                            // 0 unless early stopping ended the run
+  std::vector<EpochMetrics> history;  // every epoch's metrics row
+  int best_epoch = 0;                 // 0 without a validation set
+  int stopped_epoch = 0;              // 0 unless early stopping ended the run
   bool restored_best = false;
-  double test_loss = 0, test_acc = 0;               // NaN without a test set (test_acc: or regression)
+  double test_loss = 0, test_acc = 0;  // NaN without a test set (test_acc: or regression)
 };
 
 // Trains as `config` says (validated by validate_config), stopping after config.epochs() epochs,

@@ -3,7 +3,6 @@
 #include "launch/trainer_options.h"
 
 #include <boost/program_options.hpp>
-
 #include <cmath>
 #include <sstream>
 #include <vector>
@@ -51,11 +50,15 @@ const std::vector<Flag>& flags() {
       {"input-dropout", "model.input_dropout", "drop probability of the inputs (training only)"},
       {"dropout", "model.dropout", "drop probability of each hidden layer's output"},
       {"max-norm", "model.max_norm", "bound on each unit's incoming weight norm (0: off)"},
-      {"early-stopping-patience", "early_stopping.patience", "epochs without improvement before stopping (0: off)"},
+      {"early-stopping-patience", "early_stopping.patience",
+       "epochs without improvement before stopping (0: off)"},
       {"early-stopping-metric", "early_stopping.metric", "val_loss|val_acc"},
-      {"min-delta", "early_stopping.min_delta", "an improvement must beat the best by more than this"},
-      {"restore-best", "early_stopping.restore_best", "keep the weights of the best epoch at the end"},
-      {"start-from-epoch", "early_stopping.start_from_epoch", "epochs before this are not considered"},
+      {"min-delta", "early_stopping.min_delta",
+       "an improvement must beat the best by more than this"},
+      {"restore-best", "early_stopping.restore_best",
+       "keep the weights of the best epoch at the end"},
+      {"start-from-epoch", "early_stopping.start_from_epoch",
+       "epochs before this are not considered"},
       {"progress", "progress", "auto|bar|log|none (rank 0, on stderr)"},
       {"log-every-steps", "log_every_steps", "log the training loss every N steps (0: off)"},
       {"batch-size", "batch_size", "GLOBAL mini-batch size, split over the ranks"},
@@ -67,9 +70,11 @@ const std::vector<Flag>& flags() {
       {"grad-sync", "grad_sync", "gradient allreduce: blocking|overlap (buckets during backward)"},
       {"grad-bucket-kb", "grad_bucket_kb", "smallest overlap bucket in KiB"},
       {"checkpoint-dir", "checkpoint_dir", "checkpoint folder (empty: OUT/checkpoints)"},
-      {"checkpoint-every-steps", "checkpoint_every_steps", "checkpoint every N global steps (0: off)"},
+      {"checkpoint-every-steps", "checkpoint_every_steps",
+       "checkpoint every N global steps (0: off)"},
       {"checkpoint-every-epoch", "checkpoint_every_epoch", "checkpoint at the end of every epoch"},
-      {"keep-last", "keep_last", "checkpoints kept; older ones are deleted once a new one verifies"},
+      {"keep-last", "keep_last",
+       "checkpoints kept; older ones are deleted once a new one verifies"},
       {"resume", "resume", "auto (newest valid checkpoint, if any) or a checkpoint file"},
   };
   return table;
@@ -92,7 +97,8 @@ po::options_description describe(const pb::TrainConfig& defaults) {
       "text-format TrainConfig; flags given here override it");
   for (const Flag& f : flags()) {
     const std::string shown = field_text(defaults, f.path);
-    auto* value = po::value<std::string>()->value_name("V")->default_value(shown, shown.empty() ? "\"\"" : shown);
+    auto* value = po::value<std::string>()->value_name("V")->default_value(
+        shown, shown.empty() ? "\"\"" : shown);
     const bool is_bool = shown == "true" || shown == "false";
     if (is_bool) value->implicit_value("true");
     options.add_options()(f.name, value, f.help);
@@ -131,7 +137,8 @@ TrainerArgs parse_trainer_args(int argc, const char* const* argv) {
     std::ostringstream out;
     out << "usage: trainer [options]        (or: mpirun -np N trainer [options])\n"
         << "Trains a multilayer perceptron; --batch-size is the global batch over all ranks.\n\n"
-        << options << "\n" << exit_codes_text();
+        << options << "\n"
+        << exit_codes_text();
     args.help = true;
     args.help_text = out.str();
     return args;
@@ -139,7 +146,8 @@ TrainerArgs parse_trainer_args(int argc, const char* const* argv) {
   if (vm.count("config")) read_text_file(vm["config"].as<std::string>(), &args.config);
   for (const Flag& f : flags()) {
     if (vm[f.name].defaulted()) continue;
-    set_field_from_text(&args.config, f.path, vm[f.name].as<std::string>(), std::string("--") + f.name);
+    set_field_from_text(&args.config, f.path, vm[f.name].as<std::string>(),
+                        std::string("--") + f.name);
   }
   fill_defaults(&args.config);
   validate_config(args.config);
@@ -154,8 +162,10 @@ void validate_config(const pb::TrainConfig& c) {
   } catch (const UsageError& e) {
     throw UsageError(flag_for_path("model.hidden") + ": " + e.what());
   }
-  require(c.batch_size() > 0, "batch_size", "must be a positive integer, got " + std::to_string(c.batch_size()));
-  require(c.epochs() > 0, "epochs", "must be a positive integer, got " + std::to_string(c.epochs()));
+  require(c.batch_size() > 0, "batch_size",
+          "must be a positive integer, got " + std::to_string(c.batch_size()));
+  require(c.epochs() > 0, "epochs",
+          "must be a positive integer, got " + std::to_string(c.epochs()));
   require(std::isfinite(o.lr()) && o.lr() > 0, "optimizer.lr", "must be a positive number");
   require(o.momentum() >= 0 && o.momentum() < 1, "optimizer.momentum", "must be in [0, 1)");
   require(o.beta1() >= 0 && o.beta1() < 1, "optimizer.beta1", "must be in [0, 1)");
@@ -172,7 +182,8 @@ void validate_config(const pb::TrainConfig& c) {
   require(c.grad_bucket_kb() > 0, "grad_bucket_kb", "must be a positive integer");
   require(c.checkpoint_every_steps() >= 0, "checkpoint_every_steps", "must be non-negative");
   const pb::ModelConfig& m = c.model();
-  require(m.input_dropout() >= 0 && m.input_dropout() < 1, "model.input_dropout", "must be in [0, 1)");
+  require(m.input_dropout() >= 0 && m.input_dropout() < 1, "model.input_dropout",
+          "must be in [0, 1)");
   require(m.dropout() >= 0 && m.dropout() < 1, "model.dropout", "must be in [0, 1)");
   require(m.max_norm() >= 0, "model.max_norm", "must be non-negative");
   require(o.warmup_steps() >= 0, "optimizer.warmup_steps", "must be non-negative");

@@ -9,8 +9,8 @@
 namespace mlp {
 
 struct TrainerArgs {
-  pb::TrainConfig config;   // every field explicit (fill_defaults applied) and validated
-  bool help = false;        // --help was given; help_text holds the listing
+  pb::TrainConfig config;  // every field explicit (fill_defaults applied) and validated
+  bool help = false;       // --help was given; help_text holds the listing
   std::string help_text;
 };
 

@@ -17,7 +17,8 @@ TEST(BatchPlan, EpochVisitsEverySampleOnceWithShortLastBatch) {
   std::vector<int64_t> order = plan.epoch_order(0);
   std::vector<int64_t> seen;
   for (int64_t step = 0; step < plan.steps_per_epoch(); ++step) {
-    for (int64_t i = 0; i < plan.batch_size(step); ++i) seen.push_back(order[plan.batch_begin(step) + i]);
+    for (int64_t i = 0; i < plan.batch_size(step); ++i)
+      seen.push_back(order[plan.batch_begin(step) + i]);
   }
   std::sort(seen.begin(), seen.end());
   std::vector<int64_t> all(103);

@@ -29,7 +29,8 @@ pb::Checkpoint sample_checkpoint(int64_t step, size_t floats = 1000) {
   c.set_format_version(kCheckpointFormatVersion);
   c.set_global_step(step);
   std::vector<float> params(floats);
-  for (size_t i = 0; i < floats; ++i) params[i] = static_cast<float>(i) * 0.5f + static_cast<float>(step);
+  for (size_t i = 0; i < floats; ++i)
+    params[i] = static_cast<float>(i) * 0.5f + static_cast<float>(step);
   c.set_params(pack_floats(params.data(), params.size()));
   return c;
 }
@@ -76,16 +77,20 @@ TEST(CheckpointIo, BadFilesAreRefusedWithTheirReason) {
   write_bytes(bad, "");
   EXPECT_EQ(read_error(bad), bad + ": empty file, not a checkpoint");
   write_bytes(bad, good.substr(0, good.size() / 2));
-  EXPECT_NE(read_error(bad).find(": not a valid checkpoint: record at byte 0: truncated"), std::string::npos);
+  EXPECT_NE(read_error(bad).find(": not a valid checkpoint: record at byte 0: truncated"),
+            std::string::npos);
   std::string flipped = good;
   flipped[good.size() / 2] ^= 0x10;
   write_bytes(bad, flipped);
-  EXPECT_EQ(read_error(bad), bad + ": not a valid checkpoint: record at byte 0: payload CRC mismatch");
+  EXPECT_EQ(read_error(bad),
+            bad + ": not a valid checkpoint: record at byte 0: payload CRC mismatch");
   write_bytes(bad, good + "x");
   EXPECT_EQ(read_error(bad), bad + ": 1 unexpected bytes after the checkpoint record");
   write_bytes(bad, "\x1f\x8b\x08\x08 this is a gzip file, not a checkpoint");
-  EXPECT_EQ(read_error(bad), bad + ": not a valid checkpoint: record at byte 0: length CRC mismatch");
-  EXPECT_EQ(read_error(dir + "/missing.pb"), dir + "/missing.pb: cannot open: No such file or directory");
+  EXPECT_EQ(read_error(bad),
+            bad + ": not a valid checkpoint: record at byte 0: length CRC mismatch");
+  EXPECT_EQ(read_error(dir + "/missing.pb"),
+            dir + "/missing.pb: cannot open: No such file or directory");
   EXPECT_EQ(read_error(dir), dir + ": not a regular file");
 
   // A sparse file over the cap is refused from its size, without reading it.
@@ -93,12 +98,14 @@ TEST(CheckpointIo, BadFilesAreRefusedWithTheirReason) {
   write_bytes(huge, "x");
   std::filesystem::resize_file(huge, kMaxCheckpointBytes + 1);
   EXPECT_EQ(read_error(huge), huge + ": " + std::to_string(kMaxCheckpointBytes + 1) +
-                                  " bytes is over the checkpoint size limit of " + std::to_string(kMaxCheckpointBytes));
+                                  " bytes is over the checkpoint size limit of " +
+                                  std::to_string(kMaxCheckpointBytes));
 
   pb::Checkpoint newer = sample_checkpoint(2);
   newer.set_format_version(kCheckpointFormatVersion + 1);
   write_checkpoint(bad, newer);
-  EXPECT_EQ(read_error(bad), bad + ": format version 2 is newer than this program reads (1); use a newer trainer");
+  EXPECT_EQ(read_error(bad),
+            bad + ": format version 2 is newer than this program reads (1); use a newer trainer");
   pb::Checkpoint versionless = sample_checkpoint(3);
   versionless.clear_format_version();
   write_checkpoint(bad, versionless);
@@ -111,7 +118,8 @@ TEST(CheckpointIo, BadFilesAreRefusedWithTheirReason) {
 
 TEST(CheckpointIo, NewestValidFallsBackPastCorruptOnesAndPruneKeepsTheNewest) {
   const std::string dir = fresh_dir("fallback");
-  for (int64_t step : {10, 20, 30}) write_checkpoint(checkpoint_path(dir, step), sample_checkpoint(step));
+  for (int64_t step : {10, 20, 30})
+    write_checkpoint(checkpoint_path(dir, step), sample_checkpoint(step));
   std::string newest = file_bytes(checkpoint_path(dir, 30));
   newest.resize(newest.size() - 3);
   write_bytes(checkpoint_path(dir, 30), newest);
@@ -121,7 +129,8 @@ TEST(CheckpointIo, NewestValidFallsBackPastCorruptOnesAndPruneKeepsTheNewest) {
   EXPECT_NE(warnings[0].find("ckpt-000000000030.pb: not a valid checkpoint"), std::string::npos);
 
   prune_checkpoints(dir, 2);
-  EXPECT_EQ(list_checkpoints(dir), (std::vector<std::string>{checkpoint_path(dir, 20), checkpoint_path(dir, 30)}));
+  EXPECT_EQ(list_checkpoints(dir),
+            (std::vector<std::string>{checkpoint_path(dir, 20), checkpoint_path(dir, 30)}));
   write_bytes(checkpoint_path(dir, 40) + ".tmp", "partial");
   remove_stale_temp_files(dir);
   EXPECT_FALSE(std::filesystem::exists(checkpoint_path(dir, 40) + ".tmp"));
@@ -140,7 +149,8 @@ TEST(CheckpointIo, KillNineDuringWritesNeverLosesTheLastCheckpoint) {
     ASSERT_GE(child, 0);
     if (child == 0) {
       for (int64_t step = 1;; ++step) {
-        write_checkpoint(checkpoint_path(dir, step), sample_checkpoint(step, 200000 + (step % 7) * 1000));
+        write_checkpoint(checkpoint_path(dir, step),
+                         sample_checkpoint(step, 200000 + (step % 7) * 1000));
         prune_checkpoints(dir, 2);
       }
     }

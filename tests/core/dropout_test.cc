@@ -70,7 +70,8 @@ TEST(Dropout, MaskFollowsTheSampleNotItsColumnOrRank) {
   EXPECT_NE(dropout_keeps(11, 7, 10, 2, 0, 0.5f) + 2 * dropout_keeps(11, 7, 10, 2, 1, 0.5f) +
                 4 * dropout_keeps(11, 7, 10, 2, 2, 0.5f) + 8 * dropout_keeps(11, 7, 10, 2, 3, 0.5f),
             dropout_keeps(11, 7, 10, 3, 0, 0.5f) + 2 * dropout_keeps(11, 7, 10, 3, 1, 0.5f) +
-                4 * dropout_keeps(11, 7, 10, 3, 2, 0.5f) + 8 * dropout_keeps(11, 7, 10, 3, 3, 0.5f));
+                4 * dropout_keeps(11, 7, 10, 3, 2, 0.5f) +
+                8 * dropout_keeps(11, 7, 10, 3, 3, 0.5f));
 }
 
 TEST(Dropout, GradientCheckWithAFixedMask) {

@@ -10,8 +10,8 @@
 #include "core/loss.h"
 #include "core/model.h"
 #include "core/optimizer.h"
-#include "tests/core/model_configs.h"
 #include "core/rng.h"
+#include "tests/core/model_configs.h"
 
 namespace mlp {
 namespace {

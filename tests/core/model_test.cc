@@ -15,8 +15,8 @@
 #include "core/errors.h"
 #include "core/loss.h"
 #include "core/optimizer.h"
-#include "tests/core/model_configs.h"
 #include "gradient_check.h"
+#include "tests/core/model_configs.h"
 
 namespace mlp {
 namespace {

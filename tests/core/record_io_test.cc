@@ -62,7 +62,8 @@ TEST(RecordIo, ErrorsNameTheReason) {
   flipped_payload[13] ^= 1;
   EXPECT_EQ(error_of(flipped_payload), "record at byte 0: payload CRC mismatch");
   EXPECT_EQ(error_of(good, 2), "record at byte 0: length 3 exceeds the limit of 2 bytes");
-  EXPECT_EQ(error_of(good.substr(0, 17)), "record at byte 0: truncated (17 bytes left, the record needs 19)");
+  EXPECT_EQ(error_of(good.substr(0, 17)),
+            "record at byte 0: truncated (17 bytes left, the record needs 19)");
 }
 
 }  // namespace

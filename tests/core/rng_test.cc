@@ -14,7 +14,8 @@ namespace {
 TEST(Rng, SameCountersSameBitsDifferentCountersDiffer) {
   EXPECT_EQ(random_bits(1, RngStream::kInit, 2, 3, 4), random_bits(1, RngStream::kInit, 2, 3, 4));
   EXPECT_NE(random_bits(1, RngStream::kInit, 2, 3, 4), random_bits(1, RngStream::kInit, 3, 2, 4));
-  EXPECT_NE(random_bits(1, RngStream::kInit, 2, 3, 4), random_bits(1, RngStream::kDropout, 2, 3, 4));
+  EXPECT_NE(random_bits(1, RngStream::kInit, 2, 3, 4),
+            random_bits(1, RngStream::kDropout, 2, 3, 4));
   EXPECT_NE(random_bits(1, RngStream::kInit, 2, 3, 4), random_bits(2, RngStream::kInit, 2, 3, 4));
 }
 

@@ -23,7 +23,9 @@ constexpr int kTrainRows = 1001;  // prime to 2, 3 and 4: no rank count divides 
 constexpr int kTestRows = 257;
 constexpr int kFeatures = 12;
 
-std::string data_path(const std::string& name) { return testing::TempDir() + "dp_mpi_" + name + ".csv"; }
+std::string data_path(const std::string& name) {
+  return testing::TempDir() + "dp_mpi_" + name + ".csv";
+}
 
 // Three classes, each the argmax of a fixed linear score of deterministic pseudo-random features.
 void write_csv(const std::string& path, int rows, unsigned salt) {
@@ -72,12 +74,14 @@ class DataParallel : public testing::Test {
   }
 };
 
-void expect_same_training(const TrainingResult& ranks, const TrainingResult& alone, double tolerance) {
+void expect_same_training(const TrainingResult& ranks, const TrainingResult& alone,
+                          double tolerance) {
   EXPECT_EQ(ranks.steps_run, alone.steps_run);
   EXPECT_LE(relative_difference(ranks.parameters, alone.parameters), tolerance);
   ASSERT_EQ(ranks.optimizer_slots.size(), alone.optimizer_slots.size());
   for (size_t s = 0; s < ranks.optimizer_slots.size(); ++s)
-    EXPECT_LE(relative_difference(ranks.optimizer_slots[s], alone.optimizer_slots[s]), tolerance) << "slot " << s;
+    EXPECT_LE(relative_difference(ranks.optimizer_slots[s], alone.optimizer_slots[s]), tolerance)
+        << "slot " << s;
 }
 
 TEST_F(DataParallel, TwentyStepsOfEachOptimizerMatchOneProcess) {
@@ -85,7 +89,8 @@ TEST_F(DataParallel, TwentyStepsOfEachOptimizerMatchOneProcess) {
     const char* name;
     pb::OptimizerKind kind;
     float lr;
-  } cases[] = {{"sgd", pb::SGD, 0.1f}, {"momentum", pb::MOMENTUM, 0.05f}, {"adam", pb::ADAM, 0.01f}};
+  } cases[] = {
+      {"sgd", pb::SGD, 0.1f}, {"momentum", pb::MOMENTUM, 0.05f}, {"adam", pb::ADAM, 0.01f}};
   for (const auto& c : cases) {
     SCOPED_TRACE(c.name);
     const pb::TrainConfig cfg = config(c.name, c.kind, c.lr);
@@ -94,7 +99,8 @@ TEST_F(DataParallel, TwentyStepsOfEachOptimizerMatchOneProcess) {
     EXPECT_EQ(ranks.steps_run, 20);
     expect_same_training(ranks, alone, 1e-5);
     expect_bit_identical_on_all_ranks(ranks.parameters);
-    for (const std::vector<float>& slot : ranks.optimizer_slots) expect_bit_identical_on_all_ranks(slot);
+    for (const std::vector<float>& slot : ranks.optimizer_slots)
+      expect_bit_identical_on_all_ranks(slot);
   }
 }
 

@@ -165,7 +165,8 @@ TEST_F(DropoutEarlyStopping, StopEpochBestEpochAndRestoredWeightsDoNotDependOnTh
   until_best.set_out_dir(temp_path("until_best"));
   const TrainingResult shorter = run_training(until_best, test_world());
   EXPECT_EQ(shorter.last_epoch.val_loss, best.val_loss);
-  EXPECT_TRUE(shorter.parameters == ranks.parameters) << "restored weights are not the best epoch's";
+  EXPECT_TRUE(shorter.parameters == ranks.parameters)
+      << "restored weights are not the best epoch's";
 }
 
 TEST_F(DropoutEarlyStopping, NonFiniteStepStopsEveryRankWithOneAgreedError) {
@@ -191,7 +192,8 @@ TEST_F(DropoutEarlyStopping, NonFiniteStepStopsEveryRankWithOneAgreedError) {
     ADD_FAILURE() << "training went on past a non-finite loss";
   } catch (const AgreedError& e) {
     EXPECT_EQ(e.code(), ExitCode::kNonFinite);
-    const std::string where = "at epoch 1, step " + std::to_string(kStep) + " on rank " + std::to_string(last_rank);
+    const std::string where =
+        "at epoch 1, step " + std::to_string(kStep) + " on rank " + std::to_string(last_rank);
     EXPECT_NE(std::string(e.what()).find(where), std::string::npos) << e.what();
   }
 }

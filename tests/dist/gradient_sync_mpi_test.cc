@@ -1,8 +1,6 @@
 // Sums over ranks under mpirun: allreduce of integer-valued floats is exact (blocking and
 // non-blocking), and GradientSync gives the same sums in both modes, also when a rank has no
 // samples and reports no ranges, and agrees on a non-finite gradient seen by one rank only.
-#include "dist/gradient_sync.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -10,6 +8,7 @@
 #include <limits>
 #include <vector>
 
+#include "dist/gradient_sync.h"
 #include "tests/dist/mpi_test_env.h"
 
 namespace mlp {
@@ -73,7 +72,8 @@ TEST(AllreduceMpi, NonBlockingSumsInPiecesAreExact) {
   const size_t n = 3 * 100000 + 17;
   std::vector<float> data = filled(comm.rank(), n);
   const size_t pieces[] = {0, 17, 100017, n};
-  for (int p = 2; p >= 0; --p) comm.start_allreduce_sum(data.data() + pieces[p], pieces[p + 1] - pieces[p]);
+  for (int p = 2; p >= 0; --p)
+    comm.start_allreduce_sum(data.data() + pieces[p], pieces[p + 1] - pieces[p]);
   comm.test_all();
   comm.wait_all();
   EXPECT_TRUE(comm.test_all());
@@ -117,7 +117,8 @@ TEST(GradientSyncMpi, ANonFiniteGradientOnOneRankStopsEveryRank) {
   const int bad_rank = comm.size() - 1;
   for (GradientSync::Mode mode : {GradientSync::Mode::kBlocking, GradientSync::Mode::kOverlap}) {
     std::vector<float> grads = filled(comm.rank(), total_size(layout));
-    if (comm.rank() == bad_rank) grads[layout[2].offset + 5] = std::numeric_limits<float>::quiet_NaN();
+    if (comm.rank() == bad_rank)
+      grads[layout[2].offset + 5] = std::numeric_limits<float>::quiet_NaN();
     GradientSync sync(comm, grads.data(), layout, mode, 1000);
     sync.begin_step();
     report_layers(sync, layout);

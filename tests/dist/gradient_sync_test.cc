@@ -24,7 +24,8 @@ TEST(GradientSync, GroupsSmallBlocksFromTheLastBackwards) {
   std::unique_ptr<Communicator> comm = make_local_communicator();
   std::vector<float> grads(1000);
   // Blocks at offsets 0, 400, 410, 900, 905 of sizes 400, 10, 490, 5, 95.
-  GradientSync sync(*comm, grads.data(), blocks({400, 10, 490, 5, 95}), GradientSync::Mode::kOverlap, 100);
+  GradientSync sync(*comm, grads.data(), blocks({400, 10, 490, 5, 95}),
+                    GradientSync::Mode::kOverlap, 100);
   const std::vector<GradientSync::Bucket>& b = sync.buckets();
   ASSERT_EQ(b.size(), 3u);
   EXPECT_EQ(b[0].begin, 900u);  // 95 + 5: the small last blocks grouped

@@ -21,8 +21,9 @@ class RankFailurePrinter : public testing::EmptyTestEventListener {
   explicit RankFailurePrinter(int rank) : rank_(rank) {}
   void OnTestPartResult(const testing::TestPartResult& result) override {
     if (!result.failed()) return;
-    std::fprintf(stderr, "rank %d: %s:%d: %s\n", rank_, result.file_name() ? result.file_name() : "?",
-                 result.line_number(), result.summary());
+    std::fprintf(stderr, "rank %d: %s:%d: %s\n", rank_,
+                 result.file_name() ? result.file_name() : "?", result.line_number(),
+                 result.summary());
   }
 
  private:
@@ -39,7 +40,8 @@ class AgreeOnEachTest : public testing::EmptyTestEventListener {
     world->allgather(&mine, sizeof mine, failed.data());
     if (world->rank() != 0 || failed_here) return;
     for (int r = 0; r < world->size(); ++r)
-      if (failed[r]) std::printf("[  FAILED  ] %s.%s on rank %d\n", info.test_suite_name(), info.name(), r);
+      if (failed[r])
+        std::printf("[  FAILED  ] %s.%s on rank %d\n", info.test_suite_name(), info.name(), r);
   }
 };
 

@@ -34,17 +34,21 @@ inline double relative_difference(const std::vector<float>& a, const std::vector
   return scale > 0 ? diff / scale : diff;
 }
 
-inline double relative_difference(double a, double b) { return std::abs(a - b) / std::max(std::abs(b), 1e-30); }
+inline double relative_difference(double a, double b) {
+  return std::abs(a - b) / std::max(std::abs(b), 1e-30);
+}
 
 // Every rank hashes its copy; all hashes must equal rank 0's. Collective.
 inline void expect_bit_identical_on_all_ranks(const std::vector<float>& values) {
   uint64_t hash = 0xcbf29ce484222325ULL;
   const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
-  for (size_t i = 0; i < values.size() * sizeof(float); ++i) hash = (hash ^ bytes[i]) * 0x100000001b3ULL;
+  for (size_t i = 0; i < values.size() * sizeof(float); ++i)
+    hash = (hash ^ bytes[i]) * 0x100000001b3ULL;
   Communicator& comm = test_world();
   std::vector<uint64_t> all(comm.size());
   comm.allgather(&hash, sizeof hash, all.data());
-  for (int r = 1; r < comm.size(); ++r) EXPECT_EQ(all[r], all[0]) << "rank " << r << " differs from rank 0";
+  for (int r = 1; r < comm.size(); ++r)
+    EXPECT_EQ(all[r], all[0]) << "rank " << r << " differs from rank 0";
 }
 
 }  // namespace mlp

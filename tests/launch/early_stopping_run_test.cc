@@ -37,7 +37,8 @@ std::string slurp(const std::string& path) {
 // A fresh folder named after the running test: CTest runs the tests of this file in parallel.
 std::string fresh_dir(const std::string& name) {
   const std::string path = testing::TempDir() + "/es_run_" +
-                           testing::UnitTest::GetInstance()->current_test_info()->name() + "_" + name;
+                           testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
+                           name;
   std::filesystem::remove_all(path);
   std::filesystem::create_directories(path);
   return path;
@@ -84,9 +85,10 @@ std::string write_rows(const std::string& path, const std::vector<std::string>& 
 }
 
 std::string trainer_flags(const std::string& data_dir, const std::string& out) {
-  return " --train-csv " + data_dir + "/train.csv --test-csv " + data_dir + "/test.csv --val-fraction 0.25" +
-         " --hidden 64 --lr 0.005 --batch-size " + std::to_string(kBatch) + " --epochs 60" +
-         " --early-stopping-patience " + std::to_string(kPatience) + " --keep-last 100 --progress none --out " + out;
+  return " --train-csv " + data_dir + "/train.csv --test-csv " + data_dir +
+         "/test.csv --val-fraction 0.25" + " --hidden 64 --lr 0.005 --batch-size " +
+         std::to_string(kBatch) + " --epochs 60" + " --early-stopping-patience " +
+         std::to_string(kPatience) + " --keep-last 100 --progress none --out " + out;
 }
 
 std::string write_data(const std::string& dir) {
@@ -174,7 +176,8 @@ TEST(EarlyStoppingRun, RunFolderReportsTheStopThatTheDocumentedRuleGives) {
 
   const std::string summary = slurp(out + "/summary.json");
   EXPECT_EQ(summary_text(summary, "best_epoch"), std::to_string(expected.best_epoch)) << summary;
-  EXPECT_EQ(summary_text(summary, "stopped_epoch"), std::to_string(expected.stopped_epoch)) << summary;
+  EXPECT_EQ(summary_text(summary, "stopped_epoch"), std::to_string(expected.stopped_epoch))
+      << summary;
   EXPECT_EQ(summary_text(summary, "epochs_run"), std::to_string(expected.stopped_epoch)) << summary;
   EXPECT_EQ(summary_text(summary, "restored_best"), "1") << summary;
   // The kept model is the best epoch's, not the last one's (metrics.csv has 6 digits).
@@ -183,9 +186,11 @@ TEST(EarlyStoppingRun, RunFolderReportsTheStopThatTheDocumentedRuleGives) {
   EXPECT_NEAR(std::stod(summary_text(summary, "val_acc")), best.val_acc, 1e-6);
   EXPECT_NE(std::stod(summary_text(summary, "val_loss")), rows.back().val_loss);
 
-  const std::string early_stop = "\"event\": \"early_stop\", \"epoch\": " + std::to_string(expected.stopped_epoch) +
-                                 ", \"best_epoch\": " + std::to_string(expected.best_epoch) + "}";
-  EXPECT_NE(slurp(out + "/events.jsonl").find(early_stop), std::string::npos) << slurp(out + "/events.jsonl");
+  const std::string early_stop =
+      "\"event\": \"early_stop\", \"epoch\": " + std::to_string(expected.stopped_epoch) +
+      ", \"best_epoch\": " + std::to_string(expected.best_epoch) + "}";
+  EXPECT_NE(slurp(out + "/events.jsonl").find(early_stop), std::string::npos)
+      << slurp(out + "/events.jsonl");
 }
 
 TEST(EarlyStoppingRun, ResumeInsideThePatienceWindowStopsAtTheSameEpoch) {
@@ -202,13 +207,16 @@ TEST(EarlyStoppingRun, ResumeInsideThePatienceWindowStopsAtTheSameEpoch) {
   const std::string checkpoint = epoch_checkpoint(slurp(straight + "/events.jsonl"), cut_epoch);
   ASSERT_TRUE(std::filesystem::exists(checkpoint)) << "no checkpoint of epoch " << cut_epoch;
 
-  const Result b = run(std::string(MLP_TRAINER_PATH) + trainer_flags(dir, resumed) + " --resume " + checkpoint, dir);
+  const Result b = run(
+      std::string(MLP_TRAINER_PATH) + trainer_flags(dir, resumed) + " --resume " + checkpoint, dir);
   ASSERT_EQ(b.exit_code, 0) << b.err;
-  EXPECT_NE(b.out.find("resuming from " + checkpoint + " at epoch " + std::to_string(cut_epoch + 1)),
-            std::string::npos) << b.out;
+  EXPECT_NE(
+      b.out.find("resuming from " + checkpoint + " at epoch " + std::to_string(cut_epoch + 1)),
+      std::string::npos)
+      << b.out;
   const std::string summary_b = slurp(resumed + "/summary.json");
-  for (const char* key : {"best_epoch", "stopped_epoch", "epochs_run", "restored_best", "test_loss", "test_acc",
-                          "val_loss", "val_acc"})
+  for (const char* key : {"best_epoch", "stopped_epoch", "epochs_run", "restored_best", "test_loss",
+                          "test_acc", "val_loss", "val_acc"})
     EXPECT_EQ(summary_text(summary_b, key), summary_text(summary_a, key)) << key;
 }
 
@@ -226,15 +234,16 @@ void expect_non_finite_stop(int ranks) {
   write_rows(dir + "/train.csv", rows);
   const std::string checkpoints = dir + "/run/checkpoints";
   // --val-fraction 0: the training split is the file in order, as indexed above.
-  const std::string trainer = std::string(MLP_TRAINER_PATH) + " --train-csv " + dir +
-                              "/train.csv --val-fraction 0 --hidden 64 --lr 0.005 --batch-size " +
-                              std::to_string(kBatch) + " --checkpoint-every-steps 1 --keep-last 100" +
-                              " --progress none --out " + dir + "/run";
+  const std::string trainer =
+      std::string(MLP_TRAINER_PATH) + " --train-csv " + dir +
+      "/train.csv --val-fraction 0 --hidden 64 --lr 0.005 --batch-size " + std::to_string(kBatch) +
+      " --checkpoint-every-steps 1 --keep-last 100" + " --progress none --out " + dir + "/run";
   // Open MPI refuses to start as root without these; set for this test only.
   setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
   setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
-  const Result r =
-      run(ranks == 1 ? trainer : "mpirun -np " + std::to_string(ranks) + " --oversubscribe " + trainer, dir);
+  const Result r = run(
+      ranks == 1 ? trainer : "mpirun -np " + std::to_string(ranks) + " --oversubscribe " + trainer,
+      dir);
 
   EXPECT_EQ(r.exit_code, 4) << r.err;
   // Under mpirun rank 0 speaks for all, prefixing the failing rank; mpirun adds its own notice.
@@ -243,14 +252,16 @@ void expect_non_finite_stop(int ranks) {
   for (std::string line; std::getline(lines, line);)
     if (line.rfind("trainer: error: ", 0) == 0) errors.push_back(line);
   EXPECT_EQ(errors.size(), 1u) << r.err;
-  const std::string where = "at epoch 1, step " + std::to_string(kStep) + " on rank " + std::to_string(ranks - 1);
+  const std::string where =
+      "at epoch 1, step " + std::to_string(kStep) + " on rank " + std::to_string(ranks - 1);
   for (const std::string& error : errors)
     EXPECT_NE(error.find("non-finite loss or gradient " + where), std::string::npos) << error;
 
   // The steps before the bad one were checkpointed, and none of those holds a non-finite value.
   int inspected = 0;
   for (const auto& entry : std::filesystem::directory_iterator(checkpoints)) {
-    const Result inspect = run(std::string(MLP_TRAINER_PATH) + " inspect " + entry.path().string(), dir);
+    const Result inspect =
+        run(std::string(MLP_TRAINER_PATH) + " inspect " + entry.path().string(), dir);
     EXPECT_EQ(inspect.exit_code, 0) << entry.path() << ": " << inspect.err;
     EXPECT_NE(inspect.out.find("valid checkpoint"), std::string::npos) << inspect.out;
     EXPECT_EQ(inspect.out.find("NON-FINITE"), std::string::npos) << inspect.out;

@@ -24,7 +24,8 @@ struct Run {
 };
 
 // Runs `binary args` through the shell, capturing stdout and stderr in log_base.stdout/.stderr.
-inline Run run_binary(const std::string& binary, const std::string& args, const std::string& log_base) {
+inline Run run_binary(const std::string& binary, const std::string& args,
+                      const std::string& log_base) {
   const std::string out = log_base + ".stdout", err = log_base + ".stderr";
   const std::string command = binary + " " + args + " >" + out + " 2>" + err;
   const int status = std::system(command.c_str());

@@ -85,7 +85,8 @@ TEST(SweepPlan, ExpandingTwiceGivesTheSameIdsAndADifferentDrawSeedOtherDraws) {
   const std::vector<PlannedTrial> b = expand_sweep(parse_spec(kMixedSpec));
   ASSERT_EQ(a.size(), b.size());
   for (size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i].record.id(), b[i].record.id());
-  const std::vector<PlannedTrial> c = expand_sweep(parse_spec(std::string(kMixedSpec) + "draw_seed: 7\n"));
+  const std::vector<PlannedTrial> c =
+      expand_sweep(parse_spec(std::string(kMixedSpec) + "draw_seed: 7\n"));
   EXPECT_NE(a[0].config.optimizer().lr(), c[0].config.optimizer().lr());
 }
 
@@ -100,10 +101,10 @@ TEST(SweepPlan, IdHashesTheResolvedConfigWithoutTheRunFolder) {
 }
 
 TEST(SweepPlan, ExplicitSeedsAndGridOnlySweeps) {
-  const std::vector<PlannedTrial> trials = expand_sweep(parse_spec(
-      "axis { field: \"model.hidden\" values: [\"4\", \"8\", \"4,4\"] }\n"
-      "axis { field: \"epochs\" values: [\"1\", \"2\"] }\n"
-      "seeds: [5, 50]\n"));
+  const std::vector<PlannedTrial> trials =
+      expand_sweep(parse_spec("axis { field: \"model.hidden\" values: [\"4\", \"8\", \"4,4\"] }\n"
+                              "axis { field: \"epochs\" values: [\"1\", \"2\"] }\n"
+                              "seeds: [5, 50]\n"));
   ASSERT_EQ(trials.size(), 12u);
   // The last axis varies fastest.
   EXPECT_EQ(trials[0].config.model().hidden(), "4");
@@ -117,7 +118,8 @@ TEST(SweepPlan, ExplicitSeedsAndGridOnlySweeps) {
 TEST(SweepPlan, AChoiceDrawnTwiceIsKeptOnce) {
   int duplicates = -1;
   const std::vector<PlannedTrial> trials = expand_sweep(
-      parse_spec("axis { field: \"model.activation\" choice { values: [\"relu\"] } }\nsamples: 4\n"),
+      parse_spec(
+          "axis { field: \"model.activation\" choice { values: [\"relu\"] } }\nsamples: 4\n"),
       &duplicates);
   EXPECT_EQ(trials.size(), 1u);
   EXPECT_EQ(duplicates, 3);
@@ -125,7 +127,8 @@ TEST(SweepPlan, AChoiceDrawnTwiceIsKeptOnce) {
 
 TEST(SweepPlan, PlanFolderIsIdenticalWhenPlannedTwiceAndKeepsTrialState) {
   const std::string spec_path = fresh_dir("plan_spec") + "/spec.txt";
-  write(spec_path, "base { epochs: 1 }\naxis { field: \"optimizer.lr\" values: [\"0.1\", \"0.01\"] }\n");
+  write(spec_path,
+        "base { epochs: 1 }\naxis { field: \"optimizer.lr\" values: [\"0.1\", \"0.01\"] }\n");
   const std::string dir = fresh_dir("plan_twice");
   const pb::SweepLedger first = write_sweep_plan(read_sweep_spec(spec_path), dir);
   ASSERT_EQ(first.trial_size(), 2);
@@ -133,7 +136,8 @@ TEST(SweepPlan, PlanFolderIsIdenticalWhenPlannedTwiceAndKeepsTrialState) {
   EXPECT_EQ(plan.rfind("id\tconfig_id\treplicate\tseed\toptimizer.lr\n", 0), 0u) << plan;
 
   // Each trial folder holds a config the trainer can read, writing into that folder.
-  const std::string folder = trial_dir(std::filesystem::absolute(dir).string(), first.trial(0).id());
+  const std::string folder =
+      trial_dir(std::filesystem::absolute(dir).string(), first.trial(0).id());
   pb::TrainConfig config;
   read_text_file(folder + "/config.txt", &config);
   EXPECT_EQ(config.out_dir(), folder);
@@ -147,7 +151,9 @@ TEST(SweepPlan, PlanFolderIsIdenticalWhenPlannedTwiceAndKeepsTrialState) {
   write_ledger(dir, ledger);
 
   // Extending the grid keeps the finished trial's record and plans the new one.
-  write(spec_path, "base { epochs: 1 }\naxis { field: \"optimizer.lr\" values: [\"0.1\", \"0.01\", \"0.001\"] }\n");
+  write(spec_path,
+        "base { epochs: 1 }\naxis { field: \"optimizer.lr\" values: [\"0.1\", \"0.01\", \"0.001\"] "
+        "}\n");
   const pb::SweepLedger second = write_sweep_plan(read_sweep_spec(spec_path), dir);
   ASSERT_EQ(second.trial_size(), 3);
   EXPECT_EQ(second.trial(0).id(), first.trial(0).id());
@@ -160,7 +166,8 @@ TEST(SweepPlan, PlanFolderIsIdenticalWhenPlannedTwiceAndKeepsTrialState) {
 
 TEST(SweepPlan, SpecErrorsNameTheirLineOrAxis) {
   const std::string dir = fresh_dir("bad_spec");
-  write(dir + "/spec.txt", "base { epochs: 2 }\naxis {\n  field: \"optimizer.lr\"\n  valuez: \"0.1\"\n}\n");
+  write(dir + "/spec.txt",
+        "base { epochs: 2 }\naxis {\n  field: \"optimizer.lr\"\n  valuez: \"0.1\"\n}\n");
   try {
     read_sweep_spec(dir + "/spec.txt");
     ADD_FAILURE() << "a misspelt field parsed";

@@ -30,9 +30,11 @@ std::vector<std::string> lines(const std::string& text) {
 
 TEST(SweepReport, SummaryNumbersSkipTheNestedConfig) {
   const std::string path = fresh_dir("summary_json") + "/summary.json";
-  write(path, "{\n  \"test_acc\": 0.75,\n  \"val_acc\": null,\n  \"note\": \"a, b\",\n"
-              "  \"config\": {\"model\": {\"hidden\": \"8\"}, \"test_acc\": 3, \"list\": [1, {\"a\": 2}]},\n"
-              "  \"epochs_run\": 4\n}\n");
+  write(path,
+        "{\n  \"test_acc\": 0.75,\n  \"val_acc\": null,\n  \"note\": \"a, b\",\n"
+        "  \"config\": {\"model\": {\"hidden\": \"8\"}, \"test_acc\": 3, \"list\": [1, {\"a\": "
+        "2}]},\n"
+        "  \"epochs_run\": 4\n}\n");
   const std::map<std::string, double> numbers = read_summary_numbers(path);
   EXPECT_EQ(numbers.size(), 3u);
   EXPECT_DOUBLE_EQ(numbers.at("test_acc"), 0.75);
@@ -57,8 +59,8 @@ TEST(SweepReport, TablesAndTheBestConfigurationByValidation) {
   pb::SweepLedger ledger = planned;
   for (int i = 0; i < 4; ++i) {
     const std::string folder = trial_dir(dir, planned.trial(i).id());
-    std::string json = "{\n  \"val_acc\": " + std::to_string(val[i]) + ",\n  \"test_acc\": " +
-                       std::to_string(test[i]) + ",\n";
+    std::string json = "{\n  \"val_acc\": " + std::to_string(val[i]) +
+                       ",\n  \"test_acc\": " + std::to_string(test[i]) + ",\n";
     if (i == 0) json += "  \"best_epoch\": 2,\n";
     json += "  \"config\": {\"out_dir\": \"x\"}\n}\n";
     write(folder + "/summary.json", json);
@@ -76,31 +78,40 @@ TEST(SweepReport, TablesAndTheBestConfigurationByValidation) {
 
   const std::vector<std::string> trials = lines(slurp(dir + "/trials.csv"));
   ASSERT_EQ(trials.size(), 5u);
-  EXPECT_EQ(trials[0],
-            "id,config_id,model.hidden,seed,state,best_epoch,stopped_epoch,epochs_run,val_loss,val_acc,"
-            "test_loss,test_acc,wall_seconds");
-  EXPECT_EQ(trials[1], planned.trial(0).id() + "," + planned.trial(0).config_id() + ",8,1,done,2,,,,0.8,,0.6,");
-  EXPECT_EQ(trials[3].find(planned.trial(2).id() + "," + planned.trial(2).config_id() + ",\"16,8\",1,done,,"), 0u)
+  EXPECT_EQ(
+      trials[0],
+      "id,config_id,model.hidden,seed,state,best_epoch,stopped_epoch,epochs_run,val_loss,val_acc,"
+      "test_loss,test_acc,wall_seconds");
+  EXPECT_EQ(trials[1], planned.trial(0).id() + "," + planned.trial(0).config_id() +
+                           ",8,1,done,2,,,,0.8,,0.6,");
+  EXPECT_EQ(trials[3].find(planned.trial(2).id() + "," + planned.trial(2).config_id() +
+                           ",\"16,8\",1,done,,"),
+            0u)
       << trials[3];
 
   const std::vector<std::string> epochs = lines(slurp(dir + "/epochs.csv"));
   ASSERT_EQ(epochs.size(), 1u + 4u * 2u);
-  EXPECT_EQ(epochs[0], "id,config_id,model.hidden,seed,epoch,train_loss,train_acc,val_loss,val_acc");
-  EXPECT_EQ(epochs[2], planned.trial(0).id() + "," + planned.trial(0).config_id() + ",8,1,2,0.5,0.7,0.6,0.6");
+  EXPECT_EQ(epochs[0],
+            "id,config_id,model.hidden,seed,epoch,train_loss,train_acc,val_loss,val_acc");
+  EXPECT_EQ(epochs[2],
+            planned.trial(0).id() + "," + planned.trial(0).config_id() + ",8,1,2,0.5,0.7,0.6,0.6");
 
   const std::vector<std::string> summary = lines(slurp(dir + "/summary.csv"));
   ASSERT_EQ(summary.size(), 3u);
-  EXPECT_EQ(summary[0].find("config_id,model.hidden,trials,done,diverged,failed,val_acc_mean,val_acc_std,"
-                            "val_acc_count,"),
-            0u);
+  EXPECT_EQ(
+      summary[0].find("config_id,model.hidden,trials,done,diverged,failed,val_acc_mean,val_acc_std,"
+                      "val_acc_count,"),
+      0u);
   EXPECT_EQ(summary[1].find(planned.trial(0).config_id() + ",8,2,2,0,0,0.81,0.014142136,2,"), 0u)
       << summary[1];
   // best_epoch: one value over two seeds, so a mean without a standard deviation.
   EXPECT_NE(summary[1].find(",2,,1"), std::string::npos) << summary[1];
 
   const std::string text = slurp(printed_path);
-  EXPECT_NE(text.find("best configuration by mean val_acc over its seeds (2 of 2 done): model.hidden=8\n"),
-            std::string::npos)
+  EXPECT_NE(
+      text.find(
+          "best configuration by mean val_acc over its seeds (2 of 2 done): model.hidden=8\n"),
+      std::string::npos)
       << text;
   EXPECT_NE(text.find("test_acc 0.61 ± 0.014"), std::string::npos) << text;
 }
@@ -123,7 +134,8 @@ TEST(SweepReport, ConfigurationsWithEverySeedDonePreferredAndFinishedElsewhereCo
   std::FILE* printed = std::fopen(printed_path.c_str(), "w");
   write_sweep_report(dir, ReportOptions{}, printed);
   std::fclose(printed);
-  EXPECT_NE(slurp(printed_path).find("(2 of 2 done): epochs=2\n"), std::string::npos) << slurp(printed_path);
+  EXPECT_NE(slurp(printed_path).find("(2 of 2 done): epochs=2\n"), std::string::npos)
+      << slurp(printed_path);
   const std::vector<std::string> summary = lines(slurp(dir + "/summary.csv"));
   ASSERT_EQ(summary.size(), 3u);
   EXPECT_EQ(summary[1].find(ledger.trial(0).config_id() + ",1,2,1,1,0,0.99,,1,"), 0u) << summary[1];

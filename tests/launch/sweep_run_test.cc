@@ -72,7 +72,8 @@ bool wait_for_long_trial_mid_run(const std::string& dir, bool need_done) {
       for (const pb::TrialRecord& t : ledger.trial()) {
         done = done || t.state() == pb::DONE;
         mid_run = mid_run || (t.state() == pb::RUNNING && t.axis_value(0) == "128,128" &&
-                              slurp(trial_dir(dir, t.id()) + "/trainer.log").find("epoch   1/") != std::string::npos);
+                              slurp(trial_dir(dir, t.id()) + "/trainer.log").find("epoch   1/") !=
+                                  std::string::npos);
       }
       if (mid_run && (done || !need_done)) return true;
     } catch (const std::exception&) {
@@ -165,12 +166,13 @@ TEST(SweepRun, FailingTrialsAreRetriedAndDivergingOnesAreNot) {
   write(data + "/huge.csv", huge);
   write(data + "/spec.txt",
         "base { model { hidden: \"4\" } epochs: 2 }\n"
-        "axis { field: \"data.train_csv\" values: [\"" + good + "\", \"" + data + "/missing.csv\", \"" +
-            data + "/huge.csv\"] }\n");
+        "axis { field: \"data.train_csv\" values: [\"" +
+            good + "\", \"" + data + "/missing.csv\", \"" + data + "/huge.csv\"] }\n");
   const std::string dir = data + "/sweep";
   ASSERT_EQ(run_sweep_binary("plan " + data + "/spec.txt --out " + dir, data).exit_code, 0);
 
-  const sweep_test::Run first = run_sweep_binary("run " + dir + trainer_flag() + " --retries 2", data);
+  const sweep_test::Run first =
+      run_sweep_binary("run " + dir + trainer_flag() + " --retries 2", data);
   EXPECT_EQ(first.exit_code, 1) << first.err;
   pb::SweepLedger ledger = read_ledger(dir);
   ASSERT_EQ(ledger.trial_size(), 3);
@@ -183,13 +185,16 @@ TEST(SweepRun, FailingTrialsAreRetriedAndDivergingOnesAreNot) {
   EXPECT_EQ(ledger.trial(2).state(), pb::DIVERGED);
   EXPECT_EQ(ledger.trial(2).attempts(), 1);
   EXPECT_EQ(ledger.trial(2).exit_codes(0), 4);
-  EXPECT_NE(first.err.find("failed with exit code 3 (2 of 2 attempts): trainer: error: " + data + "/missing.csv"),
+  EXPECT_NE(first.err.find("failed with exit code 3 (2 of 2 attempts): trainer: error: " + data +
+                           "/missing.csv"),
             std::string::npos)
       << first.err;
-  EXPECT_NE(first.err.find("1/3 done, 0 running, 1 failed, 1 diverged"), std::string::npos) << first.err;
+  EXPECT_NE(first.err.find("1/3 done, 0 running, 1 failed, 1 diverged"), std::string::npos)
+      << first.err;
 
   // A larger retry budget gives the failed trial one more attempt; nothing else runs again.
-  const sweep_test::Run second = run_sweep_binary("run " + dir + trainer_flag() + " --retries 3", data);
+  const sweep_test::Run second =
+      run_sweep_binary("run " + dir + trainer_flag() + " --retries 3", data);
   EXPECT_EQ(second.exit_code, 1) << second.err;
   ledger = read_ledger(dir);
   EXPECT_EQ(ledger.trial(0).attempts(), 1);
@@ -223,7 +228,8 @@ TEST(SweepRun, SigtermStopsTheSweepAndTheNextRunFinishesIt) {
 
 TEST(SweepCli, MalformedSpecAndUnknownAxisFailWithExitTwo) {
   const std::string dir = fresh_dir("cli");
-  write(dir + "/spec.txt", "base { epochs: 2 }\naxis { field: \"optimizer.lr\" values: \"0.1\" }\nsampels: 3\n");
+  write(dir + "/spec.txt",
+        "base { epochs: 2 }\naxis { field: \"optimizer.lr\" values: \"0.1\" }\nsampels: 3\n");
   sweep_test::Run r = run_sweep_binary("plan " + dir + "/spec.txt --out " + dir + "/out", dir);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err.rfind("sweep: error: " + dir + "/spec.txt:3:", 0), 0u) << r.err;
@@ -232,7 +238,8 @@ TEST(SweepCli, MalformedSpecAndUnknownAxisFailWithExitTwo) {
   write(dir + "/spec.txt", "axis { field: \"model.droput\" values: \"0.1\" }\n");
   r = run_sweep_binary("plan " + dir + "/spec.txt --out " + dir + "/out", dir);
   EXPECT_EQ(r.exit_code, 2);
-  EXPECT_NE(r.err.find("axis 1 (\"model.droput\"): no config field named"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("axis 1 (\"model.droput\"): no config field named"), std::string::npos)
+      << r.err;
 
   r = run_sweep_binary("run " + dir + "/nothing_planned", dir);
   EXPECT_EQ(r.exit_code, 2);

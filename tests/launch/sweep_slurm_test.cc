@@ -50,8 +50,8 @@ TEST(SweepSlurm, ArrayCoversUnfinishedTrialsWithThrottleAndPassesBashSyntaxCheck
   EXPECT_NE(script.find("TRAINER=\"${TRAINER:-/opt/mlp/trainer}\""), std::string::npos);
 
   const std::string list = slurp(dir + "/trials.list");
-  EXPECT_EQ(list, ledger.trial(1).id() + "\n" + ledger.trial(2).id() + "\n" + ledger.trial(4).id() + "\n" +
-                      ledger.trial(5).id() + "\n");
+  EXPECT_EQ(list, ledger.trial(1).id() + "\n" + ledger.trial(2).id() + "\n" + ledger.trial(4).id() +
+                      "\n" + ledger.trial(5).id() + "\n");
 
   const std::string check = "bash -n " + dir + "/sweep.sbatch";
   const int status = std::system(check.c_str());
@@ -69,8 +69,8 @@ TEST(SweepSlurm, ArrayTaskRunsTheTrialOnItsLine) {
   write(dir + "/mpirun", "#!/bin/sh\nshift 2\nexec \"$@\"\n");
   write(options.trainer, "#!/bin/sh\necho \"$@\" > " + dir + "/ran.txt\n");
   const std::string command = "chmod +x " + dir + "/mpirun " + options.trainer + " && PATH=" + dir +
-                              ":$PATH SLURM_ARRAY_TASK_ID=1 SLURM_NTASKS=1 SLURM_JOB_ID=7 bash " + dir +
-                              "/sweep.sbatch > " + dir + "/task.out 2>&1";
+                              ":$PATH SLURM_ARRAY_TASK_ID=1 SLURM_NTASKS=1 SLURM_JOB_ID=7 bash " +
+                              dir + "/sweep.sbatch > " + dir + "/task.out 2>&1";
   const int status = std::system(command.c_str());
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(dir + "/task.out");
   EXPECT_EQ(slurp(dir + "/ran.txt"),

@@ -20,7 +20,8 @@ inline void write(const std::string& path, const std::string& text) { std::ofstr
 
 // A fresh, empty folder under the test temp dir.
 inline std::string fresh_dir(const std::string& name) {
-  const std::string path = (std::filesystem::path(testing::TempDir()) / ("sweep_" + name)).lexically_normal();
+  const std::string path =
+      (std::filesystem::path(testing::TempDir()) / ("sweep_" + name)).lexically_normal();
   std::filesystem::remove_all(path);
   std::filesystem::create_directories(path);
   return path;
@@ -45,11 +46,16 @@ inline std::string write_blobs(const std::string& dir, const std::string& name, 
 }
 
 // The base config of a small classification trial on CSV files.
-inline std::string tiny_base(const std::string& train_csv, const std::string& test_csv, int epochs) {
+inline std::string tiny_base(const std::string& train_csv, const std::string& test_csv,
+                             int epochs) {
   return "base {\n"
-         "  data { train_csv: \"" + train_csv + "\" test_csv: \"" + test_csv + "\" val_fraction: 0.2 }\n"
+         "  data { train_csv: \"" +
+         train_csv + "\" test_csv: \"" + test_csv +
+         "\" val_fraction: 0.2 }\n"
          "  model { hidden: \"6\" }\n"
-         "  epochs: " + std::to_string(epochs) + "\n"
+         "  epochs: " +
+         std::to_string(epochs) +
+         "\n"
          "  batch_size: 16\n"
          "}\n";
 }

@@ -24,7 +24,8 @@ TEST(TensorBoardWriter, ScalarsRoundTripWithVerifiedCrcs) {
     writer.add_scalars(1, {{"loss/train", 0.5}, {"accuracy/train", 0.75}});
     writer.add_scalars(2, {{"loss/train", 0.25}});
   }
-  EXPECT_NE(std::filesystem::path(path).filename().string().find("events.out.tfevents."), std::string::npos);
+  EXPECT_NE(std::filesystem::path(path).filename().string().find("events.out.tfevents."),
+            std::string::npos);
   const std::vector<ScalarEvent> s = read_tensorboard_scalars(path);
   ASSERT_EQ(s.size(), 3u);
   EXPECT_EQ(s[0].step, 1);
@@ -48,8 +49,13 @@ TEST(TensorBoardWriter, EventWireFormatUsesTensorFlowFieldNumbers) {
   tb::SummaryValue* v = e.mutable_summary()->add_value();
   v->set_tag("a");
   v->set_simple_value(1.0f);
-  // step: field 2 varint; summary: field 5 bytes { value: field 1 { tag: 1 "a", simple_value: 2 float } }
-  const std::string expected("\x10\x03\x2a\x0a\x0a\x08\x0a\x01" "a" "\x15\x00\x00\x80\x3f", 14);
+  // step: field 2 varint; summary: field 5 bytes { value: field 1 { tag: 1 "a", simple_value: 2
+  // float } }
+  const std::string expected(
+      "\x10\x03\x2a\x0a\x0a\x08\x0a\x01"
+      "a"
+      "\x15\x00\x00\x80\x3f",
+      14);
   EXPECT_EQ(e.SerializeAsString(), expected);
 }
 

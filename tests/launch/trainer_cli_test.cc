@@ -40,7 +40,8 @@ void expect_one_error_line(const Result& r, int code, const std::string& text) {
 
 TEST(TrainerCli, UsageErrorsExitTwoWithOneLine) {
   expect_one_error_line(run_trainer("--lr abc"), 2, "--lr: \"abc\" is not a number");
-  expect_one_error_line(run_trainer("--batch-size 0"), 2, "--batch-size: must be a positive integer");
+  expect_one_error_line(run_trainer("--batch-size 0"), 2,
+                        "--batch-size: must be a positive integer");
   expect_one_error_line(run_trainer("--frobnicate 3"), 2, "unrecognised option '--frobnicate'");
   expect_one_error_line(run_trainer("--out /proc/no_such_dir --train-limit 100 --epochs 1"), 2,
                         "--out: cannot create folder /proc/no_such_dir");
@@ -74,13 +75,16 @@ TEST(TrainerCli, PerceptronSeparatesACsvAndWritesTheRunFolder) {
     }
   }
   const std::string out = temp_path("perceptron_run");
-  const Result r = run_trainer("--train-csv " + csv + " --csv-header --hidden '' --loss perceptron" +
-                               " --optimizer sgd --lr 0.1 --batch-size 1 --epochs 30 --val-fraction 0" +
-                               " --out " + out);
+  const Result r = run_trainer(
+      "--train-csv " + csv + " --csv-header --hidden '' --loss perceptron" +
+      " --optimizer sgd --lr 0.1 --batch-size 1 --epochs 30 --val-fraction 0" + " --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_NE(r.out.find("epoch  30/30  train loss 0.0000 acc 1.0000"), std::string::npos) << r.out;
   const std::string metrics = slurp(out + "/metrics.csv");
-  EXPECT_EQ(metrics.rfind("epoch,train_loss,train_acc,val_loss,val_acc,samples_per_second,epoch_seconds,learning_rate\n", 0), 0u);
+  EXPECT_EQ(metrics.rfind("epoch,train_loss,train_acc,val_loss,val_acc,samples_per_second,epoch_"
+                          "seconds,learning_rate\n",
+                          0),
+            0u);
   EXPECT_EQ(std::count(metrics.begin(), metrics.end(), '\n'), 31);
   const std::string summary = slurp(out + "/summary.json");
   EXPECT_NE(summary.find("\"epochs_run\": 30"), std::string::npos) << summary;
@@ -90,9 +94,11 @@ TEST(TrainerCli, PerceptronSeparatesACsvAndWritesTheRunFolder) {
 }
 
 TEST(TrainerCli, FashionMnistSubsetReachesSaneAccuracy) {
-  if (!std::filesystem::exists(kFashionMnist)) GTEST_SKIP() << "dataset-fashion-mnist not installed";
+  if (!std::filesystem::exists(kFashionMnist))
+    GTEST_SKIP() << "dataset-fashion-mnist not installed";
   const std::string out = temp_path("fashion_run");
-  const Result r = run_trainer("--hidden 128 --epochs 3 --train-limit 10000 --test-limit 2000 --out " + out);
+  const Result r =
+      run_trainer("--hidden 128 --epochs 3 --train-limit 10000 --test-limit 2000 --out " + out);
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string summary = slurp(out + "/summary.json");
   const size_t at = summary.find("\"test_acc\": ");

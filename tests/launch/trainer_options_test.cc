@@ -39,10 +39,10 @@ TEST(TrainerOptions, DefaultsComeFromTheProtoAndAreExplicit) {
 }
 
 TEST(TrainerOptions, FlagsSetTheirFields) {
-  const pb::TrainConfig c = parse({"--hidden", "", "--optimizer", "momentum", "--nesterov",
-                                   "--lr", "0.5", "--batch-size", "7", "--activation", "TANH",
-                                   "--loss", "perceptron", "--seed", "42"})
-                                .config;
+  const pb::TrainConfig c =
+      parse({"--hidden", "", "--optimizer", "momentum", "--nesterov", "--lr", "0.5", "--batch-size",
+             "7", "--activation", "TANH", "--loss", "perceptron", "--seed", "42"})
+          .config;
   EXPECT_EQ(c.model().hidden(), "");
   EXPECT_EQ(c.optimizer().kind(), pb::MOMENTUM);
   EXPECT_TRUE(c.optimizer().nesterov());
@@ -77,13 +77,15 @@ TEST(TrainerOptions, BadValuesNameTheFlag) {
   EXPECT_EQ(parse_error({"--lr", "nan"}), "--lr: \"nan\" is not a finite number");
   EXPECT_EQ(parse_error({"--lr", "-1"}), "--lr: must be a positive number");
   EXPECT_EQ(parse_error({"--batch-size", "0"}), "--batch-size: must be a positive integer, got 0");
-  EXPECT_EQ(parse_error({"--batch-size", "-3"}), "--batch-size: must be a positive integer, got -3");
+  EXPECT_EQ(parse_error({"--batch-size", "-3"}),
+            "--batch-size: must be a positive integer, got -3");
   EXPECT_EQ(parse_error({"--batch-size", "1.5"}), "--batch-size: \"1.5\" is not an integer");
   EXPECT_EQ(parse_error({"--epochs", "99999999999"}),
             "--epochs: 99999999999 is out of range [-2147483648, 2147483647]");
   EXPECT_EQ(parse_error({"--activation", "swish"}),
             "--activation: \"swish\" is not one of relu|tanh|sigmoid|identity");
-  EXPECT_EQ(parse_error({"--optimizer", "rmsprop"}), "--optimizer: \"rmsprop\" is not one of sgd|momentum|adam");
+  EXPECT_EQ(parse_error({"--optimizer", "rmsprop"}),
+            "--optimizer: \"rmsprop\" is not one of sgd|momentum|adam");
   EXPECT_EQ(parse_error({"--val-fraction", "1"}), "--val-fraction: must be in [0, 1)");
   EXPECT_EQ(parse_error({"--momentum", "1.5"}), "--momentum: must be in [0, 1)");
   EXPECT_EQ(parse_error({"--nesterov", "maybe"}), "--nesterov: \"maybe\" is not true or false");
@@ -91,7 +93,8 @@ TEST(TrainerOptions, BadValuesNameTheFlag) {
   EXPECT_NE(parse_error({"--hidden", "12,x"}).find("--hidden: "), std::string::npos);
   EXPECT_NE(parse_error({"--hidden", "12,0"}).find("--hidden: "), std::string::npos);
   EXPECT_EQ(parse_error({"--bogus"}), "unrecognised option '--bogus' (see --help)");
-  EXPECT_EQ(parse_error({"--lr"}), "the required argument for option '--lr' is missing (see --help)");
+  EXPECT_EQ(parse_error({"--lr"}),
+            "the required argument for option '--lr' is missing (see --help)");
 }
 
 TEST(TrainerOptions, ConfigFileErrorsNameFileLineAndColumn) {
@@ -99,7 +102,8 @@ TEST(TrainerOptions, ConfigFileErrorsNameFileLineAndColumn) {
   std::ofstream(path) << "epochs: 3\nbatch_size: \"many\"\n";
   const std::string error = parse_error({"--config", path.c_str()});
   EXPECT_EQ(error.rfind(path + ":2:13: ", 0), 0u) << error;
-  EXPECT_EQ(parse_error({"--config", "/nonexistent/cfg.txt"}), "--config: cannot open /nonexistent/cfg.txt");
+  EXPECT_EQ(parse_error({"--config", "/nonexistent/cfg.txt"}),
+            "--config: cannot open /nonexistent/cfg.txt");
   std::ofstream(path) << "no_such_field: 1\n";
   EXPECT_NE(parse_error({"--config", path.c_str()}).find("no_such_field"), std::string::npos);
 }
