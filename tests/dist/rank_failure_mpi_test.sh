@@ -11,15 +11,8 @@ common=(--train-limit 20000 --test-limit 1000 --hidden 256,128 --out "$work/run"
 
 fail() { echo "FAIL ($case_name): $*"; echo "--- stdout"; cat "$work/out"; echo "--- stderr"; cat "$work/err"; exit 1; }
 
-# Pid of rank $1 of the job (mpirun starts the ranks as its children).
-rank_pid() {
-  for pid in $(pgrep -P "$job"); do
-    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1"; then
-      echo "$pid"; return 0
-    fi
-  done
-  return 1
-}
+# shellcheck source=rank_pids.sh
+source "$(dirname "${BASH_SOURCE[0]}")/rank_pids.sh"
 
 # Starts a two-rank job in the background, waits until training has begun, sets $job.
 start_training() {

@@ -107,15 +107,8 @@ wait_for_first_epoch() {
   fail "$1 printed no epoch line within 15 s"
 }
 
-# Pid of rank $1 of $job (mpirun starts the ranks as its children).
-rank_pid() {
-  for pid in $(pgrep -P "$job"); do
-    if tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | grep -qx "OMPI_COMM_WORLD_RANK=$1"; then
-      echo "$pid"; return 0
-    fi
-  done
-  return 1
-}
+# shellcheck source=rank_pids.sh
+source "$(dirname "${BASH_SOURCE[0]}")/rank_pids.sh"
 
 # A run stopped by signal $2: exit 75, one checkpoint, a signal event naming the signal.
 expect_stopped_by_signal() {
