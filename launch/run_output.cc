@@ -25,6 +25,14 @@ std::string csv_number(double value) {
   return text;
 }
 
+// One metrics.csv row; the column order is kMetricsHeader's.
+void write_metrics_row(std::FILE* f, const EpochMetrics& m) {
+  std::fprintf(f, "%d,%s,%s,%s,%s,%s,%s,%s\n", m.epoch, csv_number(m.train_loss).c_str(),
+               csv_number(m.train_acc).c_str(), csv_number(m.val_loss).c_str(),
+               csv_number(m.val_acc).c_str(), csv_number(m.samples_per_second).c_str(),
+               csv_number(m.epoch_seconds).c_str(), csv_number(m.learning_rate).c_str());
+}
+
 void write_whole_file(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << text;
@@ -104,10 +112,7 @@ void RunOutput::start(const std::vector<EpochMetrics>& history, bool resuming, b
   events_ = open_log("events.jsonl", resuming, nullptr);
   tensorboard_ = std::make_unique<TensorBoardWriter>(dir_);
   for (const EpochMetrics& m : history) {
-    std::fprintf(metrics_, "%d,%s,%s,%s,%s,%s,%s,%s\n", m.epoch, csv_number(m.train_loss).c_str(),
-                 csv_number(m.train_acc).c_str(), csv_number(m.val_loss).c_str(),
-                 csv_number(m.val_acc).c_str(), csv_number(m.samples_per_second).c_str(),
-                 csv_number(m.epoch_seconds).c_str(), csv_number(m.learning_rate).c_str());
+    write_metrics_row(metrics_, m);
   }
   std::fflush(metrics_);
 }
@@ -118,10 +123,7 @@ void RunOutput::write_config(const pb::TrainConfig& config) {
 
 void RunOutput::append_epoch(const EpochMetrics& m) {
   if (!enabled_) return;
-  std::fprintf(metrics_, "%d,%s,%s,%s,%s,%s,%s,%s\n", m.epoch, csv_number(m.train_loss).c_str(),
-               csv_number(m.train_acc).c_str(), csv_number(m.val_loss).c_str(),
-               csv_number(m.val_acc).c_str(), csv_number(m.samples_per_second).c_str(),
-               csv_number(m.epoch_seconds).c_str(), csv_number(m.learning_rate).c_str());
+  write_metrics_row(metrics_, m);
   std::fflush(metrics_);
   std::vector<std::pair<std::string, double>> scalars = {
       {"epoch/loss_train", m.train_loss},
