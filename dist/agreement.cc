@@ -55,4 +55,14 @@ bool any_rank(Communicator& comm, bool flag) {
   return value != 0;
 }
 
+void run_on_all_or_fail_together(Communicator& comm, const std::function<void()>& work) {
+  try {
+    work();
+  } catch (const Error& e) {
+    raise_if_any_rank_failed(comm, &e);
+    return;
+  }
+  raise_if_any_rank_failed(comm, nullptr);
+}
+
 }  // namespace mlp

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "core/errors.h"
@@ -24,6 +25,10 @@ void check_same_on_all_ranks(Communicator& comm, const std::string& what, uint64
 // "rank R: " when ranks differ in outcome), so all ranks stop together with one message.
 // Collective.
 void raise_if_any_rank_failed(Communicator& comm, const Error* local_error);
+
+// Runs `work` on this rank (it may do nothing on some), catching the Error it throws, then
+// raise_if_any_rank_failed: a failure on any rank stops every rank together. Collective.
+void run_on_all_or_fail_together(Communicator& comm, const std::function<void()>& work);
 
 // True on every rank when `flag` is true on any rank. Collective.
 bool any_rank(Communicator& comm, bool flag);

@@ -157,28 +157,21 @@ bool load_checkpoint_everywhere(Communicator& comm, const std::string& resume,
                                 const std::string& dir, pb::Checkpoint* checkpoint,
                                 std::string* source) {
   std::string bytes;
-  const Error* failure = nullptr;
-  Error caught(ExitCode::kOk, "");
-  if (comm.rank() == 0) {
-    try {
-      std::string path = resume;
-      if (resume == "auto") {
-        std::vector<std::string> warnings;
-        path = newest_valid_checkpoint(dir, &warnings);
-        for (const std::string& w : warnings)
-          std::fprintf(stderr, "trainer: warning: %s\n", w.c_str());
-      }
-      if (!path.empty()) {
-        *checkpoint = read_checkpoint(path);
-        checkpoint->SerializeToString(&bytes);
-        *source = path;
-      }
-    } catch (const Error& e) {
-      caught = e;
-      failure = &caught;
+  run_on_all_or_fail_together(comm, [&] {
+    if (comm.rank() != 0) return;
+    std::string path = resume;
+    if (resume == "auto") {
+      std::vector<std::string> warnings;
+      path = newest_valid_checkpoint(dir, &warnings);
+      for (const std::string& w : warnings)
+        std::fprintf(stderr, "trainer: warning: %s\n", w.c_str());
     }
-  }
-  raise_if_any_rank_failed(comm, failure);
+    if (!path.empty()) {
+      *checkpoint = read_checkpoint(path);
+      checkpoint->SerializeToString(&bytes);
+      *source = path;
+    }
+  });
   int64_t size = static_cast<int64_t>(bytes.size());
   comm.broadcast(&size, sizeof size, 0);
   if (size == 0) return false;

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/hash.h"
 
 namespace mlp {
 namespace {
@@ -284,9 +285,7 @@ uint64_t message_hash(const Message& msg) {
     coded.SetSerializationDeterministic(true);
     msg.SerializeToCodedStream(&coded);
   }
-  uint64_t h = 0xcbf29ce484222325ULL;  // FNV-1a
-  for (unsigned char c : bytes) h = (h ^ c) * 0x100000001b3ULL;
-  return h;
+  return fnv1a(bytes.data(), bytes.size());
 }
 
 }  // namespace mlp

@@ -17,6 +17,7 @@
 #include "core/checkpoint_io.h"
 #include "core/early_stopping.h"
 #include "core/errors.h"
+#include "core/hash.h"
 #include "core/loss.h"
 #include "core/lr_schedule.h"
 #include "core/max_norm.h"
@@ -67,13 +68,6 @@ struct Sums {
     return classifies && count > 0 ? correct / count : kNan;
   }
 };
-
-uint64_t bytes_hash(const float* data, size_t n) {
-  const auto* bytes = reinterpret_cast<const unsigned char*>(data);
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < n * sizeof(float); ++i) h = (h ^ bytes[i]) * 0x100000001b3ULL;
-  return h;
-}
 
 std::string hidden_dashes(std::string hidden) {
   for (char& c : hidden)
@@ -144,15 +138,7 @@ class Trainer {
   // Set-up failures (bad data on one node, say) stop every rank together with one message;
   // then ranks prove they hold the same config and data.
   void load_data() {
-    const Error* failure = nullptr;
-    Error caught(ExitCode::kOk, "");
-    try {
-      data_ = load_training_data(&config_);
-    } catch (const Error& e) {
-      caught = e;
-      failure = &caught;
-    }
-    raise_if_any_rank_failed(comm_, failure);
+    run_on_all_or_fail_together(comm_, [this] { data_ = load_training_data(&config_); });
     data_fingerprint_ = fingerprint(data_.train);
     check_same_on_all_ranks(comm_, "the resolved config", message_hash(config_));
     check_same_on_all_ranks(comm_, "the training data", data_fingerprint_);
@@ -169,7 +155,7 @@ class Trainer {
     comm_.set_activity("broadcasting initial parameters");
     comm_.broadcast(store.params(), store.size() * sizeof(float), 0);
     check_same_on_all_ranks(comm_, "the initial parameters",
-                            bytes_hash(store.params(), store.size()));
+                            fnv1a(store.params(), store.size() * sizeof(float)));
     loss_ = make_loss<float>(config_.model().loss());
     optimizer_ = make_optimizer(config_.optimizer(), store.layout());
     sync_ = std::make_unique<GradientSync>(
@@ -429,31 +415,24 @@ class Trainer {
     position_.partial.set_count(global.count);
     position_.partial.set_seconds(epoch_seconds);
     const std::string path = checkpoint_path(checkpoint_folder(config_), position_.global_step);
-    const Error* failure = nullptr;
-    Error caught(ExitCode::kOk, "");
-    if (is_root_) {
-      try {
-        pb::Checkpoint c = make_checkpoint(config_, store, *optimizer_, position_, comm_.size(),
-                                           data_fingerprint_, command_line_);
-        const EarlyStoppingState& es = early_stopping_->state();
-        c.mutable_early_stopping()->set_best_value(es.best_value);
-        c.mutable_early_stopping()->set_best_epoch(es.best_epoch);
-        c.mutable_early_stopping()->set_wait(es.wait);
-        if (!best_params_.empty())
-          c.mutable_early_stopping()->set_best_params(
-              pack_floats(best_params_.data(), best_params_.size()));
-        for (const EpochMetrics& m : history_) *c.add_history() = to_row(m);
-        c.set_learning_rate(last_lr_);
-        write_checkpoint(path, c);
-        read_checkpoint(path);
-        prune_checkpoints(checkpoint_folder(config_), config_.keep_last());
-      } catch (const Error& e) {
-        caught = e;
-        failure = &caught;
-      }
-    }
     comm_.set_activity("waiting for rank 0 to write a checkpoint");
-    raise_if_any_rank_failed(comm_, failure);
+    run_on_all_or_fail_together(comm_, [&] {
+      if (!is_root_) return;
+      pb::Checkpoint c = make_checkpoint(config_, store, *optimizer_, position_, comm_.size(),
+                                         data_fingerprint_, command_line_);
+      const EarlyStoppingState& es = early_stopping_->state();
+      c.mutable_early_stopping()->set_best_value(es.best_value);
+      c.mutable_early_stopping()->set_best_epoch(es.best_epoch);
+      c.mutable_early_stopping()->set_wait(es.wait);
+      if (!best_params_.empty())
+        c.mutable_early_stopping()->set_best_params(
+            pack_floats(best_params_.data(), best_params_.size()));
+      for (const EpochMetrics& m : history_) *c.add_history() = to_row(m);
+      c.set_learning_rate(last_lr_);
+      write_checkpoint(path, c);
+      read_checkpoint(path);
+      prune_checkpoints(checkpoint_folder(config_), config_.keep_last());
+    });
     output_->log_event("checkpoint_saved",
                        "\"path\": " + json_string(path) +
                            ", \"global_step\": " + std::to_string(position_.global_step) +

@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/hash.h"
 #include "launch/train_loop.h"
 #include "tests/dist/mpi_test_env.h"
 
@@ -40,10 +41,7 @@ inline double relative_difference(double a, double b) {
 
 // Every rank hashes its copy; all hashes must equal rank 0's. Collective.
 inline void expect_bit_identical_on_all_ranks(const std::vector<float>& values) {
-  uint64_t hash = 0xcbf29ce484222325ULL;
-  const auto* bytes = reinterpret_cast<const unsigned char*>(values.data());
-  for (size_t i = 0; i < values.size() * sizeof(float); ++i)
-    hash = (hash ^ bytes[i]) * 0x100000001b3ULL;
+  uint64_t hash = fnv1a(values.data(), values.size() * sizeof(float));
   Communicator& comm = test_world();
   std::vector<uint64_t> all(comm.size());
   comm.allgather(&hash, sizeof hash, all.data());
