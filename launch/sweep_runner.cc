@@ -204,8 +204,11 @@ class Scheduler {
     }
 
     const std::string np = std::to_string(ledger_.ranks_per_trial());
-    const std::vector<std::string> args = {options_.mpirun, "-np",  np,         options_.trainer,
-                                           "--config",      config, "--resume", "auto"};
+    // Open MPI binds rank 0 of every job to core 0, so trials running side by side would share
+    // one core; the kernel spreads unbound processes over the free ones.
+    const std::vector<std::string> args = {
+        options_.mpirun,  "-np",      np,     "--bind-to", "none",
+        options_.trainer, "--config", config, "--resume",  "auto"};
     std::string command;
     for (const std::string& a : args) command += (command.empty() ? "" : " ") + a;
     const std::string header =

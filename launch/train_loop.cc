@@ -28,6 +28,7 @@
 #include "dist/shard.h"
 #include "launch/checkpointing.h"
 #include "launch/config_fields.h"
+#include "launch/cpu_affinity.h"
 #include "launch/data_loading.h"
 #include "launch/progress.h"
 #include "launch/run_output.h"
@@ -119,6 +120,7 @@ class Trainer {
       output_->log_event(resumed ? "resume" : "start",
                          "\"global_step\": " + std::to_string(position_.global_step) +
                              ", \"world_size\": " + std::to_string(comm_.size()) +
+                             ", \"cpus\": " + json_string(allowed_cpus()) +
                              ", \"config\": " + json_string(to_text(config_)));
       print_banner();
       install_stop_signal_handlers();

@@ -16,6 +16,7 @@
 #include <utility>
 #include <vector>
 
+#include "launch/cpu_affinity.h"
 #include "launch/sweep_ledger.h"
 #include "launch/sweep_report.h"
 #include "tests/launch/sweep_test_support.h"
@@ -223,6 +224,24 @@ TEST(SweepRun, SigtermStopsTheSweepAndTheNextRunFinishesIt) {
   for (const pb::TrialRecord& t : finished.trial()) {
     EXPECT_EQ(t.state(), pb::DONE);
     EXPECT_EQ(t.failures(), 0);
+  }
+}
+
+// mpirun binds rank 0 of every job to the first core unless told otherwise; trials running side
+// by side must keep every CPU the launcher has, or they would share one core.
+TEST(SweepRun, TrialsRunningSideBySideKeepEveryCpuOfTheLauncher) {
+  const std::string data = fresh_dir("affinity");
+  const std::string train = sweep_test::write_blobs(data, "train.csv", 300);
+  const std::string test = sweep_test::write_blobs(data, "test.csv", 30);
+  write(data + "/spec.txt", sweep_test::tiny_base(train, test, 2) + "replicates: 2\n");
+  const std::string dir = data + "/sweep";
+  ASSERT_EQ(run_sweep_binary("plan " + data + "/spec.txt --out " + dir, data).exit_code, 0);
+  ASSERT_EQ(wait_exit_code(start_sweep(dir, "")), 0) << slurp(dir + "/launcher.log");
+  const pb::SweepLedger ledger = read_ledger(dir);
+  ASSERT_EQ(ledger.trial_size(), 2);
+  for (const pb::TrialRecord& t : ledger.trial()) {
+    const std::string events = slurp(trial_dir(dir, t.id()) + "/events.jsonl");
+    EXPECT_NE(events.find("\"cpus\": \"" + allowed_cpus() + "\""), std::string::npos) << events;
   }
 }
 
