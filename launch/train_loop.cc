@@ -304,8 +304,7 @@ class Trainer {
   [[noreturn]] void raise_non_finite(int epoch, int64_t step) {
     const Error local(ExitCode::kNonFinite,
                       "non-finite loss or gradient at epoch " + std::to_string(epoch + 1) +
-                          ", step " + std::to_string(step) + " on rank " +
-                          std::to_string(comm_.rank()) + "; lower --lr or check the data");
+                          ", step " + std::to_string(step) + "; lower --lr or check the data");
     raise_if_any_rank_failed(comm_, sync_->locally_finite() ? nullptr : &local);
     throw std::logic_error("ranks agreed on a non-finite step that no rank reports");
   }
