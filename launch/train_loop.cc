@@ -164,9 +164,8 @@ class Trainer {
         comm_, store.grads(), store.layout(), sync_mode(config_.grad_sync()),
         static_cast<size_t>(config_.grad_bucket_kb()) * 1024 / sizeof(float));
     plan_ = std::make_unique<BatchPlan>(data_.train.size(), config_.batch_size(), config_.seed());
-    max_steps_ =
-        config_.max_steps() > 0 ? config_.max_steps() : std::numeric_limits<int64_t>::max();
-    total_steps_ = std::min<int64_t>(max_steps_, plan_->steps_per_epoch() * config_.epochs());
+    max_steps_ = step_limit(config_);
+    total_steps_ = planned_steps(config_);
     const pb::EarlyStoppingConfig& es = config_.early_stopping();
     early_stopping_ = std::make_unique<EarlyStopping>(
         es.patience(), es.min_delta(), es.metric() == pb::VAL_ACC, es.start_from_epoch());
@@ -175,6 +174,30 @@ class Trainer {
   }
 
   // Returns true when the run continues from a checkpoint.
+  static int64_t step_limit(const pb::TrainConfig& config) {
+    return config.max_steps() > 0 ? config.max_steps() : std::numeric_limits<int64_t>::max();
+  }
+
+  // The run length the learning-rate schedule spans.
+  int64_t planned_steps(const pb::TrainConfig& config) const {
+    return std::min<int64_t>(step_limit(config), plan_->steps_per_epoch() * config.epochs());
+  }
+
+  // Another --epochs, --max-steps or rate keeps every step so far but bends the schedule ahead
+  // (a cosine spans the planned run): the run goes on, told what changed.
+  void warn_if_schedule_changed(const pb::TrainConfig& saved) const {
+    const int64_t step = position_.global_step;
+    const float now = learning_rate(config_.optimizer(), step, total_steps_);
+    const float before = learning_rate(saved.optimizer(), step, planned_steps(saved));
+    if (!is_root_ || now == before) return;
+    std::fprintf(stderr,
+                 "trainer: warning: the learning-rate schedule differs from the checkpoint's "
+                 "(%d epochs, %lld planned steps there; %d, %lld now): global step %lld gets "
+                 "rate %g instead of %g\n",
+                 saved.epochs(), static_cast<long long>(planned_steps(saved)), config_.epochs(),
+                 static_cast<long long>(total_steps_), static_cast<long long>(step), now, before);
+  }
+
   bool resume_if_asked() {
     const std::string dir = checkpoint_folder(config_);
     if (is_root_) {
@@ -208,6 +231,7 @@ class Trainer {
           source.c_str(), position_.epoch + 1, static_cast<long long>(position_.step_in_epoch),
           static_cast<long long>(position_.global_step), checkpoint.world_size(),
           checkpoint.world_size() == 1 ? "" : "s");
+    warn_if_schedule_changed(checkpoint.config());
     return true;
   }
 

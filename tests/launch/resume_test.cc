@@ -265,6 +265,34 @@ TEST(AutoResume, FallsBackPastACorruptNewestCheckpointAndEndsBitwiseLikeUninterr
   expect_same_run(w, "straight", "resumed");
 }
 
+// Resuming with a longer run is allowed, but the cosine schedule then spans the new length, so
+// the rate of the next step changes: one warning says so. The same config resumes silently.
+TEST(ResumeWithAnotherRunLength, WarnsThatTheScheduleChanged) {
+  const Workspace w("--hidden 16,12 --lr 0.01" + kManyCheckpoints);
+  ASSERT_EQ(w.train("first", "--epochs 2").exit_code, 0);
+  const std::string from = w.checkpoints("first").front();
+  ASSERT_EQ(read_checkpoint(from).global_step(), 7);
+
+  const Result same = w.train("same", "--epochs 2 --resume " + from);
+  ASSERT_EQ(same.exit_code, 0) << same.err;
+  EXPECT_EQ(same.err, "");
+
+  const Result longer = w.train("longer", "--epochs 4 --resume " + from);
+  ASSERT_EQ(longer.exit_code, 0) << longer.err;
+  // 17 steps per epoch: 34 planned steps then, 68 now.
+  EXPECT_EQ(
+      longer.err.rfind("trainer: warning: the learning-rate schedule differs from the checkpoint's "
+                       "(2 epochs, 34 planned steps there; 4, 68 now): global step 7 gets rate ",
+                       0),
+      0u)
+      << longer.err;
+  EXPECT_EQ(std::count(longer.err.begin(), longer.err.end(), '\n'), 1) << longer.err;
+
+  const Result constant = w.train("constant", "--epochs 4 --lr-schedule constant --resume " + from);
+  ASSERT_EQ(constant.exit_code, 0) << constant.err;
+  EXPECT_NE(constant.err.find("gets rate 0.01 instead of "), std::string::npos) << constant.err;
+}
+
 TEST(AutoResume, StartsFreshWithoutCheckpoints) {
   const Workspace w("--hidden 16,12 --epochs 1");
   const Result r = w.train("run", "--resume auto");
