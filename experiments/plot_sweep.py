@@ -44,6 +44,12 @@ def mean(values):
     return sum(values) / len(values) if values else math.nan
 
 
+def draw_curve(ax, per_epoch, color, label):
+    epochs = sorted(per_epoch)
+    ax.plot(epochs, [mean(per_epoch[e][1]) for e in epochs], color=color, label=label)
+    ax.plot(epochs, [mean(per_epoch[e][0]) for e in epochs], color=color, linestyle=":", alpha=0.7)
+
+
 def learning_curves(directory, axes):
     rows = read_csv(os.path.join(directory, "epochs.csv"))
     if not rows:
@@ -59,16 +65,31 @@ def learning_curves(directory, axes):
         train, val = per_epoch[int(r["epoch"])]
         train.append(number(r["train_" + metric]))
         val.append(number(r["val_" + metric]))
-    fig, ax = plt.subplots(figsize=(8, 5))
-    for i, (config, per_epoch) in enumerate(curves.items()):
-        epochs = sorted(per_epoch)
-        color = f"C{i % 10}"
-        ax.plot(epochs, [mean(per_epoch[e][1]) for e in epochs], color=color, label=labels[config])
-        ax.plot(epochs, [mean(per_epoch[e][0]) for e in epochs], color=color, linestyle=":", alpha=0.7)
-    ax.set_xlabel("epoch")
-    ax.set_ylabel(f"{metric} (solid: validation, dotted: training; mean over seeds)")
-    ax.set_title("learning curves per configuration")
-    ax.legend(fontsize="x-small" if len(curves) > 8 else "small")
+    ylabel = f"{metric} (solid: validation, dotted: training; mean over seeds)"
+    if len(curves) <= 6:
+        fig, ax = plt.subplots(figsize=(8, 5))
+        for i, (config, per_epoch) in enumerate(curves.items()):
+            draw_curve(ax, per_epoch, f"C{i % 10}", labels[config])
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(ylabel)
+        ax.set_title("learning curves per configuration")
+        ax.legend(fontsize="small")
+    else:
+        # One crowded panel hides every curve: one small panel per configuration instead, on
+        # shared axes so they still compare.
+        columns = min(4, len(curves))
+        rows_n = math.ceil(len(curves) / columns)
+        fig, axes_grid = plt.subplots(rows_n, columns, figsize=(3.2 * columns, 2.6 * rows_n),
+                                      sharex=True, sharey=True, squeeze=False)
+        for i, (config, per_epoch) in enumerate(curves.items()):
+            ax = axes_grid[i // columns][i % columns]
+            draw_curve(ax, per_epoch, "C0", None)
+            ax.set_title(labels[config], fontsize="x-small")
+            ax.grid(alpha=0.3)
+        for j in range(len(curves), rows_n * columns):
+            axes_grid[j // columns][j % columns].set_visible(False)
+        fig.supxlabel("epoch")
+        fig.supylabel(ylabel, fontsize="small")
     fig.tight_layout()
     path = os.path.join(directory, "learning_curves.png")
     fig.savefig(path, dpi=120)
