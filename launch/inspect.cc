@@ -38,7 +38,7 @@ void inspect_checkpoint(const std::string& path, std::ostream& out) {
   out << path << ": valid checkpoint, format version " << c.format_version() << "\n"
       << "position: epoch " << c.epoch() << ", step " << c.step_in_epoch()
       << " of that epoch, global step " << c.global_step() << ", " << c.samples_consumed()
-      << " samples consumed\n"
+      << " samples consumed, " << c.elapsed_seconds() << " s of wall time\n"
       << "written by: trainer " << c.provenance().version() << " on " << c.provenance().host()
       << " at unix time " << c.provenance().unix_time() << ", " << c.world_size() << " rank(s)\n"
       << "command line: " << c.provenance().command_line() << "\n"

@@ -29,9 +29,9 @@ namespace {
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
 
 // Columns of trials.csv taken from summary.json, and the per-configuration statistics.
-const std::vector<std::string> kTrialNumbers = {"best_epoch", "stopped_epoch", "epochs_run",
-                                                "val_loss",   "val_acc",       "test_loss",
-                                                "test_acc",   "wall_seconds"};
+const std::vector<std::string> kTrialNumbers = {"best_epoch", "stopped_epoch",     "epochs_run",
+                                                "val_loss",   "val_acc",           "test_loss",
+                                                "test_acc",   "total_wall_seconds"};
 const std::vector<std::string> kConfigNumbers = {"val_acc", "val_loss", "test_acc", "test_loss",
                                                  "best_epoch"};
 const std::vector<std::string> kEpochColumns = {"epoch", "train_loss", "train_acc", "val_loss",
@@ -314,8 +314,13 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
     for (const std::string& value : t.axis_value()) key += "," + csv_field(value);
     key += "," + std::to_string(t.seed());
     trials += key + "," + row.state;
-    for (const std::string& name : kTrialNumbers)
-      trials += "," + number_text(lookup(row.numbers, name));
+    for (const std::string& name : kTrialNumbers) {
+      double value = lookup(row.numbers, name);
+      // Summaries from trainers older than total_wall_seconds: exact for runs never resumed.
+      if (name == "total_wall_seconds" && std::isnan(value))
+        value = lookup(row.numbers, "wall_seconds");
+      trials += "," + number_text(value);
+    }
     trials += "\n";
 
     std::ifstream metrics(trial_dir(dir, t.id()) + "/metrics.csv");

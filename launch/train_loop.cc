@@ -109,7 +109,7 @@ class Trainer {
         is_root_(comm.rank() == 0) {}
 
   TrainingResult run() {
-    const auto run_start = Clock::now();
+    run_start_ = Clock::now();
     load_data();
     output_ = std::make_unique<RunOutput>(config_.out_dir(), is_root_);
     try {
@@ -128,7 +128,7 @@ class Trainer {
              !stopped_early_) {
         run_epoch();
       }
-      return finish(seconds_since(run_start));
+      return finish(seconds_since(run_start_));
     } catch (const Error& e) {
       if (e.code() != ExitCode::kStoppedBySignal)
         output_->log_event("error", "\"message\": " + json_string(e.what()));
@@ -225,6 +225,7 @@ class Trainer {
     // The epoch's metrics row reports it even when no step of that epoch is left to run (a
     // checkpoint after its last step, before its evaluation).
     last_lr_ = checkpoint.learning_rate();
+    seconds_before_resume_ = checkpoint.elapsed_seconds();
     if (is_root_)
       std::printf(
           "resuming from %s at epoch %d, step %lld (global step %lld), saved by %d rank%s\n",
@@ -454,6 +455,7 @@ class Trainer {
             pack_floats(best_params_.data(), best_params_.size()));
       for (const EpochMetrics& m : history_) *c.add_history() = to_row(m);
       c.set_learning_rate(last_lr_);
+      c.set_elapsed_seconds(seconds_before_resume_ + seconds_since(run_start_));
       write_checkpoint(path, c);
       read_checkpoint(path);
       prune_checkpoints(checkpoint_folder(config_), config_.keep_last());
@@ -521,6 +523,7 @@ class Trainer {
       }
     }
     summary["wall_seconds"] = wall_seconds;
+    summary["total_wall_seconds"] = seconds_before_resume_ + wall_seconds;
     output_->write_summary(summary, config_);
     output_->log_event("finish", "\"epochs_run\": " + std::to_string(history_.size()) +
                                      ", \"test_acc\": " + json_number(result.test_acc));
@@ -558,6 +561,9 @@ class Trainer {
   bool stopped_early_ = false;
   int stopped_epoch_ = 0;
   double last_lr_ = 0;
+  Clock::time_point run_start_;
+  // The wall time of the processes before this one, from the checkpoint resumed.
+  double seconds_before_resume_ = 0;
   double total_train_seconds_ = 0, total_train_samples_ = 0;
   Clock::time_point last_step_log_ = Clock::now();
   BatchBuffers batch_, eval_;

@@ -57,7 +57,7 @@ training_state() {
     return 1
   awk '/^[a-z_]+ \{$/ { block = $1 }
        block == "config" || block == "provenance" { if ($0 == "}") block = ""; next }
-       /^ *(seconds|samples_per_second|epoch_seconds): / { next }
+       /^ *(seconds|samples_per_second|epoch_seconds|elapsed_seconds): / { next }
        { print }' "$work/decoded"
 }
 

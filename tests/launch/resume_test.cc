@@ -293,6 +293,29 @@ TEST(ResumeWithAnotherRunLength, WarnsThatTheScheduleChanged) {
   EXPECT_NE(constant.err.find("gets rate 0.01 instead of "), std::string::npos) << constant.err;
 }
 
+// A resumed run's total wall time is the checkpoint's elapsed time plus its own; checkpoints of
+// one run record a growing elapsed time.
+TEST(ResumedRunWallTime, AddsTheTimeRecordedInTheCheckpoint) {
+  const Workspace w("--hidden 16,12 --epochs 2" + kManyCheckpoints);
+  const Result first = w.train("first");
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(summary_value(w.dir + "/first", "total_wall_seconds"),
+            summary_value(w.dir + "/first", "wall_seconds"));
+  double previous = 0;
+  for (const std::string& path : w.checkpoints("first")) {
+    const double elapsed = read_checkpoint(path).elapsed_seconds();
+    EXPECT_GT(elapsed, previous) << path;
+    previous = elapsed;
+  }
+
+  const std::string from = w.checkpoints("first")[1];
+  const double before = read_checkpoint(from).elapsed_seconds();
+  ASSERT_EQ(w.train("resumed", "--resume " + from).exit_code, 0);
+  const double wall = std::stod(summary_value(w.dir + "/resumed", "wall_seconds"));
+  const double total = std::stod(summary_value(w.dir + "/resumed", "total_wall_seconds"));
+  EXPECT_NEAR(total, before + wall, 1e-6 * total);
+}
+
 TEST(AutoResume, StartsFreshWithoutCheckpoints) {
   const Workspace w("--hidden 16,12 --epochs 1");
   const Result r = w.train("run", "--resume auto");

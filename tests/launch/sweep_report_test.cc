@@ -61,7 +61,9 @@ TEST(SweepReport, TablesAndTheBestConfigurationByValidation) {
     const std::string folder = trial_dir(dir, planned.trial(i).id());
     std::string json = "{\n  \"val_acc\": " + std::to_string(val[i]) +
                        ",\n  \"test_acc\": " + std::to_string(test[i]) + ",\n";
-    if (i == 0) json += "  \"best_epoch\": 2,\n";
+    if (i == 0) json += "  \"best_epoch\": 2,\n  \"wall_seconds\": 7,\n";
+    // A resumed run: the total counts the processes before this one.
+    if (i == 1) json += "  \"wall_seconds\": 3,\n  \"total_wall_seconds\": 9,\n";
     json += "  \"config\": {\"out_dir\": \"x\"}\n}\n";
     write(folder + "/summary.json", json);
     write(folder + "/metrics.csv",
@@ -81,9 +83,10 @@ TEST(SweepReport, TablesAndTheBestConfigurationByValidation) {
   EXPECT_EQ(
       trials[0],
       "id,config_id,model.hidden,seed,state,best_epoch,stopped_epoch,epochs_run,val_loss,val_acc,"
-      "test_loss,test_acc,wall_seconds");
+      "test_loss,test_acc,total_wall_seconds");
   EXPECT_EQ(trials[1], planned.trial(0).id() + "," + planned.trial(0).config_id() +
-                           ",8,1,done,2,,,,0.8,,0.6,");
+                           ",8,1,done,2,,,,0.8,,0.6,7");
+  EXPECT_EQ(trials[2].substr(trials[2].rfind(',')), ",9") << trials[2];
   EXPECT_EQ(trials[3].find(planned.trial(2).id() + "," + planned.trial(2).config_id() +
                            ",\"16,8\",1,done,,"),
             0u)
