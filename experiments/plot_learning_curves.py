@@ -2,6 +2,7 @@
 """Learning curves of one or more trainer run folders: training against validation loss and
 accuracy per epoch (two panels), with each run's best epoch marked and its early stop drawn.
 Usage: experiments/plot_learning_curves.py RUN_DIR [RUN_DIR ...] [--out learning_curves.png]
+       [--label NAME ...]  (one per run, in order)
 """
 import argparse
 import csv
@@ -56,7 +57,11 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("runs", nargs="+", help="run folders (the trainer's --out)")
     parser.add_argument("--out", default="learning_curves.png", help="PNG to write")
+    parser.add_argument("--label", action="append", default=[],
+                        help="legend name of a run, once per run in order (default: folder name)")
     args = parser.parse_args()
+    if args.label and len(args.label) != len(args.runs):
+        sys.exit(f"plot_learning_curves: {len(args.label)} --label for {len(args.runs)} runs")
 
     figure, (loss_axis, acc_axis) = plt.subplots(1, 2, figsize=(13, 5))
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -69,7 +74,7 @@ def main():
             sys.exit(f"plot_learning_curves: {directory}: {e}")
         color = colors[i % len(colors)]
         last_epoch = max([last_epoch] + epochs)
-        label = os.path.basename(os.path.normpath(directory))
+        label = args.label[i] if args.label else os.path.basename(os.path.normpath(directory))
         best_epoch, stopped_epoch = summary.get("best_epoch"), summary.get("stopped_epoch")
         draw(loss_axis, epochs, columns["train_loss"], columns["val_loss"], color, label,
              best_epoch, stopped_epoch)
