@@ -7,6 +7,7 @@ import csv
 import math
 import os
 import sys
+import textwrap
 from collections import OrderedDict, defaultdict
 
 import matplotlib
@@ -39,6 +40,12 @@ def label_of(row, axes):
     return ", ".join(f"{a}={row[a]}" for a in axes) or "base config"
 
 
+def short_label_of(row, axes):
+    # Panel titles are narrow: field names without their message path, wrapped.
+    text = ", ".join(f"{a.rsplit('.', 1)[-1]}={row[a]}" for a in axes) or "base config"
+    return "\n".join(textwrap.wrap(text, 36))
+
+
 def mean(values):
     values = [v for v in values if not math.isnan(v)]
     return sum(values) / len(values) if values else math.nan
@@ -58,9 +65,10 @@ def learning_curves(directory, axes):
     metric = "acc" if use_acc else "loss"
     # config -> epoch -> lists of train and validation values over seeds
     curves = OrderedDict()
-    labels = {}
+    labels, short_labels = {}, {}
     for r in rows:
         labels[r["config_id"]] = label_of(r, axes)
+        short_labels[r["config_id"]] = short_label_of(r, axes)
         per_epoch = curves.setdefault(r["config_id"], defaultdict(lambda: ([], [])))
         train, val = per_epoch[int(r["epoch"])]
         train.append(number(r["train_" + metric]))
@@ -84,7 +92,7 @@ def learning_curves(directory, axes):
         for i, (config, per_epoch) in enumerate(curves.items()):
             ax = axes_grid[i // columns][i % columns]
             draw_curve(ax, per_epoch, "C0", None)
-            ax.set_title(labels[config], fontsize="x-small")
+            ax.set_title(short_labels[config], fontsize="x-small")
             ax.grid(alpha=0.3)
         for j in range(len(curves), rows_n * columns):
             axes_grid[j // columns][j % columns].set_visible(False)
