@@ -11,19 +11,14 @@ common=(--train-limit 20000 --test-limit 1000 --hidden 256,128 --out "$work/run"
 
 fail() { echo "FAIL ($case_name): $*"; echo "--- stdout"; cat "$work/out"; echo "--- stderr"; cat "$work/err"; exit 1; }
 
-# shellcheck source=rank_pids.sh
-source "$(dirname "${BASH_SOURCE[0]}")/rank_pids.sh"
+# shellcheck source=mpi_job.sh
+source "$(dirname "${BASH_SOURCE[0]}")/mpi_job.sh"
 
 # Starts a two-rank job in the background, waits until training has begun, sets $job.
 start_training() {
   "$mpiexec" -np 2 "$trainer" "${common[@]}" --epochs 100 "$@" >"$work/out" 2>"$work/err" &
   job=$!
-  for _ in $(seq 300); do
-    grep -q '^training ' "$work/out" && return 0
-    kill -0 "$job" 2>/dev/null || fail "the job ended before training began"
-    sleep 0.1
-  done
-  fail "training did not begin within 30 s"
+  wait_for_output '^training ' "$work/out" "training began" 30
 }
 
 # Waits for $job at most $1 seconds; sets $code and $elapsed.

@@ -99,16 +99,11 @@ summary_number() { sed -n "s/.*\"$2\": \([^,}]*\).*/\1/p" "$work/$1/summary.json
 # Waits until the run writing $work/$1.out has printed its first epoch line (so the stop
 # signal handlers are installed); $job is its mpirun.
 wait_for_first_epoch() {
-  for _ in $(seq 300); do
-    grep -q '^epoch ' "$work/$1.out" && return 0
-    kill -0 "$job" 2>/dev/null || fail "$1 ended before its first epoch line"
-    sleep 0.05
-  done
-  fail "$1 printed no epoch line within 15 s"
+  wait_for_output '^epoch ' "$work/$1.out" "the first epoch line of $1" 15
 }
 
-# shellcheck source=rank_pids.sh
-source "$(dirname "${BASH_SOURCE[0]}")/rank_pids.sh"
+# shellcheck source=mpi_job.sh
+source "$(dirname "${BASH_SOURCE[0]}")/mpi_job.sh"
 
 # A run stopped by signal $2: exit 75, one checkpoint, a signal event naming the signal.
 expect_stopped_by_signal() {
