@@ -297,6 +297,9 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
   for (const pb::TrialRecord& t : ledger.trial()) {
     TrialRow row{&t, state_name(t.state()),
                  read_summary_numbers(trial_dir(dir, t.id()) + "/summary.json")};
+    // Summaries from trainers older than total_wall_seconds: exact for runs never resumed.
+    if (!row.numbers.count("total_wall_seconds") && row.numbers.count("wall_seconds"))
+      row.numbers["total_wall_seconds"] = row.numbers["wall_seconds"];
     if (!row.numbers.empty() && (t.state() == pb::PLANNED || t.state() == pb::RUNNING))
       row.state = "done";
     rows.push_back(std::move(row));
@@ -314,13 +317,8 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
     for (const std::string& value : t.axis_value()) key += "," + csv_field(value);
     key += "," + std::to_string(t.seed());
     trials += key + "," + row.state;
-    for (const std::string& name : kTrialNumbers) {
-      double value = lookup(row.numbers, name);
-      // Summaries from trainers older than total_wall_seconds: exact for runs never resumed.
-      if (name == "total_wall_seconds" && std::isnan(value))
-        value = lookup(row.numbers, "wall_seconds");
-      trials += "," + number_text(value);
-    }
+    for (const std::string& name : kTrialNumbers)
+      trials += "," + number_text(lookup(row.numbers, name));
     trials += "\n";
 
     std::ifstream metrics(trial_dir(dir, t.id()) + "/metrics.csv");

@@ -173,7 +173,6 @@ class Trainer {
                                            plan_->steps_per_epoch());
   }
 
-  // Returns true when the run continues from a checkpoint.
   static int64_t step_limit(const pb::TrainConfig& config) {
     return config.max_steps() > 0 ? config.max_steps() : std::numeric_limits<int64_t>::max();
   }
@@ -186,18 +185,19 @@ class Trainer {
   // Another --epochs, --max-steps or rate keeps every step so far but bends the schedule ahead
   // (a cosine spans the planned run): the run goes on, told what changed.
   void warn_if_schedule_changed(const pb::TrainConfig& saved) const {
-    const int64_t step = position_.global_step;
+    const int64_t step = position_.global_step, saved_total = planned_steps(saved);
     const float now = learning_rate(config_.optimizer(), step, total_steps_);
-    const float before = learning_rate(saved.optimizer(), step, planned_steps(saved));
+    const float before = learning_rate(saved.optimizer(), step, saved_total);
     if (!is_root_ || now == before) return;
     std::fprintf(stderr,
                  "trainer: warning: the learning-rate schedule differs from the checkpoint's "
                  "(%d epochs, %lld planned steps there; %d, %lld now): global step %lld gets "
                  "rate %g instead of %g\n",
-                 saved.epochs(), static_cast<long long>(planned_steps(saved)), config_.epochs(),
+                 saved.epochs(), static_cast<long long>(saved_total), config_.epochs(),
                  static_cast<long long>(total_steps_), static_cast<long long>(step), now, before);
   }
 
+  // Returns true when the run continues from a checkpoint.
   bool resume_if_asked() {
     const std::string dir = checkpoint_folder(config_);
     if (is_root_) {
