@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "core/batch_plan.h"
+#include "tests/launch/process_run.h"
 
 namespace {
 
@@ -22,36 +23,14 @@ constexpr int kTrainRows = 160;
 constexpr int kBatch = 17;
 constexpr int kPatience = 3;
 
-struct Result {
-  int exit_code = -1;
-  std::string out, err;
-};
+using Result = mlp::test::Run;
+using mlp::test::slurp;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+std::string fresh_dir(const std::string& name) { return mlp::test::fresh_test_dir("es_run", name); }
 
-// A fresh folder named after the running test: CTest runs the tests of this file in parallel.
-std::string fresh_dir(const std::string& name) {
-  const std::string path = testing::TempDir() + "/es_run_" +
-                           testing::UnitTest::GetInstance()->current_test_info()->name() + "_" +
-                           name;
-  std::filesystem::remove_all(path);
-  std::filesystem::create_directories(path);
-  return path;
-}
-
+// command is a whole shell command (the trainer alone or under mpirun); output kept in log_dir.
 Result run(const std::string& command, const std::string& log_dir) {
-  const std::string out = log_dir + "/stdout", err = log_dir + "/stderr";
-  const int status = std::system((command + " >" + out + " 2>" + err).c_str());
-  Result r;
-  r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
+  return mlp::test::run_binary(command, "", log_dir + "/run");
 }
 
 // Three classes from a fixed score of pseudo-random features, a third of the labels redrawn at

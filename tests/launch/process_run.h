@@ -2,9 +2,12 @@
 // through files named after a caller-chosen base path (tests of one file run in parallel).
 #pragma once
 
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -16,6 +19,20 @@ inline std::string slurp(const std::string& path) {
   std::stringstream s;
   s << in.rdbuf();
   return s.str();
+}
+
+// A fresh, empty folder for the running test, TempDir/<prefix>_<suite>_<test>[_<name>]: CTest
+// runs the tests of one file in parallel processes, so no two tests may share a folder.
+inline std::string fresh_test_dir(const std::string& prefix, const std::string& name = "") {
+  const testing::TestInfo* info = testing::UnitTest::GetInstance()->current_test_info();
+  std::string leaf = prefix + "_" + info->test_suite_name() + "_" + info->name();
+  if (!name.empty()) leaf += "_" + name;
+  std::replace(leaf.begin(), leaf.end(), '/', '_');  // parameterized tests: "Suite/Name/0"
+  const std::filesystem::path path =
+      (std::filesystem::path(testing::TempDir()) / leaf).lexically_normal();
+  std::filesystem::remove_all(path);
+  std::filesystem::create_directories(path);
+  return path.string();
 }
 
 struct Run {

@@ -27,16 +27,7 @@ void write_bytes(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
 
-// A fresh folder per test: CTest runs the tests of this file in parallel processes.
-std::string test_dir() {
-  const testing::TestInfo* info = testing::UnitTest::GetInstance()->current_test_info();
-  std::string name = std::string("resume_") + info->test_suite_name() + "_" + info->name();
-  std::replace(name.begin(), name.end(), '/', '_');
-  const std::string dir = testing::TempDir() + "/" + name;
-  fs::remove_all(dir);
-  fs::create_directories(dir);
-  return dir;
-}
+std::string test_dir() { return mlp::test::fresh_test_dir("resume"); }
 
 // Three noisy classes in 20 features from a fixed integer generator, so every platform writes
 // the same bytes; noisy enough that the model keeps changing over a few epochs. Features are

@@ -18,13 +18,8 @@ using test::slurp;
 
 inline void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
-// A fresh, empty folder under the test temp dir.
 inline std::string fresh_dir(const std::string& name) {
-  const std::string path =
-      (std::filesystem::path(testing::TempDir()) / ("sweep_" + name)).lexically_normal();
-  std::filesystem::remove_all(path);
-  std::filesystem::create_directories(path);
-  return path;
+  return mlp::test::fresh_test_dir("sweep", name);
 }
 
 // n rows "class,x0..x3" of three overlapping Gaussian-ish blobs (a fixed arithmetic sequence,
