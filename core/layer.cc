@@ -12,8 +12,9 @@ Dense<T>::Dense(ParamStore<T>& store, const std::string& name, int inputs, int o
     : store_(store),
       inputs_(inputs),
       outputs_(outputs),
-      weight_(store.add(name + ".weight", outputs, inputs, false)),
-      bias_(store.add(name + ".bias", outputs, 1, true)) {}
+      weight_(
+          store.add(name + ".weight", outputs, inputs, {/*decayed=*/true, /*max_normed=*/true})),
+      bias_(store.add(name + ".bias", outputs, 1, {/*decayed=*/false, /*max_normed=*/false})) {}
 
 template <typename T>
 void Dense<T>::forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext&) {

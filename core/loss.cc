@@ -8,6 +8,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/errors.h"
+
 namespace mlp {
 namespace {
 
@@ -30,6 +32,13 @@ int64_t count_argmax_hits(const Matrix<T>& outputs, const int32_t* labels) {
 template <typename T>
 class SoftmaxCrossEntropy : public Loss<T> {
  public:
+  bool classifies() const override { return true; }
+  int outputs_for(const TargetShape& data) const override {
+    if (data.classes < 2)
+      throw DataError("softmax cross-entropy needs at least 2 classes in the labels");
+    return data.classes;
+  }
+
   double evaluate(const Matrix<T>& outputs, const Targets<T>& targets, T scale,
                   Matrix<T>* doutputs) const override {
     require(targets.labels != nullptr, "softmax cross-entropy needs class labels");
@@ -64,6 +73,12 @@ class SoftmaxCrossEntropy : public Loss<T> {
 template <typename T>
 class SquaredError : public Loss<T> {
  public:
+  bool classifies() const override { return false; }
+  // Real-valued targets, or one-hot class labels.
+  int outputs_for(const TargetShape& data) const override {
+    return data.has_labels ? data.classes : data.target_rows;
+  }
+
   double evaluate(const Matrix<T>& outputs, const Targets<T>& targets, T scale,
                   Matrix<T>* doutputs) const override {
     require(targets.values != nullptr || targets.labels != nullptr,
@@ -99,9 +114,22 @@ void require_binary(const Matrix<T>& outputs, const Targets<T>& targets, const c
   }
 }
 
+int binary_outputs(const TargetShape& data, const char* name) {
+  if (data.classes > 2)
+    throw DataError(std::string("the ") + name +
+                    " loss needs labels 0 and 1, but the labels go up to " +
+                    std::to_string(data.classes - 1));
+  return 1;
+}
+
 template <typename T>
 class Logistic : public Loss<T> {
  public:
+  bool classifies() const override { return true; }
+  int outputs_for(const TargetShape& data) const override {
+    return binary_outputs(data, "logistic");
+  }
+
   double evaluate(const Matrix<T>& outputs, const Targets<T>& targets, T scale,
                   Matrix<T>* doutputs) const override {
     require_binary(outputs, targets, "logistic loss");
@@ -136,6 +164,11 @@ class Logistic : public Loss<T> {
 template <typename T>
 class Perceptron : public Loss<T> {
  public:
+  bool classifies() const override { return true; }
+  int outputs_for(const TargetShape& data) const override {
+    return binary_outputs(data, "perceptron");
+  }
+
   double evaluate(const Matrix<T>& outputs, const Targets<T>& targets, T scale,
                   Matrix<T>* doutputs) const override {
     require_binary(outputs, targets, "perceptron criterion");
@@ -177,12 +210,10 @@ std::unique_ptr<Loss<T>> make_loss(pb::LossKind kind) {
     case pb::PERCEPTRON:
       return std::make_unique<Perceptron<T>>();
   }
-  throw std::invalid_argument("unknown loss kind " + std::to_string(static_cast<int>(kind)));
+  throw UsageError("--loss: no loss is built for " + std::to_string(static_cast<int>(kind)));
 }
 
-bool loss_classifies(pb::LossKind kind) {
-  return kind == pb::SOFTMAX_CROSS_ENTROPY || kind == pb::LOGISTIC || kind == pb::PERCEPTRON;
-}
+bool loss_classifies(pb::LossKind kind) { return make_loss<float>(kind)->classifies(); }
 
 template std::unique_ptr<Loss<float>> make_loss<float>(pb::LossKind kind);
 template std::unique_ptr<Loss<double>> make_loss<double>(pb::LossKind kind);

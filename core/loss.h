@@ -18,10 +18,27 @@ struct Targets {
   const Matrix<T>* values = nullptr;  // (K, N); SQUARED_ERROR uses one-hot labels when null
 };
 
+// What the training data offers a loss: class labels 0..classes-1, or (no labels) real-valued
+// targets of target_rows rows per sample.
+struct TargetShape {
+  bool has_labels = true;
+  int classes = 0;
+  int target_rows = 0;
+};
+
+// One class per loss kind, made by make_loss; adding a loss is its class and a line in
+// make_loss. Everything that depends on the kind (data it reads, outputs it needs, whether
+// accuracy means anything) is asked of the loss, not switched on elsewhere.
 template <typename T>
 class Loss {
  public:
   virtual ~Loss() = default;
+  // True when the targets are class labels and accuracy is meaningful; false for regression on
+  // real-valued targets (a CSV's target columns are read as values then).
+  virtual bool classifies() const = 0;
+  // The model outputs this loss needs for data of that shape. Throws DataError (one line) when
+  // the labels do not suit the loss.
+  virtual int outputs_for(const TargetShape& data) const = 0;
   // Reads outputs (O, N). Returns the sum over the N samples of the per-sample loss. When
   // doutputs is non-null, OVERWRITES it (O, N) with scale * d(sum)/d(outputs).
   virtual double evaluate(const Matrix<T>& outputs, const Targets<T>& targets, T scale,
@@ -31,10 +48,11 @@ class Loss {
   virtual int64_t count_correct(const Matrix<T>& outputs, const Targets<T>& targets) const = 0;
 };
 
+// Throws UsageError "--loss: ..." for a value no loss is built for.
 template <typename T>
 std::unique_ptr<Loss<T>> make_loss(pb::LossKind kind);
 
-// True for the losses whose targets are class labels and whose accuracy is meaningful.
+// make_loss<float>(kind)->classifies().
 bool loss_classifies(pb::LossKind kind);
 
 }  // namespace mlp

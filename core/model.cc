@@ -44,21 +44,25 @@ Model<T>::Model(const pb::ModelConfig& cfg) : config_(cfg) {
     throw std::invalid_argument("Model: inputs and outputs must be resolved before building");
   }
   const std::vector<int> hidden = parse_hidden_sizes(cfg.hidden());
+  const auto add_dense = [this](int inputs, int outputs) {
+    auto dense = std::make_unique<Dense<T>>(store_, "dense" + std::to_string(dense_.size()), inputs,
+                                            outputs);
+    dense_.push_back(dense.get());
+    layers_.push_back(std::move(dense));
+  };
   int width = cfg.inputs();
   // Dropout ordinals in the RNG key: 0 for the inputs, h + 1 after hidden layer h.
   if (cfg.input_dropout() > 0)
     layers_.push_back(std::make_unique<DropoutLayer<T>>(cfg.input_dropout(), width, 0));
   for (size_t h = 0; h < hidden.size(); ++h) {
-    layers_.push_back(
-        std::make_unique<Dense<T>>(store_, "dense" + std::to_string(h), width, hidden[h]));
+    add_dense(width, hidden[h]);
     layers_.push_back(std::make_unique<ActivationLayer<T>>(cfg.activation(), hidden[h]));
     if (cfg.dropout() > 0)
       layers_.push_back(
           std::make_unique<DropoutLayer<T>>(cfg.dropout(), hidden[h], static_cast<int>(h) + 1));
     width = hidden[h];
   }
-  layers_.push_back(std::make_unique<Dense<T>>(store_, "dense" + std::to_string(hidden.size()),
-                                               width, cfg.outputs()));
+  add_dense(width, cfg.outputs());
   store_.allocate();
   while (layers_[first_param_layer_]->param_range().first ==
          layers_[first_param_layer_]->param_range().second)
@@ -70,10 +74,9 @@ Model<T>::Model(const pb::ModelConfig& cfg) : config_(cfg) {
 template <typename T>
 void Model<T>::initialize(uint64_t seed) {
   const bool relu = config_.activation() == pb::RELU;
-  uint64_t dense_index = 0;
-  for (const auto& layer : layers_) {
-    auto* dense = dynamic_cast<Dense<T>*>(layer.get());
-    if (dense == nullptr) continue;
+  for (size_t d = 0; d < dense_.size(); ++d) {
+    const Dense<T>* dense = dense_[d];
+    const auto dense_index = static_cast<uint64_t>(d);
     auto w = store_.param(dense->weight_block());  // (O, I)
     const double fan_in = dense->inputs();
     const double fan_out = dense->outputs();
@@ -89,7 +92,6 @@ void Model<T>::initialize(uint64_t seed) {
       w.data()[e] = static_cast<T>(value);
     }
     store_.param(dense->bias_block()).setZero();
-    ++dense_index;
   }
 }
 

@@ -33,8 +33,9 @@ class Model {
   // identity, He normal for ReLU; biases zero.
   void initialize(uint64_t seed);
 
-  ParamStore<T>& params() { return store_; }
-  const ParamStore<T>& params() const { return store_; }
+  // The flat parameters and gradients of all layers.
+  ParamStore<T>& store() { return store_; }
+  const ParamStore<T>& store() const { return store_; }
   int inputs() const;
   int outputs() const;
   const std::vector<std::unique_ptr<Layer<T>>>& layers() const { return layers_; }
@@ -43,7 +44,7 @@ class Model {
   const Matrix<T>& forward(const Matrix<T>& x, const ForwardContext& ctx);
 
   // Backpropagates doutputs (O, N) through the last forward(x); ACCUMULATES into
-  // params().grads(). After each layer that has parameters, calls on_ready(begin, end) with its
+  // store().grads(). After each layer that has parameters, calls on_ready(begin, end) with its
   // flat gradient range, last layer first, so gradient sync can start early.
   void backward(const Matrix<T>& x, const Matrix<T>& doutputs,
                 const std::function<void(size_t, size_t)>& on_ready = {});
@@ -52,6 +53,7 @@ class Model {
   pb::ModelConfig config_;
   ParamStore<T> store_;
   std::vector<std::unique_ptr<Layer<T>>> layers_;
+  std::vector<const Dense<T>*> dense_;  // the dense layers among layers_, in order
   std::vector<Matrix<T>> activations_;  // activations_[i] = output of layers_[i]
   std::vector<Matrix<T>> deltas_;       // gradient w.r.t. each layer's input
   size_t first_param_layer_ = 0;        // layers before it (input dropout) get no backward

@@ -1,6 +1,6 @@
 // SGD, momentum (plain and Nesterov) and Adam over the flat buffers. Each step is one pass per
 // layout block that brings every parameter, gradient and state value from memory once; the
-// block only decides whether weight decay applies.
+// block's roles only decide whether weight decay applies.
 #include "core/optimizer.h"
 
 #include <Eigen/Core>
@@ -9,29 +9,26 @@
 #include <stdexcept>
 #include <string>
 
+#include "core/errors.h"
+
 namespace mlp {
 namespace {
-
-size_t total_size(const std::vector<ParamBlock>& layout) {
-  size_t total = 0;
-  for (const ParamBlock& block : layout) total += block.size();
-  return total;
-}
 
 class OptimizerBase : public Optimizer {
  public:
   OptimizerBase(const pb::OptimizerConfig& cfg, const std::vector<ParamBlock>& layout,
                 int slot_count)
       : layout_(layout), weight_decay_(cfg.weight_decay()) {
-    slots_.assign(static_cast<size_t>(slot_count), std::vector<float>(total_size(layout), 0.0f));
+    slots_.assign(static_cast<size_t>(slot_count), std::vector<float>(layout_size(layout), 0.0f));
   }
 
   void step(float* params, const float* grads, float lr) override {
     ++step_count_;
     begin_step(lr);
     for (const ParamBlock& block : layout_) {
-      // A decay of zero leaves a bias's gradient exactly as it was, and keeps one loop body.
-      update(block.offset, block.size(), params, grads, block.is_bias ? 0.0f : weight_decay_);
+      // A decay of zero leaves an undecayed block's gradient exactly as it was, and keeps one
+      // loop body.
+      update(block.offset, block.size(), params, grads, block.roles.decayed ? weight_decay_ : 0.0f);
     }
   }
 
@@ -145,8 +142,8 @@ std::unique_ptr<Optimizer> make_optimizer(const pb::OptimizerConfig& cfg,
     case pb::ADAM:
       return std::make_unique<Adam>(cfg, layout);
   }
-  throw std::invalid_argument("unknown optimizer kind " +
-                              std::to_string(static_cast<int>(cfg.kind())));
+  throw UsageError("--optimizer: no optimizer is built for " +
+                   std::to_string(static_cast<int>(cfg.kind())));
 }
 
 }  // namespace mlp

@@ -1,6 +1,6 @@
-// Optimizers over the flat parameter and gradient buffers. The layout is used only to exempt
-// biases from weight decay. State is flat vectors of the parameters' length, so a checkpoint
-// saves it as it is.
+// Optimizers over the flat parameter and gradient buffers. The layout is used only to apply
+// weight decay to the blocks whose roles say so. State is flat vectors of the parameters' length,
+// so a checkpoint saves it as it is.
 #pragma once
 
 #include <cstdint>
@@ -17,7 +17,7 @@ class Optimizer {
  public:
   virtual ~Optimizer() = default;
   // One update of params from grads (both of the layout's total length) at learning rate lr.
-  // Weight decay adds weight_decay * w to a weight's gradient (biases exempt) before the rule:
+  // Weight decay adds weight_decay * w to the gradient of a decayed block before the rule:
   //   SGD:      w -= lr * g
   //   MOMENTUM: v = mu * v + g;  w -= lr * v            (Nesterov: w -= lr * (g + mu * v))
   //   ADAM:     m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; t += 1;
@@ -37,6 +37,8 @@ class Optimizer {
   std::vector<std::vector<float>> slots_;
 };
 
+// One class per kind in optimizer.cc; adding one is its class and a line in this factory.
+// Throws UsageError "--optimizer: ..." for a value no optimizer is built for.
 std::unique_ptr<Optimizer> make_optimizer(const pb::OptimizerConfig& cfg,
                                           const std::vector<ParamBlock>& layout);
 

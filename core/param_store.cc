@@ -6,10 +6,16 @@
 
 namespace mlp {
 
+size_t layout_size(const std::vector<ParamBlock>& layout) {
+  size_t size = 0;
+  for (const ParamBlock& block : layout) size = std::max(size, block.offset + block.size());
+  return size;
+}
+
 template <typename T>
-int ParamStore<T>::add(std::string name, int rows, int cols, bool is_bias) {
-  if (!params_.empty()) throw std::logic_error("ParamStore::add after allocate");
-  ParamBlock block{std::move(name), total_, rows, cols, is_bias};
+int ParamStore<T>::add(std::string name, int rows, int cols, ParamRoles roles) {
+  if (!values_.empty()) throw std::logic_error("ParamStore::add after allocate");
+  ParamBlock block{std::move(name), total_, rows, cols, roles};
   total_ += block.size();
   layout_.push_back(std::move(block));
   return static_cast<int>(layout_.size()) - 1;
@@ -17,20 +23,20 @@ int ParamStore<T>::add(std::string name, int rows, int cols, bool is_bias) {
 
 template <typename T>
 void ParamStore<T>::allocate() {
-  params_.assign(total_, T(0));
+  values_.assign(total_, T(0));
   grads_.assign(total_, T(0));
 }
 
 template <typename T>
 MatrixMap<T> ParamStore<T>::param(int block) {
   const ParamBlock& b = layout_[block];
-  return MatrixMap<T>(params_.data() + b.offset, b.rows, b.cols);
+  return MatrixMap<T>(values_.data() + b.offset, b.rows, b.cols);
 }
 
 template <typename T>
 ConstMatrixMap<T> ParamStore<T>::param(int block) const {
   const ParamBlock& b = layout_[block];
-  return ConstMatrixMap<T>(params_.data() + b.offset, b.rows, b.cols);
+  return ConstMatrixMap<T>(values_.data() + b.offset, b.rows, b.cols);
 }
 
 template <typename T>

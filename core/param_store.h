@@ -11,32 +11,43 @@
 
 namespace mlp {
 
+// What the regularizers do to a block. A dense layer's weights take both; its biases neither.
+struct ParamRoles {
+  bool decayed = false;     // the optimizer's weight decay applies
+  bool max_normed = false;  // the max-norm constraint rescales its rows (one row per unit)
+};
+
 struct ParamBlock {
   std::string name;   // e.g. "dense0.weight"
   size_t offset = 0;  // into the flat buffers
   int rows = 0;
   int cols = 0;
-  bool is_bias = false;  // biases are exempt from weight decay and max-norm
+  ParamRoles roles;
   size_t size() const { return static_cast<size_t>(rows) * static_cast<size_t>(cols); }
 };
+
+// The length of the flat buffers a layout describes: the end of its last block.
+size_t layout_size(const std::vector<ParamBlock>& layout);
 
 template <typename T>
 class ParamStore {
  public:
   // Registers a (rows, cols) block and returns its index. Blocks are laid out in call order.
   // Must precede allocate().
-  int add(std::string name, int rows, int cols, bool is_bias);
+  int add(std::string name, int rows, int cols, ParamRoles roles);
   // Sizes both buffers to the total and fills them with zeros; the layout is fixed afterwards.
   void allocate();
 
-  size_t size() const { return params_.size(); }
+  size_t size() const { return values_.size(); }
   const std::vector<ParamBlock>& layout() const { return layout_; }
 
-  T* params() { return params_.data(); }
-  const T* params() const { return params_.data(); }
+  // The flat buffers, size() values each, in layout order.
+  T* values() { return values_.data(); }
+  const T* values() const { return values_.data(); }
   T* grads() { return grads_.data(); }
   const T* grads() const { return grads_.data(); }
 
+  // One block of the values or of the gradients, (rows, cols).
   MatrixMap<T> param(int block);
   ConstMatrixMap<T> param(int block) const;
   MatrixMap<T> grad(int block);
@@ -46,7 +57,7 @@ class ParamStore {
  private:
   std::vector<ParamBlock> layout_;
   // Aligned like Eigen's own matrices, so vectorized loops split the same way in every process.
-  std::vector<T, Eigen::aligned_allocator<T>> params_;
+  std::vector<T, Eigen::aligned_allocator<T>> values_;
   std::vector<T, Eigen::aligned_allocator<T>> grads_;
   size_t total_ = 0;
 };

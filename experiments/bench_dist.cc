@@ -3,6 +3,7 @@
 // split of a step into forward, backward, exposed gradient sync and optimizer, and a raw
 // allreduce of the gradient's size. Rank 0 prints one key=value line.
 #include <algorithm>
+#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -29,7 +30,7 @@ struct Options {
   int batch_per_rank = 128;
   int steps = 60;
   int warmup = 10;
-  GradientSync::Mode mode = GradientSync::Mode::kBlocking;
+  pb::GradSync mode = pb::BLOCKING;
   int bucket_kb = 1024;
 };
 
@@ -50,6 +51,11 @@ int positive(const char* flag, const char* text) {
   return static_cast<int>(value);
 }
 
+std::string upper(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
 Options parse(int argc, char** argv) {
   Options o;
   for (int i = 1; i < argc; i += 2) {
@@ -66,10 +72,8 @@ Options parse(int argc, char** argv) {
       o.warmup = positive(argv[i], value);
     else if (flag == "--bucket-kb")
       o.bucket_kb = positive(argv[i], value);
-    else if (flag == "--mode" && std::strcmp(value, "blocking") == 0)
-      o.mode = GradientSync::Mode::kBlocking;
-    else if (flag == "--mode" && std::strcmp(value, "overlap") == 0)
-      o.mode = GradientSync::Mode::kOverlap;
+    else if (flag == "--mode" && pb::GradSync_Parse(upper(value), &o.mode))
+      continue;
     else
       usage("unknown flag or value: " + flag + " " + value);
   }
@@ -93,14 +97,15 @@ int run(const Options& o, Communicator& comm) {
   cfg.set_outputs(10);
   Model<float> model(cfg);
   model.initialize(1);
-  ParamStore<float>& store = model.params();
+  ParamStore<float>& store = model.store();
   pb::OptimizerConfig adam;
   adam.set_kind(pb::ADAM);
   std::unique_ptr<Optimizer> optimizer = make_optimizer(adam, store.layout());
   std::unique_ptr<Loss<float>> loss = make_loss<float>(pb::SOFTMAX_CROSS_ENTROPY);
-  GradientSync sync(comm, store.grads(), store.layout(), o.mode,
-                    static_cast<size_t>(o.bucket_kb) * 1024 / sizeof(float));
-  const auto on_ready = [&sync](size_t begin, size_t end) { sync.on_ready(begin, end); };
+  const size_t min_bucket = static_cast<size_t>(o.bucket_kb) * 1024 / sizeof(float);
+  const std::unique_ptr<GradientSync> sync =
+      make_gradient_sync(o.mode, comm, store.grads(), store.layout(), min_bucket);
+  const auto on_ready = [&sync](size_t begin, size_t end) { sync->on_ready(begin, end); };
 
   const int n = o.batch_per_rank;
   const int global_batch = n * comm.size();
@@ -123,7 +128,7 @@ int run(const Options& o, Communicator& comm) {
     }
     auto t = Clock::now();
     store.zero_grads();
-    sync.begin_step();
+    sync->begin_step();
     const Matrix<float>& outputs = model.forward(x, ForwardContext{true, 1, step, ids.data()});
     loss->evaluate(outputs, Targets<float>{labels.data(), nullptr}, 1.0f / global_batch, &doutputs);
     const double f = ms_since(t);
@@ -131,10 +136,10 @@ int run(const Options& o, Communicator& comm) {
     model.backward(x, doutputs, on_ready);
     const double b = ms_since(t);
     t = Clock::now();
-    if (!sync.finish(true)) usage("non-finite gradient in the benchmark");
+    if (!sync->finish(true)) usage("non-finite gradient in the benchmark");
     const double s = ms_since(t);
     t = Clock::now();
-    optimizer->step(store.params(), store.grads(), adam.lr());
+    optimizer->step(store.values(), store.grads(), adam.lr());
     const double u = ms_since(t);
     if (step >= o.warmup) {
       forward_ms.push_back(f), backward_ms.push_back(b), sync_ms.push_back(s),
@@ -159,9 +164,9 @@ int run(const Options& o, Communicator& comm) {
         "np=%d mode=%s params=%zu gradient_mb=%.2f buckets=%zu samples_per_second=%.0f "
         "step_ms=%.3f forward_ms=%.3f backward_ms=%.3f sync_ms=%.3f optimizer_ms=%.3f "
         "allreduce_ms=%.3f\n",
-        comm.size(), o.mode == GradientSync::Mode::kOverlap ? "overlap" : "blocking", store.size(),
+        comm.size(), o.mode == pb::OVERLAP ? "overlap" : "blocking", store.size(),
         store.size() * sizeof(float) / 1e6,
-        o.mode == GradientSync::Mode::kOverlap ? sync.buckets().size() : size_t{1},
+        o.mode == pb::OVERLAP ? gradient_buckets(store.layout(), min_bucket).size() : size_t{1},
         global_batch * o.steps / timed_seconds, timed_seconds * 1000 / o.steps, median(forward_ms),
         median(backward_ms), median(sync_ms), median(optimizer_ms), median(allreduce_ms));
   }

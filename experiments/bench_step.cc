@@ -108,7 +108,7 @@ int run(const Options& opt) {
   pb::OptimizerConfig opt_cfg;
   opt_cfg.set_kind(pb::ADAM);
   opt_cfg.set_lr(1e-3f);
-  const auto optimizer = make_optimizer(opt_cfg, model.params().layout());
+  const auto optimizer = make_optimizer(opt_cfg, model.store().layout());
 
   // One fixed batch: the step's cost does not depend on the values, and reusing it keeps data
   // loading out of the measurement.
@@ -134,7 +134,7 @@ int run(const Options& opt) {
   for (int s = 0; s < opt.warmup + opt.steps; ++s) {
     ctx.step = s;
     const auto t0 = Clock::now();
-    model.params().zero_grads();
+    model.store().zero_grads();
     const auto t1 = Clock::now();
     const Matrix<float>& outputs = model.forward(x, ctx);
     const auto t2 = Clock::now();
@@ -142,7 +142,7 @@ int run(const Options& opt) {
     const auto t3 = Clock::now();
     model.backward(x, doutputs);
     const auto t4 = Clock::now();
-    optimizer->step(model.params().params(), model.params().grads(), opt_cfg.lr());
+    optimizer->step(model.store().values(), model.store().grads(), opt_cfg.lr());
     const auto t5 = Clock::now();
     // The first steps size the activation buffers and fault in the optimizer state.
     if (s < opt.warmup) continue;
@@ -158,7 +158,7 @@ int run(const Options& opt) {
   const double samples_per_s = opt.batch / (step_ms / 1e3);
   const double flop = useful_flop_per_sample(opt);
   std::cout << "hidden=" << opt.hidden << " batch=" << opt.batch << " steps=" << opt.steps
-            << " params=" << model.params().size() << " mflop_per_sample=" << flop / 1e6
+            << " params=" << model.store().size() << " mflop_per_sample=" << flop / 1e6
             << " samples_per_s=" << samples_per_s << " gflops=" << samples_per_s * flop / 1e9
             << " step_ms=" << step_ms << " zero_ms=" << median(ms[kZero])
             << " forward_ms=" << median(ms[kForward]) << " loss_ms=" << median(ms[kLoss])

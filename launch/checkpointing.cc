@@ -8,8 +8,9 @@
 #include <ctime>
 #include <vector>
 
-#include "core/checkpoint_io.h"
+#include "core/checkpoint_file.h"
 #include "core/errors.h"
+#include "core/packed_floats.h"
 #include "dist/agreement.h"
 #include "launch/config_fields.h"
 
@@ -59,9 +60,10 @@ pb::Checkpoint make_checkpoint(const pb::TrainConfig& config, const ParamStore<f
     info->set_offset(b.offset);
     info->set_rows(b.rows);
     info->set_cols(b.cols);
-    info->set_is_bias(b.is_bias);
+    info->set_decayed(b.roles.decayed);
+    info->set_max_normed(b.roles.max_normed);
   }
-  c.set_params(pack_floats(store.params(), store.size()));
+  c.set_params(pack_floats(store.values(), store.size()));
   pb::OptimizerState* state = c.mutable_optimizer();
   state->set_kind(config.optimizer().kind());
   state->set_step_count(optimizer.step_count());
@@ -131,7 +133,7 @@ void check_resumable(const pb::Checkpoint& c, const pb::TrainConfig& config,
 
 void restore_checkpoint(const pb::Checkpoint& c, ParamStore<float>* store, Optimizer* optimizer,
                         TrainingPosition* position) {
-  unpack_floats(c.params(), store->params(), store->size(), "the checkpoint's parameters");
+  unpack_floats(c.params(), store->values(), store->size(), "the checkpoint's parameters");
   const std::vector<std::string> names = optimizer->slot_names();
   if (static_cast<size_t>(c.optimizer().slots_size()) != names.size())
     throw Error(ExitCode::kCheckpoint,

@@ -1,6 +1,6 @@
 // Between a running training and a checkpoint: what to save, where a run stands, whether a
 // checkpoint fits the run that wants to resume from it, and getting rank 0's checkpoint to every
-// rank. The file format itself lives in core/checkpoint_io.h.
+// rank. The file format itself lives in core/checkpoint_file.h.
 #pragma once
 
 #include <cstdint>

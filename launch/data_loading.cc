@@ -1,6 +1,8 @@
 // Data preparation for a run; see data_loading.h.
 #include "launch/data_loading.h"
 
+#include <memory>
+
 #include "core/csv_reader.h"
 #include "core/errors.h"
 #include "core/idx_reader.h"
@@ -10,14 +12,14 @@ namespace mlp {
 
 TrainingData load_training_data(pb::TrainConfig* config) {
   const pb::DataConfig& d = config->data();
-  const pb::LossKind loss = config->model().loss();
+  const std::unique_ptr<Loss<float>> loss = make_loss<float>(config->model().loss());
   TrainingData data;
   if (!d.train_csv().empty()) {
     CsvOptions options;
     options.header = d.csv_header();
     options.targets = d.csv_targets();
-    // Squared error regresses on real targets; every other loss classifies.
-    options.classify = loss != pb::SQUARED_ERROR;
+    // A loss that does not classify regresses on real targets.
+    options.classify = loss->classifies();
     if (options.classify && d.csv_targets() != 1)
       throw UsageError("--csv-targets: a classification loss takes one label column, got " +
                        std::to_string(d.csv_targets()));
@@ -46,25 +48,8 @@ TrainingData load_training_data(pb::TrainConfig* config) {
   }
 
   const int classes = std::max(data.train.num_classes, data.test.num_classes);
-  int outputs = 0;
-  switch (loss) {
-    case pb::SOFTMAX_CROSS_ENTROPY:
-      outputs = classes;
-      if (classes < 2)
-        throw DataError("softmax cross-entropy needs at least 2 classes in the labels");
-      break;
-    case pb::SQUARED_ERROR:
-      outputs = data.train.labels.empty() ? static_cast<int>(data.train.targets.rows()) : classes;
-      break;
-    case pb::LOGISTIC:
-    case pb::PERCEPTRON:
-      if (classes > 2)
-        throw DataError(std::string("the ") + (loss == pb::LOGISTIC ? "logistic" : "perceptron") +
-                        " loss needs labels 0 and 1, but the labels go up to " +
-                        std::to_string(classes - 1));
-      outputs = 1;
-      break;
-  }
+  const int outputs = loss->outputs_for(
+      {!data.train.labels.empty(), classes, static_cast<int>(data.train.targets.rows())});
   for (Dataset* set : {&data.train, &data.val, &data.test}) set->num_classes = classes;
   config->mutable_model()->set_inputs(data.train.features());
   config->mutable_model()->set_outputs(outputs);

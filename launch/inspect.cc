@@ -6,7 +6,8 @@
 #include <ostream>
 #include <vector>
 
-#include "core/checkpoint_io.h"
+#include "core/checkpoint_file.h"
+#include "core/packed_floats.h"
 #include "launch/config_fields.h"
 
 namespace mlp {

@@ -9,7 +9,7 @@
 #include <cstring>
 #include <filesystem>
 
-#include "core/checkpoint_io.h"
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "launch/config_fields.h"
 

@@ -7,7 +7,7 @@
 #include <map>
 #include <set>
 
-#include "core/checkpoint_io.h"
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/rng.h"
 #include "launch/config_fields.h"

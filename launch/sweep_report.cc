@@ -17,7 +17,7 @@
 #include <sstream>
 #include <vector>
 
-#include "core/checkpoint_io.h"
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "launch/sweep_ledger.h"
 

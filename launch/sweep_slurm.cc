@@ -3,7 +3,7 @@
 
 #include <filesystem>
 
-#include "core/checkpoint_io.h"
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "launch/sweep_ledger.h"
 

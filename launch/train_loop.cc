@@ -14,7 +14,7 @@
 #include <stdexcept>
 
 #include "core/batch_plan.h"
-#include "core/checkpoint_io.h"
+#include "core/checkpoint_file.h"
 #include "core/early_stopping.h"
 #include "core/errors.h"
 #include "core/hash.h"
@@ -23,6 +23,7 @@
 #include "core/max_norm.h"
 #include "core/model.h"
 #include "core/optimizer.h"
+#include "core/packed_floats.h"
 #include "dist/agreement.h"
 #include "dist/gradient_sync.h"
 #include "dist/shard.h"
@@ -74,10 +75,6 @@ std::string hidden_dashes(std::string hidden) {
   for (char& c : hidden)
     if (c == ',') c = '-';
   return hidden;
-}
-
-GradientSync::Mode sync_mode(pb::GradSync kind) {
-  return kind == pb::OVERLAP ? GradientSync::Mode::kOverlap : GradientSync::Mode::kBlocking;
 }
 
 pb::EpochRow to_row(const EpochMetrics& m) {
@@ -153,16 +150,16 @@ class Trainer {
     // Same seed gives the same initialization everywhere; the broadcast and hash check make a
     // rank that differs (another build, another library) an error rather than a silent fork.
     model_->initialize(config_.seed());
-    ParamStore<float>& store = model_->params();
+    ParamStore<float>& store = model_->store();
     comm_.set_activity("broadcasting initial parameters");
-    comm_.broadcast(store.params(), store.size() * sizeof(float), 0);
+    comm_.broadcast(store.values(), store.size() * sizeof(float), 0);
     check_same_on_all_ranks(comm_, "the initial parameters",
-                            fnv1a(store.params(), store.size() * sizeof(float)));
+                            fnv1a(store.values(), store.size() * sizeof(float)));
     loss_ = make_loss<float>(config_.model().loss());
     optimizer_ = make_optimizer(config_.optimizer(), store.layout());
-    sync_ = std::make_unique<GradientSync>(
-        comm_, store.grads(), store.layout(), sync_mode(config_.grad_sync()),
-        static_cast<size_t>(config_.grad_bucket_kb()) * 1024 / sizeof(float));
+    sync_ =
+        make_gradient_sync(config_.grad_sync(), comm_, store.grads(), store.layout(),
+                           static_cast<size_t>(config_.grad_bucket_kb()) * 1024 / sizeof(float));
     plan_ = std::make_unique<BatchPlan>(data_.train.size(), config_.batch_size(), config_.seed());
     max_steps_ = step_limit(config_);
     total_steps_ = planned_steps(config_);
@@ -211,7 +208,7 @@ class Trainer {
       if (is_root_) std::printf("no checkpoint in %s: starting fresh\n", dir.c_str());
       return false;
     }
-    ParamStore<float>& store = model_->params();
+    ParamStore<float>& store = model_->store();
     check_resumable(checkpoint, config_, store, data_fingerprint_, source);
     restore_checkpoint(checkpoint, &store, optimizer_.get(), &position_);
     const pb::EarlyStoppingState& es = checkpoint.early_stopping();
@@ -247,7 +244,7 @@ class Trainer {
         "global batch %d\n",
         shape.c_str(), static_cast<long long>(data_.train.size()),
         static_cast<long long>(data_.val.size()), static_cast<long long>(data_.test.size()),
-        model_->params().size(), comm_.size(), comm_.size() == 1 ? "" : "s", config_.batch_size());
+        model_->store().size(), comm_.size(), comm_.size() == 1 ? "" : "s", config_.batch_size());
     std::fflush(stdout);
   }
 
@@ -292,7 +289,7 @@ class Trainer {
   // One step on this rank's shard of the global batch. Returns the learning rate it used.
   double run_step(int epoch, int64_t step, const std::vector<int64_t>& order, Sums* sums,
                   Sums* since_log) {
-    ParamStore<float>& store = model_->params();
+    ParamStore<float>& store = model_->store();
     const int64_t batch_size = plan_->batch_size(step);
     const Shard shard = shard_of(batch_size, comm_.rank(), comm_.size());
     const int64_t* ids = order.data() + plan_->batch_begin(step) + shard.begin;
@@ -314,7 +311,7 @@ class Trainer {
     }
     if (!sync_->finish(std::isfinite(step_loss))) raise_non_finite(epoch, global_step);
     const float lr = learning_rate(config_.optimizer(), global_step, total_steps_);
-    optimizer_->step(store.params(), store.grads(), lr);
+    optimizer_->step(store.values(), store.grads(), lr);
     if (config_.model().max_norm() > 0) apply_max_norm(store, config_.model().max_norm());
     for (Sums* s : {sums, since_log}) {
       s->loss += step_loss;
@@ -379,8 +376,8 @@ class Trainer {
     const double value = config_.early_stopping().metric() == pb::VAL_ACC ? m.val_acc : m.val_loss;
     const EarlyStopping::Decision d = early_stopping_->update(m.epoch, value);
     if (d.improved && early_stopping_->enabled() && config_.early_stopping().restore_best()) {
-      const ParamStore<float>& store = model_->params();
-      best_params_.assign(store.params(), store.params() + store.size());
+      const ParamStore<float>& store = model_->store();
+      best_params_.assign(store.values(), store.values() + store.size());
     }
     if (d.stop) {
       stopped_early_ = true;
@@ -430,8 +427,8 @@ class Trainer {
   // nobody goes on past a checkpoint that is not complete. A non-finite parameter is never
   // saved.
   void save_checkpoint(const Sums& epoch_sums, double epoch_seconds, const char* reason) {
-    ParamStore<float>& store = model_->params();
-    if (!ConstVectorMap<float>(store.params(), store.size()).allFinite())
+    ParamStore<float>& store = model_->store();
+    if (!ConstVectorMap<float>(store.values(), store.size()).allFinite())
       throw AgreedError(ExitCode::kNonFinite, "parameters became non-finite by global step " +
                                                   std::to_string(position_.global_step) +
                                                   "; lower --lr");
@@ -482,14 +479,14 @@ class Trainer {
 
   TrainingResult finish(double wall_seconds) {
     TrainingResult result;
-    ParamStore<float>& store = model_->params();
+    ParamStore<float>& store = model_->store();
     const int best_epoch = early_stopping_->state().best_epoch;
     result.best_epoch = best_epoch;
     result.stopped_epoch = stopped_epoch_;
     result.restored_best = early_stopping_->enabled() && config_.early_stopping().restore_best() &&
                            !best_params_.empty() && best_epoch != static_cast<int>(history_.size());
     if (result.restored_best) {
-      std::copy(best_params_.begin(), best_params_.end(), store.params());
+      std::copy(best_params_.begin(), best_params_.end(), store.values());
       if (is_root_) std::printf("restored the weights of epoch %d\n", best_epoch);
     }
     // The kept model's epoch: the best one when restored, else the last.
@@ -527,7 +524,7 @@ class Trainer {
     output_->write_summary(summary, config_);
     output_->log_event("finish", "\"epochs_run\": " + std::to_string(history_.size()) +
                                      ", \"test_acc\": " + json_number(result.test_acc));
-    result.parameters.assign(store.params(), store.params() + store.size());
+    result.parameters.assign(store.values(), store.values() + store.size());
     result.optimizer_slots = optimizer_->slots();
     result.epochs_run = static_cast<int>(history_.size());
     result.steps_run = position_.global_step;

@@ -37,7 +37,7 @@ TEST(Dense, GradientsMatchFiniteDifferences) {
   ParamStore<double> store;
   Dense<double> dense(store, "d", inputs, outputs);
   store.allocate();
-  Eigen::Map<Vector<double>>(store.params(), store.size()) = test_matrix(store.size(), 1, 1);
+  Eigen::Map<Vector<double>>(store.values(), store.size()) = test_matrix(store.size(), 1, 1);
   Matrix<double> x = test_matrix(inputs, batch, 2);         // (I, N)
   const Matrix<double> r = test_matrix(outputs, batch, 3);  // (O, N)
 
@@ -50,14 +50,14 @@ TEST(Dense, GradientsMatchFiniteDifferences) {
     return weighted_sum(out, r);
   };
   EXPECT_TRUE(gradients_match(x.data(), dx.data(), x.size(), f));
-  EXPECT_TRUE(gradients_match(store.params(), store.grads(), store.size(), f));
+  EXPECT_TRUE(gradients_match(store.values(), store.grads(), store.size(), f));
 }
 
 TEST(Dense, BackwardAccumulatesParameterGradientsAndOverwritesInputGradient) {
   ParamStore<double> store;
   Dense<double> dense(store, "d", 3, 2);
   store.allocate();
-  Eigen::Map<Vector<double>>(store.params(), store.size()) = test_matrix(store.size(), 1, 4);
+  Eigen::Map<Vector<double>>(store.values(), store.size()) = test_matrix(store.size(), 1, 4);
   const Matrix<double> x = test_matrix(3, 4, 5);
   const Matrix<double> dy = test_matrix(2, 4, 6);
   Matrix<double> y, dx_once, dx_twice;
@@ -78,9 +78,11 @@ TEST(Dense, RegistersContiguousNamedBlocks) {
   store.allocate();
   ASSERT_EQ(store.layout().size(), 4u);
   EXPECT_EQ(store.layout()[0].name, "dense0.weight");
-  EXPECT_FALSE(store.layout()[0].is_bias);
+  EXPECT_TRUE(store.layout()[0].roles.decayed);
+  EXPECT_TRUE(store.layout()[0].roles.max_normed);
   EXPECT_EQ(store.layout()[1].name, "dense0.bias");
-  EXPECT_TRUE(store.layout()[1].is_bias);
+  EXPECT_FALSE(store.layout()[1].roles.decayed);
+  EXPECT_FALSE(store.layout()[1].roles.max_normed);
   EXPECT_EQ(store.layout()[3].name, "dense1.bias");
   EXPECT_EQ(first.param_range(), std::make_pair(size_t{0}, size_t{15}));
   EXPECT_EQ(second.param_range(), std::make_pair(size_t{15}, size_t{23}));

@@ -28,16 +28,16 @@ struct Trainer {
   Trainer(const pb::ModelConfig& model_cfg, const pb::OptimizerConfig& opt_cfg)
       : model(model_cfg),
         loss(make_loss<float>(model_cfg.loss())),
-        optimizer(make_optimizer(opt_cfg, model.params().layout())),
+        optimizer(make_optimizer(opt_cfg, model.store().layout())),
         lr(opt_cfg.lr()) {}
 
   // One step on the mean loss of the batch x (I, N); returns the summed loss before the step.
   double step(const Matrix<float>& x, const Targets<float>& targets) {
-    model.params().zero_grads();
+    model.store().zero_grads();
     const double total = loss->evaluate(model.forward(x, {}), targets,
                                         1.0f / static_cast<float>(x.cols()), &doutputs);
     model.backward(x, doutputs);
-    optimizer->step(model.params().params(), model.params().grads(), lr);
+    optimizer->step(model.store().values(), model.store().grads(), lr);
     return total;
   }
 
@@ -128,7 +128,7 @@ TEST(LectureExamples, LogisticRegressionRecoversTheGeneratingWeights) {
                    optimizer_config(pb::SGD, 4.0f));
   for (int step = 0; step < 500; ++step) logistic.step(x, {labels.data(), nullptr});
   // The maximum-likelihood estimate from 20000 samples has standard errors of about 0.03.
-  const ParamStore<float>& store = logistic.model.params();
+  const ParamStore<float>& store = logistic.model.store();
   for (int i = 0; i < 3; ++i) EXPECT_NEAR(store.param(0)(0, i), w_true(i), 0.1) << "weight " << i;
   EXPECT_NEAR(store.param(1)(0), b_true, 0.1);
 }
@@ -151,7 +151,7 @@ TEST(LectureExamples, LinearRegressionRecoversWeightsAndBiases) {
                      optimizer_config(pb::SGD, 0.5f));
   for (int step = 0; step < 300; ++step) regression.step(x, {nullptr, &y});
   // Noise of 0.01 over 1000 samples leaves an error of about 3e-4 in the least-squares fit.
-  const ParamStore<float>& store = regression.model.params();
+  const ParamStore<float>& store = regression.model.store();
   EXPECT_LT((store.param(0) - a_true).cwiseAbs().maxCoeff(), 0.005f);
   EXPECT_LT((store.param(1) - b_true).cwiseAbs().maxCoeff(), 0.005f);
 }

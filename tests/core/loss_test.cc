@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/errors.h"
 #include "gradient_check.h"
 
 namespace mlp {
@@ -165,6 +166,23 @@ TEST(Loss, ClassifyingKinds) {
   EXPECT_FALSE(loss_classifies(pb::SQUARED_ERROR));
 }
 
+// The outputs each loss asks of the data, and the one-line refusal of labels it cannot use.
+TEST(Loss, OutputsFollowTheTargets) {
+  const TargetShape ten_classes{true, 10, 0}, three_values{false, 0, 3};
+  EXPECT_EQ(make_loss<float>(pb::SOFTMAX_CROSS_ENTROPY)->outputs_for(ten_classes), 10);
+  EXPECT_EQ(make_loss<float>(pb::SQUARED_ERROR)->outputs_for(ten_classes), 10);
+  EXPECT_EQ(make_loss<float>(pb::SQUARED_ERROR)->outputs_for(three_values), 3);
+  EXPECT_EQ(make_loss<float>(pb::LOGISTIC)->outputs_for({true, 2, 0}), 1);
+  EXPECT_EQ(make_loss<float>(pb::PERCEPTRON)->outputs_for({true, 2, 0}), 1);
+  try {
+    make_loss<float>(pb::PERCEPTRON)->outputs_for(ten_classes);
+    FAIL() << "no error for ten classes";
+  } catch (const DataError& e) {
+    EXPECT_STREQ(e.what(), "the perceptron loss needs labels 0 and 1, but the labels go up to 9");
+  }
+  EXPECT_THROW(make_loss<float>(pb::SOFTMAX_CROSS_ENTROPY)->outputs_for({true, 1, 0}), DataError);
+}
+
 TEST(Loss, MissingOrMisshapenTargetsAreRejected) {
   const Matrix<double> outputs = Matrix<double>::Zero(2, 3);
   EXPECT_THROW(make_loss<double>(pb::SOFTMAX_CROSS_ENTROPY)->evaluate(outputs, {}, 1.0, nullptr),
@@ -176,7 +194,12 @@ TEST(Loss, MissingOrMisshapenTargetsAreRejected) {
   EXPECT_THROW(
       make_loss<double>(pb::SQUARED_ERROR)->evaluate(outputs, {nullptr, &values}, 1.0, nullptr),
       std::invalid_argument);
-  EXPECT_THROW(make_loss<double>(static_cast<pb::LossKind>(99)), std::invalid_argument);
+  try {
+    make_loss<double>(static_cast<pb::LossKind>(99));
+    FAIL() << "no error for an unknown kind";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "--loss: no loss is built for 99");
+  }
 }
 
 }  // namespace

@@ -8,8 +8,8 @@ namespace {
 
 TEST(MaxNorm, RescalesOnlyWeightRowsOverTheBound) {
   ParamStore<float> store;
-  const int w = store.add("dense0.weight", 2, 2, false);
-  const int b = store.add("dense0.bias", 2, 1, true);
+  const int w = store.add("dense0.weight", 2, 2, {/*decayed=*/true, /*max_normed=*/true});
+  const int b = store.add("dense0.bias", 2, 1, {/*decayed=*/false, /*max_normed=*/false});
   store.allocate();
   store.param(w) << 3, 4,  // norm 5
       0.6f, 0.8f;          // norm 1

@@ -51,14 +51,14 @@ TEST(Model, BuildsDenseLayersWithAnActivationAfterEachHiddenOne) {
   }
   EXPECT_EQ(model.inputs(), 4);
   EXPECT_EQ(model.outputs(), 2);
-  EXPECT_EQ(model.params().size(), size_t{4 * 5 + 5 + 5 * 3 + 3 + 3 * 2 + 2});
-  EXPECT_EQ(model.params().layout().back().name, "dense2.bias");
+  EXPECT_EQ(model.store().size(), size_t{4 * 5 + 5 + 5 * 3 + 3 + 3 * 2 + 2});
+  EXPECT_EQ(model.store().layout().back().name, "dense2.bias");
 }
 
 TEST(Model, NoHiddenLayersIsOneDenseLayer) {
   Model<float> model(model_config("", pb::IDENTITY, pb::PERCEPTRON, 2, 1));
   ASSERT_EQ(model.layers().size(), 1u);
-  EXPECT_EQ(model.params().size(), 3u);
+  EXPECT_EQ(model.store().size(), 3u);
 }
 
 TEST(Model, InitializationIsAPureFunctionOfTheSeed) {
@@ -66,11 +66,11 @@ TEST(Model, InitializationIsAPureFunctionOfTheSeed) {
   Model<float> b(model_config("6", pb::RELU, pb::SOFTMAX_CROSS_ENTROPY, 5, 3));
   a.initialize(42);
   b.initialize(42);
-  const size_t n = a.params().size();
-  const std::vector<float> first(a.params().params(), a.params().params() + n);
-  EXPECT_EQ(first, std::vector<float>(b.params().params(), b.params().params() + n));
+  const size_t n = a.store().size();
+  const std::vector<float> first(a.store().values(), a.store().values() + n);
+  EXPECT_EQ(first, std::vector<float>(b.store().values(), b.store().values() + n));
   b.initialize(43);
-  EXPECT_NE(first, std::vector<float>(b.params().params(), b.params().params() + n));
+  EXPECT_NE(first, std::vector<float>(b.store().values(), b.store().values() + n));
 }
 
 // Sample mean and standard deviation of one block.
@@ -85,23 +85,23 @@ TEST(Model, HeNormalForReluGlorotUniformOtherwiseBiasesZero) {
   Model<double> relu(model_config("200", pb::RELU, pb::SOFTMAX_CROSS_ENTROPY, inputs, 10));
   relu.initialize(7);
   // 60000 draws: the sample standard deviation is within about 0.3% of the true one.
-  const auto [he_mean, he_std] = moments(relu.params(), 0);
+  const auto [he_mean, he_std] = moments(relu.store(), 0);
   EXPECT_NEAR(he_mean, 0.0, 0.01 * std::sqrt(2.0 / inputs));
   EXPECT_NEAR(he_std, std::sqrt(2.0 / inputs), 0.02 * std::sqrt(2.0 / inputs));
 
   Model<double> tanh(model_config("200", pb::TANH, pb::SOFTMAX_CROSS_ENTROPY, inputs, 10));
-  tanh.params().param(1).setConstant(5);  // a bias that initialize must reset
+  tanh.store().param(1).setConstant(5);  // a bias that initialize must reset
   tanh.initialize(7);
   const double limit = std::sqrt(6.0 / (inputs + hidden));
-  const auto w = tanh.params().param(0);
+  const auto w = tanh.store().param(0);
   EXPECT_LE(w.maxCoeff(), limit);
   EXPECT_GE(w.minCoeff(), -limit);
   // Uniform on [-limit, limit] has standard deviation limit / sqrt(3).
-  EXPECT_NEAR(moments(tanh.params(), 0).second, limit / std::sqrt(3.0), 0.02 * limit);
-  const std::vector<ParamBlock>& layout = tanh.params().layout();
+  EXPECT_NEAR(moments(tanh.store(), 0).second, limit / std::sqrt(3.0), 0.02 * limit);
+  const std::vector<ParamBlock>& layout = tanh.store().layout();
   for (size_t b = 0; b < layout.size(); ++b) {
-    if (layout[b].is_bias) {
-      EXPECT_TRUE(tanh.params().param(static_cast<int>(b)).isZero());
+    if (!layout[b].roles.decayed) {
+      EXPECT_TRUE(tanh.store().param(static_cast<int>(b)).isZero());
     }
   }
 }
@@ -139,9 +139,9 @@ TEST_P(ModelGradient, EveryParameterMatchesFiniteDifferences) {
   Model<double> model(model_config("5,4", c.activation, c.loss, inputs, outputs));
   model.initialize(3);
   // Non-zero biases, so that no ReLU unit sits exactly at its kink for every sample.
-  for (const ParamBlock& block : model.params().layout()) {
-    if (!block.is_bias) continue;
-    Eigen::Map<Vector<double>>(model.params().params() + block.offset, block.size()) =
+  for (const ParamBlock& block : model.store().layout()) {
+    if (block.roles.decayed) continue;
+    Eigen::Map<Vector<double>>(model.store().values() + block.offset, block.size()) =
         test_matrix(block.rows, 1, 20 + block.offset, -0.5, 0.5);
   }
   const auto loss = make_loss<double>(c.loss);
@@ -159,11 +159,11 @@ TEST_P(ModelGradient, EveryParameterMatchesFiniteDifferences) {
   ASSERT_GT(distance_to_kink(model, x, c.activation == pb::RELU, c.loss == pb::PERCEPTRON), 1e-3);
 
   Matrix<double> doutputs;
-  model.params().zero_grads();
+  model.store().zero_grads();
   loss->evaluate(model.forward(x, {}), targets, scale, &doutputs);
   model.backward(x, doutputs);
-  ParamStore<double>& store = model.params();
-  EXPECT_TRUE(gradients_match(store.params(), store.grads(), store.size(), [&]() {
+  ParamStore<double>& store = model.store();
+  EXPECT_TRUE(gradients_match(store.values(), store.grads(), store.size(), [&]() {
     return scale * loss->evaluate(model.forward(x, {}), targets, scale, nullptr);
   }));
 }
@@ -193,7 +193,7 @@ TEST(Model, BackwardReportsEachLayersGradientsLastLayerFirst) {
   model.forward(x, {});
   std::vector<std::pair<size_t, size_t>> ranges;
   model.backward(x, doutputs, [&](size_t begin, size_t end) { ranges.emplace_back(begin, end); });
-  const size_t total = model.params().size();
+  const size_t total = model.store().size();
   const std::vector<std::pair<size_t, size_t>> expected = {
       {3 * 5 + 5 + 5 * 4 + 4, total}, {3 * 5 + 5, 3 * 5 + 5 + 5 * 4 + 4}, {0, 3 * 5 + 5}};
   EXPECT_EQ(ranges, expected);
@@ -207,12 +207,12 @@ TEST(Model, ForwardAndBackwardReuseTheirBuffers) {
   const float* first = model.forward(x, {}).data();
   model.backward(x, doutputs);
   const Vector<float> grads_once =
-      Eigen::Map<const Vector<float>>(model.params().grads(), model.params().size());
+      Eigen::Map<const Vector<float>>(model.store().grads(), model.store().size());
   EXPECT_EQ(model.forward(x, {}).data(), first);
   model.backward(x, doutputs);
   // Gradients accumulate across backward calls until the caller zeroes them.
   const Vector<float> grads_twice =
-      Eigen::Map<const Vector<float>>(model.params().grads(), model.params().size());
+      Eigen::Map<const Vector<float>>(model.store().grads(), model.store().size());
   EXPECT_TRUE(grads_twice.isApprox(2 * grads_once));
 }
 
@@ -223,7 +223,7 @@ TEST(Model, TinyModelOverfitsSixteenSamples) {
   pb::OptimizerConfig opt_cfg;
   opt_cfg.set_kind(pb::ADAM);
   opt_cfg.set_lr(0.02f);
-  auto optimizer = make_optimizer(opt_cfg, model.params().layout());
+  auto optimizer = make_optimizer(opt_cfg, model.store().layout());
   const auto loss = make_loss<float>(pb::SOFTMAX_CROSS_ENTROPY);
   // Random inputs with arbitrary labels: only memorization can fit them.
   const Matrix<float> x = test_matrix(inputs, samples, 40).cast<float>();
@@ -234,10 +234,10 @@ TEST(Model, TinyModelOverfitsSixteenSamples) {
   Matrix<float> doutputs;
   double total = 0;
   for (int step = 0; step < 500; ++step) {
-    model.params().zero_grads();
+    model.store().zero_grads();
     total = loss->evaluate(model.forward(x, {}), targets, 1.0f / samples, &doutputs);
     model.backward(x, doutputs);
-    optimizer->step(model.params().params(), model.params().grads(), opt_cfg.lr());
+    optimizer->step(model.store().values(), model.store().grads(), opt_cfg.lr());
   }
   EXPECT_LT(total / samples, 0.01);
   EXPECT_EQ(loss->count_correct(model.forward(x, {}), targets), samples);

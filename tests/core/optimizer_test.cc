@@ -9,13 +9,15 @@
 #include <utility>
 #include <vector>
 
+#include "core/errors.h"
 #include "core/rng.h"
 
 namespace mlp {
 namespace {
 
 // Two weights then one bias, all starting at 1.
-const std::vector<ParamBlock> kLayout = {{"w", 0, 2, 1, false}, {"b", 2, 1, 1, true}};
+const std::vector<ParamBlock> kLayout = {{"w", 0, 2, 1, {/*decayed=*/true}},
+                                         {"b", 2, 1, 1, {/*decayed=*/false}}};
 
 pb::OptimizerConfig config(pb::OptimizerKind kind, float weight_decay = 0) {
   pb::OptimizerConfig cfg;
@@ -108,7 +110,7 @@ TEST(Optimizer, WithZeroGradientOnlyDecayMovesWeightsAndBiasesStay) {
 TEST(Optimizer, FirstAdamStepMovesEveryParameterByTheLearningRate) {
   // 37 is no multiple of any SIMD width, so the vector loop's remainder is exercised too.
   const int n = 37;
-  const std::vector<ParamBlock> layout = {{"w", 0, n, 1, false}};
+  const std::vector<ParamBlock> layout = {{"w", 0, n, 1, {/*decayed=*/true}}};
   auto optimizer = make_optimizer(config(pb::ADAM), layout);
   std::vector<float> params(n), grads(n);
   for (int i = 0; i < n; ++i) {
@@ -148,6 +150,20 @@ TEST(Optimizer, AdamResumesFromItsStepCountAndSlots) {
   original->step(params.data(), grads.data(), 0.1f);
   restored->step(resumed.data(), grads.data(), 0.1f);
   EXPECT_EQ(params, resumed);
+}
+
+TEST(Optimizer, EveryConfigValueHasARuleAndOthersAreRefused) {
+  const google::protobuf::EnumDescriptor* kinds = pb::OptimizerKind_descriptor();
+  for (int i = 0; i < kinds->value_count(); ++i) {
+    const auto kind = static_cast<pb::OptimizerKind>(kinds->value(i)->number());
+    EXPECT_NE(make_optimizer(config(kind), kLayout), nullptr) << kinds->value(i)->name();
+  }
+  try {
+    make_optimizer(config(static_cast<pb::OptimizerKind>(99)), kLayout);
+    FAIL() << "no error for an unknown kind";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "--optimizer: no optimizer is built for 99");
+  }
 }
 
 }  // namespace

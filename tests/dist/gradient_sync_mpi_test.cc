@@ -41,14 +41,10 @@ std::vector<ParamBlock> three_layer_layout() {
   std::vector<ParamBlock> layout;
   size_t offset = 0;
   for (const auto& shape : shapes) {
-    layout.push_back({"block", offset, shape[0], shape[1], shape[1] == 1});
+    layout.push_back({"block", offset, shape[0], shape[1], {}});
     offset += layout.back().size();
   }
   return layout;
-}
-
-size_t total_size(const std::vector<ParamBlock>& layout) {
-  return layout.back().offset + layout.back().size();
 }
 
 // Reports the layers' ranges as Model::backward does: weight and bias of a layer together,
@@ -83,14 +79,14 @@ TEST(AllreduceMpi, NonBlockingSumsInPiecesAreExact) {
 TEST(GradientSyncMpi, OverlapAndBlockingGiveTheSameExactSums) {
   Communicator& comm = test_world();
   const std::vector<ParamBlock> layout = three_layer_layout();
-  const size_t n = total_size(layout);
-  for (GradientSync::Mode mode : {GradientSync::Mode::kBlocking, GradientSync::Mode::kOverlap}) {
+  const size_t n = layout_size(layout);
+  for (pb::GradSync kind : {pb::BLOCKING, pb::OVERLAP}) {
     std::vector<float> grads = filled(comm.rank(), n);
-    GradientSync sync(comm, grads.data(), layout, mode, 1000);
-    sync.begin_step();
-    report_layers(sync, layout);
-    EXPECT_TRUE(sync.finish(true));
-    EXPECT_TRUE(sync.locally_finite());
+    const auto sync = make_gradient_sync(kind, comm, grads.data(), layout, 1000);
+    sync->begin_step();
+    report_layers(*sync, layout);
+    EXPECT_TRUE(sync->finish(true));
+    EXPECT_TRUE(sync->locally_finite());
     expect_exact_sums(grads, comm.size());
   }
 }
@@ -98,15 +94,15 @@ TEST(GradientSyncMpi, OverlapAndBlockingGiveTheSameExactSums) {
 TEST(GradientSyncMpi, ARankWithoutSamplesStillMatchesTheBuckets) {
   Communicator& comm = test_world();
   const std::vector<ParamBlock> layout = three_layer_layout();
-  std::vector<float> grads = filled(comm.rank(), total_size(layout));
-  GradientSync sync(comm, grads.data(), layout, GradientSync::Mode::kOverlap, 1000);
+  std::vector<float> grads = filled(comm.rank(), layout_size(layout));
+  const auto sync = make_gradient_sync(pb::OVERLAP, comm, grads.data(), layout, 1000);
   // Steps where the last rank gets no sample: its buckets are all started by finish().
   for (int step = 0; step < 3; ++step) {
     const std::vector<float> fresh = filled(comm.rank(), grads.size());
     std::copy(fresh.begin(), fresh.end(), grads.begin());  // in place: sync holds grads.data()
-    sync.begin_step();
-    if (comm.rank() + 1 < comm.size()) report_layers(sync, layout);
-    EXPECT_TRUE(sync.finish(true));
+    sync->begin_step();
+    if (comm.rank() + 1 < comm.size()) report_layers(*sync, layout);
+    EXPECT_TRUE(sync->finish(true));
     expect_exact_sums(grads, comm.size());
   }
 }
@@ -115,27 +111,27 @@ TEST(GradientSyncMpi, ANonFiniteGradientOnOneRankStopsEveryRank) {
   Communicator& comm = test_world();
   const std::vector<ParamBlock> layout = three_layer_layout();
   const int bad_rank = comm.size() - 1;
-  for (GradientSync::Mode mode : {GradientSync::Mode::kBlocking, GradientSync::Mode::kOverlap}) {
-    std::vector<float> grads = filled(comm.rank(), total_size(layout));
+  for (pb::GradSync kind : {pb::BLOCKING, pb::OVERLAP}) {
+    std::vector<float> grads = filled(comm.rank(), layout_size(layout));
     if (comm.rank() == bad_rank)
       grads[layout[2].offset + 5] = std::numeric_limits<float>::quiet_NaN();
-    GradientSync sync(comm, grads.data(), layout, mode, 1000);
-    sync.begin_step();
-    report_layers(sync, layout);
-    EXPECT_FALSE(sync.finish(true));
-    EXPECT_EQ(sync.locally_finite(), comm.rank() != bad_rank);
+    const auto sync = make_gradient_sync(kind, comm, grads.data(), layout, 1000);
+    sync->begin_step();
+    report_layers(*sync, layout);
+    EXPECT_FALSE(sync->finish(true));
+    EXPECT_EQ(sync->locally_finite(), comm.rank() != bad_rank);
   }
 }
 
 TEST(GradientSyncMpi, ANonFiniteLossOnOneRankStopsEveryRank) {
   Communicator& comm = test_world();
   const std::vector<ParamBlock> layout = three_layer_layout();
-  std::vector<float> grads = filled(comm.rank(), total_size(layout));
-  GradientSync sync(comm, grads.data(), layout, GradientSync::Mode::kOverlap, 1000);
-  sync.begin_step();
-  report_layers(sync, layout);
-  EXPECT_FALSE(sync.finish(comm.rank() != 0));
-  EXPECT_EQ(sync.locally_finite(), comm.rank() != 0);
+  std::vector<float> grads = filled(comm.rank(), layout_size(layout));
+  const auto sync = make_gradient_sync(pb::OVERLAP, comm, grads.data(), layout, 1000);
+  sync->begin_step();
+  report_layers(*sync, layout);
+  EXPECT_FALSE(sync->finish(comm.rank() != 0));
+  EXPECT_EQ(sync->locally_finite(), comm.rank() != 0);
 }
 
 }  // namespace

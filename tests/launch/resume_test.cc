@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "core/checkpoint_io.h"
+#include "core/checkpoint_file.h"
+#include "core/packed_floats.h"
 #include "tests/launch/process_run.h"
 
 namespace mlp {

@@ -16,11 +16,7 @@ constexpr uint32_t kCheckpointFormatVersion = 1;
 // No checkpoint of this program comes near this; a larger file is refused before allocating.
 constexpr uint64_t kMaxCheckpointBytes = uint64_t{4} << 30;
 
-// Writes bytes to path atomically and durably. Throws Error(kCheckpoint) naming the path and
-// the failing call (errno text).
-void write_file_atomically(const std::string& path, const std::string& bytes);
-
-// Frames and writes a checkpoint atomically.
+// Frames and writes a checkpoint atomically (write_file_atomically).
 void write_checkpoint(const std::string& path, const pb::Checkpoint& checkpoint);
 
 // Reads and verifies one checkpoint file. Throws Error(kCheckpoint) "path: what is wrong".
@@ -41,10 +37,5 @@ void remove_stale_temp_files(const std::string& dir);
 // The newest checkpoint in dir that verifies; each newer one that fails is reported through
 // `warnings` (one line each). Returns "" when dir holds no valid checkpoint.
 std::string newest_valid_checkpoint(const std::string& dir, std::vector<std::string>* warnings);
-
-// Little-endian float32 packing of a vector.
-std::string pack_floats(const float* data, size_t n);
-// Unpacks into out (n floats); throws Error(kCheckpoint) when the byte count is not 4 * n.
-void unpack_floats(const std::string& bytes, float* out, size_t n, const std::string& what);
 
 }  // namespace mlp

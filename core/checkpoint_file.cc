@@ -1,5 +1,5 @@
-// Checkpoint file I/O; see checkpoint_io.h. POSIX calls because std::ofstream cannot fsync.
-#include "core/checkpoint_io.h"
+// Checkpoint files; see checkpoint_file.h. POSIX reads, so a file is sized before it is read.
+#include "core/checkpoint_file.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -12,14 +12,12 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/record_io.h"
 
 namespace mlp {
 namespace {
-
-static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__,
-              "packed floats assume a little-endian host");
 
 constexpr char kPrefix[] = "ckpt-";
 constexpr char kSuffix[] = ".pb";
@@ -27,11 +25,6 @@ constexpr char kSuffix[] = ".pb";
 [[noreturn]] void fail(const std::string& what) { throw Error(ExitCode::kCheckpoint, what); }
 
 std::string errno_text() { return std::strerror(errno); }
-
-std::string parent_dir(const std::string& path) {
-  const std::string parent = std::filesystem::path(path).parent_path().string();
-  return parent.empty() ? "." : parent;
-}
 
 bool is_checkpoint_name(const std::string& name) {
   const size_t p = sizeof kPrefix - 1, s = sizeof kSuffix - 1;
@@ -74,40 +67,6 @@ std::string read_whole_file(const std::string& path) {
 }
 
 }  // namespace
-
-void write_file_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(tmp + ": cannot create: " + errno_text());
-  size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t put = ::write(fd, bytes.data() + done, bytes.size() - done);
-    if (put < 0 && errno == EINTR) continue;
-    if (put < 0) {
-      const std::string why = errno_text();
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail(tmp + ": write failed: " + why);
-    }
-    done += static_cast<size_t>(put);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const std::string why = errno_text();
-    ::unlink(tmp.c_str());
-    fail(tmp + ": fsync failed: " + why);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = errno_text();
-    ::unlink(tmp.c_str());
-    fail(path + ": rename failed: " + why);
-  }
-  // The rename is durable only once the folder's entry is on disk.
-  const int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) fail(parent_dir(path) + ": cannot open folder to fsync: " + errno_text());
-  const int synced = ::fsync(dir);
-  ::close(dir);
-  if (synced != 0) fail(parent_dir(path) + ": folder fsync failed: " + errno_text());
-}
 
 void write_checkpoint(const std::string& path, const pb::Checkpoint& checkpoint) {
   std::string payload;
@@ -190,17 +149,6 @@ std::string newest_valid_checkpoint(const std::string& dir, std::vector<std::str
     }
   }
   return "";
-}
-
-std::string pack_floats(const float* data, size_t n) {
-  return std::string(reinterpret_cast<const char*>(data), n * sizeof(float));
-}
-
-void unpack_floats(const std::string& bytes, float* out, size_t n, const std::string& what) {
-  if (bytes.size() != n * sizeof(float))
-    fail(what + " holds " + std::to_string(bytes.size() / sizeof(float)) + " floats, expected " +
-         std::to_string(n));
-  std::memcpy(out, bytes.data(), bytes.size());
 }
 
 }  // namespace mlp

@@ -1,6 +1,6 @@
 // Checkpoint files: atomic round trip, every kind of bad file refused with its reason, fallback
 // to the newest valid checkpoint, pruning, and kill -9 during writes never losing a checkpoint.
-#include "core/checkpoint_io.h"
+#include "core/checkpoint_file.h"
 
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -12,6 +12,7 @@
 #include <random>
 
 #include "core/errors.h"
+#include "core/packed_floats.h"
 #include "core/record_io.h"
 
 namespace mlp {
@@ -54,7 +55,7 @@ std::string file_bytes(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-TEST(CheckpointIo, RoundTripsAndLeavesNoTempFile) {
+TEST(CheckpointFile, RoundTripsAndLeavesNoTempFile) {
   const std::string dir = fresh_dir("round_trip");
   const std::string path = checkpoint_path(dir, 42);
   EXPECT_EQ(path, dir + "/ckpt-000000000042.pb");
@@ -67,7 +68,7 @@ TEST(CheckpointIo, RoundTripsAndLeavesNoTempFile) {
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
-TEST(CheckpointIo, BadFilesAreRefusedWithTheirReason) {
+TEST(CheckpointFile, BadFilesAreRefusedWithTheirReason) {
   const std::string dir = fresh_dir("bad");
   const std::string good_path = checkpoint_path(dir, 1);
   write_checkpoint(good_path, sample_checkpoint(1));
@@ -116,7 +117,7 @@ TEST(CheckpointIo, BadFilesAreRefusedWithTheirReason) {
   EXPECT_EQ(read_error(bad), bad + ": CRC is valid but the payload is not a Checkpoint message");
 }
 
-TEST(CheckpointIo, NewestValidFallsBackPastCorruptOnesAndPruneKeepsTheNewest) {
+TEST(CheckpointFile, NewestValidFallsBackPastCorruptOnesAndPruneKeepsTheNewest) {
   const std::string dir = fresh_dir("fallback");
   for (int64_t step : {10, 20, 30})
     write_checkpoint(checkpoint_path(dir, step), sample_checkpoint(step));
@@ -140,7 +141,7 @@ TEST(CheckpointIo, NewestValidFallsBackPastCorruptOnesAndPruneKeepsTheNewest) {
 // A child writes checkpoints in a loop and is killed with SIGKILL at a random moment, often
 // mid-write. The newest valid checkpoint must always load, and it is never older than the
 // last one the child finished before the kill window opened.
-TEST(CheckpointIo, KillNineDuringWritesNeverLosesTheLastCheckpoint) {
+TEST(CheckpointFile, KillNineDuringWritesNeverLosesTheLastCheckpoint) {
   std::mt19937 random(12345);
   for (int trial = 0; trial < 24; ++trial) {
     const std::string dir = fresh_dir("kill_" + std::to_string(trial));
