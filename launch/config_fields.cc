@@ -154,6 +154,23 @@ void set_field_from_text(Message* msg, const std::string& path, const std::strin
   }
 }
 
+std::string field_choices(const Descriptor& type, const std::string& path) {
+  const Descriptor* owner = &type;
+  size_t start = 0;
+  for (;;) {
+    const size_t dot = path.find('.', start);
+    const FieldDescriptor* field =
+        owner->FindFieldByName(path.substr(start, dot == std::string::npos ? dot : dot - start));
+    if (!field) throw UsageError("no config field named \"" + path + "\"");
+    if (dot == std::string::npos)
+      return field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM ? enum_choices(field) : "";
+    if (field->message_type() == nullptr)
+      throw UsageError("config field \"" + path + "\" does not name a scalar field");
+    owner = field->message_type();
+    start = dot + 1;
+  }
+}
+
 std::string field_text(const Message& msg, const std::string& path) {
   // Reads through a copy so the caller's message is not changed by the walk.
   std::unique_ptr<Message> copy(msg.New());

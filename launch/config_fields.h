@@ -18,6 +18,10 @@ void set_field_from_text(google::protobuf::Message* msg, const std::string& path
 // The text of the field at `path` as set_field_from_text reads it (its default when unset).
 std::string field_text(const google::protobuf::Message& msg, const std::string& path);
 
+// The values an enum field at `path` of `type` takes, as set_field_from_text reads them
+// ("sgd|momentum|adam"); "" when the field is not an enum. Throws UsageError for a bad path.
+std::string field_choices(const google::protobuf::Descriptor& type, const std::string& path);
+
 // Sets every unset optional field to its default, recursively, so the text form of a resolved
 // config lists every value and equal configs serialize equally.
 void fill_defaults(google::protobuf::Message* msg);

@@ -19,7 +19,7 @@ namespace po = boost::program_options;
 struct Flag {
   const char* name;  // without the leading dashes
   const char* path;  // field of TrainConfig
-  const char* help;
+  const char* help;  // an enum field's values are appended from the proto
 };
 
 const std::vector<Flag>& flags() {
@@ -34,9 +34,9 @@ const std::vector<Flag>& flags() {
       {"train-limit", "data.train_limit", "use only the first N training samples (0: all)"},
       {"test-limit", "data.test_limit", "use only the first N test samples (0: all)"},
       {"hidden", "model.hidden", "hidden layer widths, e.g. 256,128; empty for none"},
-      {"activation", "model.activation", "hidden activation: relu|tanh|sigmoid|identity"},
-      {"loss", "model.loss", "softmax_cross_entropy|squared_error|logistic|perceptron"},
-      {"optimizer", "optimizer.kind", "sgd|momentum|adam"},
+      {"activation", "model.activation", "hidden activation"},
+      {"loss", "model.loss", "loss"},
+      {"optimizer", "optimizer.kind", "update rule"},
       {"lr", "optimizer.lr", "learning rate"},
       {"momentum", "optimizer.momentum", "momentum coefficient (optimizer momentum)"},
       {"nesterov", "optimizer.nesterov", "Nesterov momentum"},
@@ -44,7 +44,7 @@ const std::vector<Flag>& flags() {
       {"beta2", "optimizer.beta2", "Adam's second-moment decay"},
       {"epsilon", "optimizer.epsilon", "Adam's epsilon"},
       {"weight-decay", "optimizer.weight_decay", "L2 weight decay (biases exempt)"},
-      {"lr-schedule", "optimizer.lr_schedule", "learning-rate schedule: constant|cosine"},
+      {"lr-schedule", "optimizer.lr_schedule", "learning-rate schedule"},
       {"warmup-steps", "optimizer.warmup_steps", "linear learning-rate warm-up steps"},
       {"final-lr-fraction", "optimizer.final_lr_fraction", "cosine ends at lr times this"},
       {"input-dropout", "model.input_dropout", "drop probability of the inputs (training only)"},
@@ -52,14 +52,14 @@ const std::vector<Flag>& flags() {
       {"max-norm", "model.max_norm", "bound on each unit's incoming weight norm (0: off)"},
       {"early-stopping-patience", "early_stopping.patience",
        "epochs without improvement before stopping (0: off)"},
-      {"early-stopping-metric", "early_stopping.metric", "val_loss|val_acc"},
+      {"early-stopping-metric", "early_stopping.metric", "the validation metric watched"},
       {"min-delta", "early_stopping.min_delta",
        "an improvement must beat the best by more than this"},
       {"restore-best", "early_stopping.restore_best",
        "keep the weights of the best epoch at the end"},
       {"start-from-epoch", "early_stopping.start_from_epoch",
        "epochs before this are not considered"},
-      {"progress", "progress", "auto|bar|log|none (rank 0, on stderr)"},
+      {"progress", "progress", "rank 0's view of an epoch on stderr"},
       {"log-every-steps", "log_every_steps", "log the training loss every N steps (0: off)"},
       {"batch-size", "batch_size", "GLOBAL mini-batch size, split over the ranks"},
       {"epochs", "epochs", "training epochs"},
@@ -67,7 +67,7 @@ const std::vector<Flag>& flags() {
       {"out", "out_dir", "run folder: config.txt, metrics.csv, summary.json"},
       {"stall-timeout", "stall_timeout", "seconds a rank may wait in one collective (0: forever)"},
       {"max-steps", "max_steps", "stop after this many global steps (0: no limit)"},
-      {"grad-sync", "grad_sync", "gradient allreduce: blocking|overlap (buckets during backward)"},
+      {"grad-sync", "grad_sync", "gradient allreduce (overlap: buckets during backward)"},
       {"grad-bucket-kb", "grad_bucket_kb", "smallest overlap bucket in KiB"},
       {"checkpoint-dir", "checkpoint_dir", "checkpoint folder (empty: OUT/checkpoints)"},
       {"checkpoint-every-steps", "checkpoint_every_steps",
@@ -101,7 +101,9 @@ po::options_description describe(const pb::TrainConfig& defaults) {
         shown, shown.empty() ? "\"\"" : shown);
     const bool is_bool = shown == "true" || shown == "false";
     if (is_bool) value->implicit_value("true");
-    options.add_options()(f.name, value, f.help);
+    const std::string choices = field_choices(*pb::TrainConfig::descriptor(), f.path);
+    options.add_options()(
+        f.name, value, choices.empty() ? f.help : (std::string(f.help) + ": " + choices).c_str());
   }
   return options;
 }

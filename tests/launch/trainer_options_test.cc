@@ -68,7 +68,8 @@ TEST(TrainerOptions, HelpListsEveryFlagDefaultAndExitCode) {
   const TrainerArgs a = parse({"--help"});
   ASSERT_TRUE(a.help);
   for (const char* text : {"--batch-size", "(=128)", "--lr", "(=0.001)", "--hidden", "(=256,128)",
-                           "--data-dir", "--train-csv", "75  stopped by SIGUSR1"})
+                           "--data-dir", "--train-csv", "75  stopped by SIGUSR1",
+                           "update rule: sgd|momentum|adam", "blocking|overlap"})
     EXPECT_NE(a.help_text.find(text), std::string::npos) << text;
 }
 
