@@ -11,32 +11,10 @@
 
 #include "core/dropout.h"
 #include "core/errors.h"
+#include "core/hidden_sizes.h"
 #include "core/rng.h"
 
 namespace mlp {
-
-std::vector<int> parse_hidden_sizes(const std::string& text) {
-  std::vector<int> sizes;
-  if (text.empty()) return sizes;
-  const auto fail = [&text]() {
-    return UsageError("--hidden: \"" + text + "\" is not a list of positive integers");
-  };
-  size_t begin = 0;
-  while (true) {
-    const size_t end = std::min(text.find(',', begin), text.size());
-    if (end == begin) throw fail();
-    int64_t width = 0;
-    for (size_t i = begin; i < end; ++i) {
-      if (text[i] < '0' || text[i] > '9') throw fail();
-      width = width * 10 + (text[i] - '0');
-      if (width > std::numeric_limits<int>::max()) throw fail();
-    }
-    if (width == 0) throw fail();
-    sizes.push_back(static_cast<int>(width));
-    if (end == text.size()) return sizes;
-    begin = end + 1;
-  }
-}
 
 template <typename T>
 Model<T>::Model(const pb::ModelConfig& cfg) : config_(cfg) {

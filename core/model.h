@@ -16,10 +16,6 @@
 
 namespace mlp {
 
-// Parses "256,128" into {256, 128}; "" gives {}. Throws UsageError on anything else
-// (non-numbers, zero or negative widths, empty items).
-std::vector<int> parse_hidden_sizes(const std::string& text);
-
 template <typename T>
 class Model {
  public:

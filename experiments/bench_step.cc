@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/compute_threads.h"
+#include "core/hidden_sizes.h"
 #include "core/loss.h"
 #include "core/model.h"
 #include "core/optimizer.h"

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "core/model.h"
+#include "core/hidden_sizes.h"
 #include "launch/config_fields.h"
 
 namespace mlp {

@@ -1,6 +1,6 @@
-// The model: parsing of hidden widths, the layer stack it builds, weight initialization,
-// whole-model finite-difference checks for every activation and loss, the order in which
-// backward reports finished gradients, buffer reuse, and that a tiny model can overfit.
+// The model: the layer stack it builds, weight initialization, whole-model finite-difference
+// checks for every activation and loss, the order in which backward reports finished
+// gradients, buffer reuse, and that a tiny model can overfit.
 #include "core/model.h"
 
 #include <gtest/gtest.h>
@@ -12,7 +12,6 @@
 #include <utility>
 #include <vector>
 
-#include "core/errors.h"
 #include "core/loss.h"
 #include "core/optimizer.h"
 #include "gradient_check.h"
@@ -20,24 +19,6 @@
 
 namespace mlp {
 namespace {
-
-TEST(ParseHiddenSizes, AcceptsCommaSeparatedPositiveIntegers) {
-  EXPECT_EQ(parse_hidden_sizes("256,128"), (std::vector<int>{256, 128}));
-  EXPECT_EQ(parse_hidden_sizes("7"), (std::vector<int>{7}));
-  EXPECT_EQ(parse_hidden_sizes(""), (std::vector<int>{}));
-}
-
-TEST(ParseHiddenSizes, RejectsAnythingElseNamingTheFlag) {
-  for (const char* text : {"12,x", "0", "-3", "1,,2", ",", "4,", " 4", "1.5", "99999999999"}) {
-    try {
-      parse_hidden_sizes(text);
-      ADD_FAILURE() << "accepted \"" << text << "\"";
-    } catch (const UsageError& e) {
-      EXPECT_EQ(std::string(e.what()),
-                "--hidden: \"" + std::string(text) + "\" is not a list of positive integers");
-    }
-  }
-}
 
 TEST(Model, BuildsDenseLayersWithAnActivationAfterEachHiddenOne) {
   Model<float> model(model_config("5,3", pb::TANH, pb::SOFTMAX_CROSS_ENTROPY, 4, 2));
