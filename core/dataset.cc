@@ -5,9 +5,9 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
-#include <cstring>
 
 #include "core/errors.h"
+#include "core/hash.h"
 #include "core/rng.h"
 
 namespace mlp {
@@ -20,43 +20,6 @@ Dataset select_columns(const Dataset& from, const std::vector<int64_t>& ids) {
   gather(from, ids.data(), static_cast<int64_t>(ids.size()), &out.x, &out.labels, &out.targets);
   return out;
 }
-
-// Word-at-a-time hashing: the full Fashion-MNIST training set is 188 MB of floats, and a
-// byte-wise hash would add a noticeable pause to every start-up.
-class Hasher {
- public:
-  void add_word(uint64_t w) {
-    h_ = (h_ ^ w) * kPrime;
-    h_ ^= h_ >> 32;
-  }
-
-  void add_bytes(const void* data, size_t n) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-      uint64_t w;
-      std::memcpy(&w, p + i, 8);
-      add_word(w);
-    }
-    uint64_t tail = 0;
-    if (i < n) std::memcpy(&tail, p + i, n - i);
-    // The length goes in too, so zero padding of the tail cannot collide with real zeros.
-    add_word(tail);
-    add_word(n);
-  }
-
-  // SplitMix64's finalizer spreads the last words' influence over all 64 bits.
-  uint64_t value() const {
-    uint64_t z = h_;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
-
- private:
-  static constexpr uint64_t kPrime = 0x100000001b3ULL;  // FNV-1a 64-bit prime
-  uint64_t h_ = 0xcbf29ce484222325ULL;                  // FNV-1a 64-bit offset basis
-};
 
 }  // namespace
 
@@ -146,7 +109,7 @@ void gather(const Dataset& data, const int64_t* ids, int64_t n, Matrix<float>* x
 }
 
 uint64_t fingerprint(const Dataset& data) {
-  Hasher h;
+  WordHasher h;
   h.add_word(static_cast<uint64_t>(data.x.rows()));
   h.add_word(static_cast<uint64_t>(data.x.cols()));
   h.add_bytes(data.x.data(), static_cast<size_t>(data.x.size()) * sizeof(float));

@@ -5,14 +5,10 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/hash.h"
+
 namespace mlp {
 namespace {
-
-uint64_t mix(uint64_t z) {
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
-}
 
 constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
 
@@ -30,11 +26,11 @@ uint64_t bounded(uint64_t seed, RngStream stream, uint64_t key, uint64_t i, uint
 }  // namespace
 
 uint64_t random_bits(uint64_t seed, RngStream stream, uint64_t a, uint64_t b, uint64_t c) {
-  uint64_t h = mix(seed + kGolden);
-  h = mix(h + static_cast<uint64_t>(stream) * kGolden);
-  h = mix(h + a * kGolden + 1);
-  h = mix(h + b * kGolden + 2);
-  return mix(h + c * kGolden + 3);
+  uint64_t h = splitmix64_mix(seed + kGolden);
+  h = splitmix64_mix(h + static_cast<uint64_t>(stream) * kGolden);
+  h = splitmix64_mix(h + a * kGolden + 1);
+  h = splitmix64_mix(h + b * kGolden + 2);
+  return splitmix64_mix(h + c * kGolden + 3);
 }
 
 float random_uniform(uint64_t seed, RngStream stream, uint64_t a, uint64_t b, uint64_t c) {
