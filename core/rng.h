@@ -8,13 +8,14 @@
 
 namespace mlp {
 
-// Independent purposes draw from distinct streams so their numbers never collide.
+// Independent purposes draw from distinct streams so their numbers never collide. These are
+// core's; a purpose of another layer casts a number of its own from 0x100 up (the sweep's
+// random axes use 0x5357, in launch/sweep_plan.cc).
 enum class RngStream : uint64_t {
   kInit = 1,         // weight initialization: (layer, element)
   kPermutation = 2,  // epoch order: (epoch)
   kSplit = 3,        // validation split
   kDropout = 4,      // dropout masks: (step, sample, layer * 2^32 + unit)
-  kSweep = 0x5357,   // random sweep axes: (sample, axis)
 };
 
 // 64 uniformly distributed bits from the counters (SplitMix64-style finalizers, chained).

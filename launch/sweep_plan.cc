@@ -17,9 +17,10 @@
 namespace mlp {
 namespace {
 
-// Sweep draws only need to be independent of each other; a stream number of their own keeps
-// them apart from the trainer's streams should a draw seed equal a training seed.
-constexpr RngStream kSweepDraws = RngStream::kSweep;
+// Sweep draws only need to be independent of each other; a stream number of their own (outside
+// core's, see core/rng.h) keeps them apart from the trainer's streams should a draw seed equal a
+// training seed. The number fixes which values a random sweep plans: it must not change.
+constexpr auto kSweepDraws = static_cast<RngStream>(0x5357);
 
 // Fields the sweep sets for every trial; an axis over them would be overwritten or break resume.
 const std::set<std::string> kReservedFields = {"seed", "out_dir", "resume", "checkpoint_dir"};

@@ -33,10 +33,11 @@ std::string trial_id(const pb::TrainConfig& config);
 // The axis field paths of spec, in order.
 std::vector<std::string> axis_fields(const pb::SweepSpec& spec);
 
-// Writes the sweep folder: DIR/spec.txt (a copy of the spec), DIR/trials/<id>/config.txt (the
-// resolved config with out_dir that folder, absolute), DIR/plan.txt (one line per trial) and
-// DIR/ledger.txt. Re-planning into a folder keeps the ledger state of trials whose id is still
-// planned, so a sweep can be extended by editing its spec. Returns the ledger written.
+// Writes the sweep folder: DIR/planned_spec.txt (the spec as planned, in text format),
+// DIR/trials/<id>/config.txt (the resolved config with out_dir that folder, absolute),
+// DIR/plan.txt (one line per trial) and DIR/ledger.txt. Re-planning into a folder keeps the ledger
+// state of trials whose id is still planned, so a sweep can be extended by editing its spec.
+// Returns the ledger written.
 pb::SweepLedger write_sweep_plan(const pb::SweepSpec& spec, const std::string& dir,
                                  int* duplicates = nullptr);
 
