@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "dist/gradient_sync.h"
-#include "tests/dist/mpi_test_env.h"
+#include "tests/support/mpi_test_env.h"
 
 namespace mlp {
 namespace {

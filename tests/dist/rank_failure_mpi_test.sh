@@ -11,8 +11,8 @@ common=(--train-limit 20000 --test-limit 1000 --hidden 256,128 --out "$work/run"
 
 fail() { echo "FAIL ($case_name): $*"; echo "--- stdout"; cat "$work/out"; echo "--- stderr"; cat "$work/err"; exit 1; }
 
-# shellcheck source=mpi_job.sh
-source "$(dirname "${BASH_SOURCE[0]}")/mpi_job.sh"
+# shellcheck source=../support/mpi_job.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/mpi_job.sh"
 
 # Starts a two-rank job in the background, waits until training has begun, sets $job.
 start_training() {

@@ -15,6 +15,7 @@
 
 #include "core/batch_plan.h"
 #include "tests/launch/process_run.h"
+#include "tests/support/synthetic_data.h"
 
 namespace {
 
@@ -33,36 +34,6 @@ Result run(const std::string& command, const std::string& log_dir) {
   return mlp::test::run_binary(command, "", log_dir + "/run");
 }
 
-// Three classes from a fixed score of pseudo-random features, a third of the labels redrawn at
-// random: the validation loss falls, then rises as the net learns the noise, so the run stops
-// early within a few epochs.
-std::vector<std::string> noisy_rows(int rows, unsigned salt) {
-  unsigned state = 12345u + salt;
-  const auto uniform = [&state] {
-    state = state * 1664525u + 1013904223u;
-    return static_cast<float>(state >> 8) / 16777216.0f * 2 - 1;
-  };
-  std::vector<std::string> out;
-  for (int r = 0; r < rows; ++r) {
-    float x[kFeatures];
-    for (float& v : x) v = uniform();
-    const float scores[3] = {x[0] + x[1] - x[2], x[3] - x[4] + 0.5f * x[5], x[6] * x[7] + x[2]};
-    int label = static_cast<int>(std::max_element(scores, scores + 3) - scores);
-    if (uniform() > 0.4f) label = static_cast<int>((uniform() + 1) * 1.5f) % 3;
-    char row[256];
-    int at = std::snprintf(row, sizeof row, "%d", label);
-    for (float v : x) at += std::snprintf(row + at, sizeof row - at, ",%.6f", v);
-    out.push_back(row);
-  }
-  return out;
-}
-
-std::string write_rows(const std::string& path, const std::vector<std::string>& rows) {
-  std::ofstream out(path);
-  for (const std::string& row : rows) out << row << "\n";
-  return path;
-}
-
 std::string trainer_flags(const std::string& data_dir, const std::string& out) {
   return " --train-csv " + data_dir + "/train.csv --test-csv " + data_dir +
          "/test.csv --val-fraction 0.25" + " --hidden 64 --lr 0.005 --batch-size " +
@@ -71,8 +42,8 @@ std::string trainer_flags(const std::string& data_dir, const std::string& out) {
 }
 
 std::string write_data(const std::string& dir) {
-  write_rows(dir + "/train.csv", noisy_rows(kTrainRows, 0));
-  write_rows(dir + "/test.csv", noisy_rows(200, 1));
+  mlp::test::write_rows(dir + "/train.csv", mlp::test::rule_rows(kTrainRows, kFeatures, 0, true));
+  mlp::test::write_rows(dir + "/test.csv", mlp::test::rule_rows(200, kFeatures, 1, true));
   return dir;
 }
 
@@ -206,11 +177,11 @@ void expect_non_finite_stop(int ranks) {
   constexpr int kStep = 3;
   const std::string dir = fresh_dir("np" + std::to_string(ranks));
   const std::vector<int64_t> order = mlp::BatchPlan(kTrainRows, kBatch, 1).epoch_order(0);
-  std::vector<std::string> rows = noisy_rows(kTrainRows, 0);
+  std::vector<std::string> rows = mlp::test::rule_rows(kTrainRows, kFeatures, 0, true);
   std::string& bad = rows[order.at(kStep * kBatch + kBatch - 1)];
   bad = "1";
   for (int f = 0; f < kFeatures; ++f) bad += ",3e38";
-  write_rows(dir + "/train.csv", rows);
+  mlp::test::write_rows(dir + "/train.csv", rows);
   const std::string checkpoints = dir + "/run/checkpoints";
   // --val-fraction 0: the training split is the file in order, as indexed above.
   const std::string trainer =

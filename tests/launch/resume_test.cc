@@ -15,6 +15,7 @@
 #include "core/checkpoint_file.h"
 #include "core/packed_floats.h"
 #include "tests/launch/process_run.h"
+#include "tests/support/synthetic_data.h"
 
 namespace mlp {
 namespace {
@@ -30,30 +31,6 @@ void write_bytes(const std::string& path, const std::string& bytes) {
 
 std::string test_dir() { return mlp::test::fresh_test_dir("resume"); }
 
-// Three noisy classes in 20 features from a fixed integer generator, so every platform writes
-// the same bytes; noisy enough that the model keeps changing over a few epochs. Features are
-// multiplied by `scale`.
-std::string write_blobs_csv(const std::string& path, int rows, uint64_t seed, double scale = 1) {
-  uint64_t state = seed;
-  auto uniform = [&state] {
-    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
-    return static_cast<double>(state >> 40) / 16777216.0;
-  };
-  std::ofstream out(path);
-  char value[32];
-  for (int i = 0; i < rows; ++i) {
-    const int label = i % 3;
-    out << label;
-    for (int j = 0; j < 20; ++j) {
-      std::snprintf(value, sizeof value, ",%.6g",
-                    scale * ((j % 3 == label ? 0.6 : 0.0) + 2.0 * (uniform() - 0.5)));
-      out << value;
-    }
-    out << "\n";
-  }
-  return path;
-}
-
 // Runs the trainer with stdout and stderr kept under `dir` as <log>.stdout / <log>.stderr.
 Result run_trainer(const std::string& dir, const std::string& log, const std::string& args) {
   return mlp::test::run_binary(MLP_TRAINER_PATH, args, dir + "/" + log);
@@ -63,8 +40,10 @@ Result run_trainer(const std::string& dir, const std::string& log, const std::st
 struct Workspace {
   std::string dir, args;
   explicit Workspace(const std::string& flags) : dir(test_dir()) {
-    const std::string train = write_blobs_csv(dir + "/train.csv", 600, 1);
-    const std::string test = write_blobs_csv(dir + "/test.csv", 150, 2);
+    const std::string train =
+        mlp::test::write_rows(dir + "/train.csv", mlp::test::blob_rows(600, 20, 1));
+    const std::string test =
+        mlp::test::write_rows(dir + "/test.csv", mlp::test::blob_rows(150, 20, 2));
     args = "--train-csv " + train + " --test-csv " + test + " --batch-size 32 --progress none " +
            flags;
   }
@@ -409,7 +388,8 @@ TEST_F(BadCheckpoint, InspectVerifiesGoodAndRefusesCorrupt) {
 // left are finite.
 TEST(CheckpointContents, NeverHoldNonFiniteValues) {
   const std::string dir = test_dir();
-  const std::string huge = write_blobs_csv(dir + "/huge.csv", 600, 1, 1e30);
+  const std::string huge =
+      mlp::test::write_rows(dir + "/huge.csv", mlp::test::blob_rows(600, 20, 1, 1e30f));
   const Result r =
       run_trainer(dir, "diverged",
                   "--train-csv " + huge + " --hidden 16,12 --epochs 1 --progress none" +

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "tests/launch/process_run.h"
+#include "tests/support/synthetic_data.h"
 
 namespace mlp::sweep_test {
 
@@ -22,22 +23,9 @@ inline std::string fresh_dir(const std::string& name) {
   return mlp::test::fresh_test_dir("sweep", name);
 }
 
-// n rows "class,x0..x3" of three overlapping Gaussian-ish blobs (a fixed arithmetic sequence,
-// no RNG, so every run sees the same file).
+// n rows "class,x0..x3" of three overlapping blobs.
 inline std::string write_blobs(const std::string& dir, const std::string& name, int n) {
-  std::string text;
-  for (int i = 0; i < n; ++i) {
-    const int c = i % 3;
-    text += std::to_string(c);
-    for (int j = 0; j < 4; ++j) {
-      const double noise = ((i * 37 + j * 11) % 17) / 17.0 - 0.5;
-      text += "," + std::to_string(c * 0.6 + 1.5 * noise);
-    }
-    text += "\n";
-  }
-  const std::string path = dir + "/" + name;
-  write(path, text);
-  return path;
+  return test::write_rows(dir + "/" + name, test::blob_rows(n, 4, 0));
 }
 
 // The base config of a small classification trial on CSV files.

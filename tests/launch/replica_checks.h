@@ -13,7 +13,7 @@
 
 #include "core/hash.h"
 #include "launch/train_loop.h"
-#include "tests/dist/mpi_test_env.h"
+#include "tests/support/mpi_test_env.h"
 
 namespace mlp {
 

@@ -2,9 +2,9 @@
 # The real trainer under mpirun, stopped and resumed: a 2-rank run resumed from a mid-epoch
 # checkpoint ends bitwise like one that never stopped, and within 1e-5 of it at 1 rank; SIGUSR1
 # to mpirun or SIGTERM to one rank writes a checkpoint and exits 75, and --resume auto finishes.
-# Usage: resume_mpi_test.sh bitwise|sigusr1|sigterm_rank MPIEXEC TRAINER PROTOC PROTO_DIR
+# Usage: resume_mpi_test.sh bitwise|sigusr1|sigterm_rank MPIEXEC TRAINER PROTOC PROTO_DIR SYNTHETIC_CSV
 set -u
-case_name=$1 mpiexec=$2 trainer=$3 protoc=$4 proto_dir=$5
+case_name=$1 mpiexec=$2 trainer=$3 protoc=$4 proto_dir=$5 synthetic_csv=$6
 work=$(mktemp -d) || exit 1
 trap 'rm -rf "$work"' EXIT
 
@@ -14,23 +14,9 @@ fail() {
   exit 1
 }
 
-# Three noisy classes in 20 features; Park-Miller keeps every product exact in awk's doubles,
-# so any awk writes the same file.
-write_csv() {
-  awk -v rows="$1" -v seed="$2" 'BEGIN {
-    s = seed
-    for (i = 0; i < rows; i++) {
-      label = i % 3; line = label
-      for (j = 0; j < 20; j++) {
-        s = (s * 16807) % 2147483647
-        line = line sprintf(",%.5f", (j % 3 == label ? 0.6 : 0) + 2 * (s / 2147483647 - 0.5))
-      }
-      print line
-    }
-  }' >"$3"
-}
-write_csv 600 1 "$work/train.csv"
-write_csv 150 2 "$work/test.csv"
+# Three overlapping classes in 20 features, from the tests' shared generator.
+"$synthetic_csv" blobs 600 20 1 >"$work/train.csv" || exit 1
+"$synthetic_csv" blobs 150 20 2 >"$work/test.csv" || exit 1
 # 540 training rows after the validation split, batch 32: 17 steps per epoch.
 common=(--train-csv "$work/train.csv" --test-csv "$work/test.csv" --batch-size 32 --optimizer adam --lr 0.01
         --progress none)
@@ -102,8 +88,8 @@ wait_for_first_epoch() {
   wait_for_output '^epoch ' "$work/$1.out" "the first epoch line of $1" 15
 }
 
-# shellcheck source=mpi_job.sh
-source "$(dirname "${BASH_SOURCE[0]}")/mpi_job.sh"
+# shellcheck source=../support/mpi_job.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/mpi_job.sh"
 
 # A run stopped by signal $2: exit 75, one checkpoint, a signal event naming the signal.
 expect_stopped_by_signal() {

@@ -19,8 +19,9 @@
 #include "launch/config_fields.h"
 #include "launch/train_loop.h"
 #include "launch/trainer_options.h"
-#include "tests/dist/mpi_test_env.h"
-#include "tests/dist/replica_checks.h"
+#include "tests/launch/replica_checks.h"
+#include "tests/support/mpi_test_env.h"
+#include "tests/support/synthetic_data.h"
 
 namespace mlp {
 namespace {
@@ -29,39 +30,6 @@ constexpr int kFeatures = 8;
 
 std::string temp_path(const std::string& name) { return testing::TempDir() + "des_mpi_" + name; }
 
-struct Lcg {
-  unsigned state;
-  float uniform() {  // in [-1, 1)
-    state = state * 1664525u + 1013904223u;
-    return static_cast<float>(state >> 8) / 16777216.0f * 2 - 1;
-  }
-};
-
-// Three classes from a fixed score of pseudo-random features, a third of the labels redrawn at
-// random: a small net learns the rule first and the noise afterwards, so its validation loss
-// falls, then rises, and early stopping ends the run after a few epochs.
-std::vector<std::string> noisy_rows(int rows, unsigned salt) {
-  Lcg rng{12345u + salt};
-  std::vector<std::string> out;
-  for (int r = 0; r < rows; ++r) {
-    float x[kFeatures];
-    for (float& v : x) v = rng.uniform();
-    const float scores[3] = {x[0] + x[1] - x[2], x[3] - x[4] + 0.5f * x[5], x[6] * x[7] + x[2]};
-    int label = static_cast<int>(std::max_element(scores, scores + 3) - scores);
-    if (rng.uniform() > 0.4f) label = static_cast<int>((rng.uniform() + 1) * 1.5f) % 3;
-    char row[256];
-    int at = std::snprintf(row, sizeof row, "%d", label);
-    for (float v : x) at += std::snprintf(row + at, sizeof row - at, ",%.6f", v);
-    out.push_back(row);
-  }
-  return out;
-}
-
-void write_rows(const std::string& path, const std::vector<std::string>& rows) {
-  std::ofstream out(path);
-  for (const std::string& row : rows) out << row << "\n";
-}
-
 constexpr int kTrainRows = 160;
 constexpr int kBatch = 17;  // prime: no rank count divides it, and 120 % 17 leaves a 1-sample batch
 
@@ -69,8 +37,8 @@ class DropoutEarlyStopping : public testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (test_world().rank() == 0) {
-      write_rows(temp_path("train.csv"), noisy_rows(kTrainRows, 0));
-      write_rows(temp_path("test.csv"), noisy_rows(200, 1));
+      test::write_rows(temp_path("train.csv"), test::rule_rows(kTrainRows, kFeatures, 0, true));
+      test::write_rows(temp_path("test.csv"), test::rule_rows(200, kFeatures, 1, true));
     }
     test_world().barrier();
   }
@@ -178,10 +146,10 @@ TEST_F(DropoutEarlyStopping, NonFiniteStepStopsEveryRankWithOneAgreedError) {
   const int64_t bad_row = order.at(kStep * kBatch + kBatch - 1);
   const std::string path = temp_path("overflow_train.csv");
   if (test_world().rank() == 0) {
-    std::vector<std::string> rows = noisy_rows(kTrainRows, 0);
+    std::vector<std::string> rows = test::rule_rows(kTrainRows, kFeatures, 0, true);
     rows[bad_row] = "1";
     for (int f = 0; f < kFeatures; ++f) rows[bad_row] += ",3e38";
-    write_rows(path, rows);
+    test::write_rows(path, rows);
   }
   test_world().barrier();
   cfg.mutable_data()->set_train_csv(path);

@@ -13,8 +13,9 @@
 #include "launch/config_fields.h"
 #include "launch/train_loop.h"
 #include "launch/trainer_options.h"
-#include "tests/dist/mpi_test_env.h"
-#include "tests/dist/replica_checks.h"
+#include "tests/launch/replica_checks.h"
+#include "tests/support/mpi_test_env.h"
+#include "tests/support/synthetic_data.h"
 
 namespace mlp {
 namespace {
@@ -27,31 +28,12 @@ std::string data_path(const std::string& name) {
   return testing::TempDir() + "dp_mpi_" + name + ".csv";
 }
 
-// Three classes, each the argmax of a fixed linear score of deterministic pseudo-random features.
-void write_csv(const std::string& path, int rows, unsigned salt) {
-  std::FILE* f = std::fopen(path.c_str(), "w");
-  ASSERT_NE(f, nullptr) << path;
-  unsigned state = 12345u + salt;
-  for (int r = 0; r < rows; ++r) {
-    float x[kFeatures];
-    for (float& v : x) {
-      state = state * 1664525u + 1013904223u;
-      v = static_cast<float>(state >> 8) / 16777216.0f * 2 - 1;
-    }
-    const float scores[3] = {x[0] + x[1] - x[2], x[3] - x[4] + 0.5f * x[5], x[6] * x[7] + x[8]};
-    std::fprintf(f, "%d", static_cast<int>(std::max_element(scores, scores + 3) - scores));
-    for (float v : x) std::fprintf(f, ",%.6f", v);
-    std::fprintf(f, "\n");
-  }
-  std::fclose(f);
-}
-
 class DataParallel : public testing::Test {
  protected:
   static void SetUpTestSuite() {
     if (test_world().rank() == 0) {
-      write_csv(data_path("train"), kTrainRows, 0);
-      write_csv(data_path("test"), kTestRows, 1);
+      test::write_rows(data_path("train"), test::rule_rows(kTrainRows, kFeatures, 0, false));
+      test::write_rows(data_path("test"), test::rule_rows(kTestRows, kFeatures, 1, false));
     }
     test_world().barrier();
   }

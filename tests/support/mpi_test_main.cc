@@ -1,6 +1,6 @@
-// Main of dist_mpi_tests, run under mpirun at several rank counts: every rank runs every test;
-// rank 0 prints GoogleTest's report, other ranks print only their failures; the exit code is
-// agreed, so the job passes or fails as one.
+// Main of the MPI test binaries (dist_mpi_tests, launch_mpi_tests), run under mpirun at several
+// rank counts: every rank runs every test; rank 0 prints GoogleTest's report, other ranks print
+// only their failures; the exit code is agreed, so the job passes or fails as one.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -8,7 +8,7 @@
 
 #include "core/compute_threads.h"
 #include "dist/agreement.h"
-#include "tests/dist/mpi_test_env.h"
+#include "tests/support/mpi_test_env.h"
 
 namespace mlp {
 namespace {
