@@ -1,7 +1,9 @@
-// Checkpoint files: atomic round trip, every kind of bad file refused with its reason, fallback
-// to the newest valid checkpoint, pruning, and kill -9 during writes never losing a checkpoint.
+// Checkpoint files: atomic round trip, files of earlier versions, every kind of bad file refused
+// with its reason, fallback to the newest valid checkpoint, pruning, and kill -9 during writes
+// never losing a checkpoint.
 #include "core/checkpoint_file.h"
 
+#include <google/protobuf/unknown_field_set.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -66,6 +68,22 @@ TEST(CheckpointFile, RoundTripsAndLeavesNoTempFile) {
   unpack_floats(back.params(), params.data(), params.size(), "params");
   EXPECT_EQ(params[3], 43.5f);
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+}
+
+// Earlier versions wrote a block's is_bias in field 5 of its layout entry; such files still
+// read, the old field kept aside as an unknown one.
+TEST(CheckpointFile, LayoutEntriesOfEarlierVersionsStillRead) {
+  const std::string path = checkpoint_path(fresh_dir("earlier_layout"), 1);
+  pb::Checkpoint c = sample_checkpoint(1);
+  pb::ParamBlockInfo* block = c.add_layout();
+  block->set_name("dense0.bias");
+  block->GetReflection()->MutableUnknownFields(block)->AddVarint(5, 1);
+  write_checkpoint(path, c);
+  const pb::Checkpoint back = read_checkpoint(path);
+  ASSERT_EQ(back.layout_size(), 1);
+  EXPECT_EQ(back.layout(0).name(), "dense0.bias");
+  EXPECT_FALSE(back.layout(0).has_decayed());
+  EXPECT_EQ(back.layout(0).GetReflection()->GetUnknownFields(back.layout(0)).field_count(), 1);
 }
 
 TEST(CheckpointFile, BadFilesAreRefusedWithTheirReason) {
