@@ -13,6 +13,7 @@ namespace mlp {
 //   CONSTANT: lr
 //   COSINE:   lr * (f + (1 - f) * (1 + cos(pi * s / S)) / 2)   with f = final_lr_fraction,
 //             s = step - warmup_steps, S = total_steps - warmup_steps - 1 (the last step gets lr*f)
+// A schedule value without a case here is a UsageError "--lr-schedule: ...", not a default.
 float learning_rate(const pb::OptimizerConfig& config, int64_t step, int64_t total_steps);
 
 }  // namespace mlp

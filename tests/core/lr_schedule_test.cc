@@ -1,7 +1,9 @@
-// Learning-rate schedules against hand-computed values.
+// Learning-rate schedules against hand-computed values, and the refusal of an unknown one.
 #include "core/lr_schedule.h"
 
 #include <gtest/gtest.h>
+
+#include "core/errors.h"
 
 namespace mlp {
 namespace {
@@ -36,6 +38,20 @@ TEST(LrSchedule, CosineStartsAfterWarmUp) {
   EXPECT_FLOAT_EQ(learning_rate(c, 1, 12), 0.1f);
   EXPECT_FLOAT_EQ(learning_rate(c, 2, 12), 0.1f);
   EXPECT_NEAR(learning_rate(c, 11, 12), 0.0f, 1e-9);
+}
+
+TEST(LrSchedule, EveryConfigValueHasAScheduleAndOthersAreRefused) {
+  const google::protobuf::EnumDescriptor* values = pb::LrSchedule_descriptor();
+  for (int i = 0; i < values->value_count(); ++i)
+    EXPECT_GT(
+        learning_rate(config(static_cast<pb::LrSchedule>(values->value(i)->number()), 0, 0), 0, 10),
+        0.0f);
+  try {
+    learning_rate(config(static_cast<pb::LrSchedule>(99), 0, 0), 0, 10);
+    FAIL() << "no error for an unknown schedule";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "--lr-schedule: no schedule is built for 99");
+  }
 }
 
 }  // namespace
