@@ -3,22 +3,22 @@
 // split of a step into forward, backward, exposed gradient sync and optimizer, and a raw
 // allreduce of the gradient's size. Rank 0 prints one key=value line.
 #include <algorithm>
-#include <cctype>
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
 
 #include "core/compute_threads.h"
+#include "core/errors.h"
 #include "core/loss.h"
 #include "core/model.h"
 #include "core/optimizer.h"
 #include "dist/communicator.h"
 #include "dist/gradient_sync.h"
+#include "launch/config_fields.h"
 
 namespace mlp {
 namespace {
@@ -35,11 +35,12 @@ struct Options {
 };
 
 [[noreturn]] void usage(const std::string& problem) {
+  const std::string modes = field_choices(*pb::TrainConfig::descriptor(), "grad_sync");
   std::fprintf(stderr,
                "bench_dist: %s\nusage: mpirun -np N bench_dist [--hidden 1024,1024] "
-               "[--batch-per-rank 128] [--steps 60] [--warmup 10] [--mode blocking|overlap] "
+               "[--batch-per-rank 128] [--steps 60] [--warmup 10] [--mode %s] "
                "[--bucket-kb 1024]\n",
-               problem.c_str());
+               problem.c_str(), modes.c_str());
   std::exit(2);
 }
 
@@ -51,9 +52,15 @@ int positive(const char* flag, const char* text) {
   return static_cast<int>(value);
 }
 
-std::string upper(std::string text) {
-  for (char& c : text) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return text;
+// The config's own parsing of the value, so the modes are those of --grad-sync.
+pb::GradSync parse_mode(const char* text) {
+  pb::TrainConfig config;
+  try {
+    set_field_from_text(&config, "grad_sync", text, "--mode");
+  } catch (const UsageError& e) {
+    usage(e.what());
+  }
+  return config.grad_sync();
 }
 
 Options parse(int argc, char** argv) {
@@ -72,8 +79,8 @@ Options parse(int argc, char** argv) {
       o.warmup = positive(argv[i], value);
     else if (flag == "--bucket-kb")
       o.bucket_kb = positive(argv[i], value);
-    else if (flag == "--mode" && pb::GradSync_Parse(upper(value), &o.mode))
-      continue;
+    else if (flag == "--mode")
+      o.mode = parse_mode(value);
     else
       usage("unknown flag or value: " + flag + " " + value);
   }
