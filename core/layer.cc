@@ -5,6 +5,8 @@
 
 #include <stdexcept>
 
+#include "core/gemm.h"
+
 namespace mlp {
 
 template <typename T>
@@ -20,23 +22,22 @@ template <typename T>
 void Dense<T>::forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext&) {
   const auto w = store_.param(weight_);  // (O, I)
   const auto b = store_.param(bias_);    // (O, 1)
-  // Seeding y with the bias and letting the GEMM accumulate costs the same as the zero fill a
-  // plain assignment does first, so the bias is added without a pass of its own.
+  // Seeding y with the bias and letting the product accumulate costs no pass of its own.
   y.resize(outputs_, x.cols());
   y.colwise() = b.col(0);
-  y.noalias() += w * x;
+  gemm<T>(w, false, x, false, y, Accumulate::kAdd);
 }
 
 template <typename T>
 void Dense<T>::backward(const Matrix<T>& x, const Matrix<T>&, const Matrix<T>& dy, Matrix<T>* dx) {
   auto dw = store_.grad(weight_);  // (O, I)
   auto db = store_.grad(bias_);    // (O, 1)
-  dw.noalias() += dy * x.transpose();
+  gemm<T>(dy, false, x, true, dw, Accumulate::kAdd);
   db.col(0).noalias() += dy.rowwise().sum();
   if (dx != nullptr) {
     const auto w = store_.param(weight_);
     dx->resize(inputs_, dy.cols());
-    dx->noalias() = w.transpose() * dy;
+    gemm<T>(w, true, dy, false, *dx, Accumulate::kOverwrite);
   }
 }
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Single-process throughput of the trainer's step against two references measured in the same
-# run: Eigen's SGEMM rate on this core and PyTorch on one thread with the same model, batch and
-# Adam step. The runs alternate over several rounds and the table reports medians and ratios.
+# Single-core throughput of the trainer's step with each matrix-product backend, against the
+# GEMM-bound limit (the step's products alone on the fastest backend) and Debian's PyTorch on
+# one thread, both in the unaltered environment and with OpenBLAS forced to the core kernel this
+# CPU should get. Everything runs pinned to one core in one run, rounds interleaved; the table
+# gives medians of rounds, and each ratio is the median of the rounds' own ratios.
 #
 # usage: experiments/bench_single.sh [BUILD_DIR]     (default: build/ of the repository)
-# environment: ROUNDS (3), STEPS (50), WARMUP (5), BATCH (128), HIDDEN (1024,1024),
+# environment: ROUNDS (3), STEPS (50), WARMUP (5), BATCH (128), MODELS ("1024,1024 256,128"),
 #              CORE (0, the CPU every run is pinned to), PYTHON (/usr/bin/python3, Debian's torch)
 set -euo pipefail
 
@@ -14,93 +16,92 @@ rounds=${ROUNDS:-3}
 steps=${STEPS:-50}
 warmup=${WARMUP:-5}
 batch=${BATCH:-128}
-hidden=${HIDDEN:-1024,1024}
+models=${MODELS:-1024,1024 256,128}
 core=${CORE:-0}
 python=${PYTHON:-/usr/bin/python3}
 
 if [[ ! -f $build/CMakeCache.txt ]]; then
   cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
-cmake --build "$build" -j2 --target bench_step sgemm_rate >/dev/null
+cmake --build "$build" -j2 --target bench_step gemm_rate >/dev/null
 
 # The value of key in a line of key=value pairs.
 field() { tr ' ' '\n' <<<"$1" | awk -F= -v key="$2" '$1 == key { print $2 }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
   print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+pinned() { taskset -c "$core" "$@"; }
 
-shape=(--hidden "$hidden" --batch "$batch")
-ours=() torch=() sgemm=()
-for ((r = 1; r <= rounds; ++r)); do
-  sgemm+=("$(taskset -c "$core" "$build/experiments/sgemm_rate" "${shape[@]}" | tail -n 1)")
-  ours+=("$(taskset -c "$core" "$build/experiments/bench_step" "${shape[@]}" \
-    --steps "$steps" --warmup "$warmup")")
-  # Debian's torch links the system OpenBLAS, whose thread pool starts before python code runs.
-  torch+=("$(OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 taskset -c "$core" "$python" \
-    "$repo/experiments/torch_reference.py" "${shape[@]}" --steps "$steps" --warmup "$warmup")")
-  echo "round $r/$rounds: ours ${ours[-1]}" >&2
-  echo "round $r/$rounds: torch ${torch[-1]}" >&2
-  echo "round $r/$rounds: sgemm ${sgemm[-1]}" >&2
+# The kernel OpenBLAS should pick here, to force it for the second torch column.
+flags=$(grep -m1 '^flags' /proc/cpuinfo)
+has() { [[ " $flags " == *" $1 "* ]]; }
+if has avx512f; then right_core=SkylakeX; elif has avx2; then right_core=Haswell; else right_core=""; fi
+isa=$(for f in avx2 avx512f avx512_bf16 avx512_fp16 amx_tile; do has $f && printf '%s ' $f; done)
+openblas_core=$(OPENBLAS_VERBOSE=2 "$python" -c 'import ctypes; ctypes.CDLL("libopenblas.so.0")' \
+  2>&1 | sed -n 's/^Core: //p')
+
+echo "host: $(lscpu | sed -n 's/^Model name: *//p'), cpu family $(lscpu | sed -n \
+  's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'); flags: ${isa:-none}"
+echo "Debian OpenBLAS picks core: ${openblas_core:-?}; forced for the second torch column:" \
+  "${right_core:-none}"
+echo "batch $batch, Adam, one core (taskset -c $core), $rounds rounds of $steps steps"
+echo
+
+backends=(onednn eigen blas)
+for hidden in $models; do
+  shape=(--hidden "$hidden" --batch "$batch")
+  run=(--steps "$steps" --warmup "$warmup")
+  declare -A lines=()
+  for ((r = 0; r < rounds; ++r)); do
+    rates=$(pinned "$build/experiments/gemm_rate" "${shape[@]}" --seconds 1)
+    lines[limit,$r]=$(tail -n 1 <<<"$rates")
+    for b in "${backends[@]}"; do lines[rate_$b,$r]=$(grep "^backend=$b " <<<"$rates"); done
+    for b in "${backends[@]}" auto; do
+      lines[$b,$r]=$(pinned "$build/experiments/bench_step" "${shape[@]}" "${run[@]}" --gemm "$b")
+    done
+    # torch's thread variables only make it one thread; the kernel choice is left alone.
+    lines[torch,$r]=$(OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 pinned "$python" \
+      "$repo/experiments/torch_reference.py" "${shape[@]}" "${run[@]}")
+    lines[forced,$r]=$(OPENBLAS_CORETYPE=${right_core:-Prescott} OPENBLAS_NUM_THREADS=1 \
+      OMP_NUM_THREADS=1 pinned "$python" "$repo/experiments/torch_reference.py" "${shape[@]}" \
+      "${run[@]}")
+    for k in limit "${backends[@]}" auto torch forced; do echo "$hidden round $r $k: ${lines[$k,$r]}" >&2; done
+  done
+
+  # med KIND KEY: median over rounds; rmed KIND KEY KIND2 KEY2: median of per-round ratios.
+  med() { local v=(); for ((r = 0; r < rounds; ++r)); do v+=("$(field "${lines[$1,$r]}" "$2")"); done; median "${v[@]}"; }
+  rmed() { local v=(); for ((r = 0; r < rounds; ++r)); do
+    v+=("$(ratio "$(field "${lines[$1,$r]}" "$2")" "$(field "${lines[$3,$r]}" "$4")")"); done
+    median "${v[@]}"; }
+
+  mflop=$(field "${lines[auto,0]}" mflop_per_sample)
+  echo "model 784-${hidden//,/-}-10, $(printf '%.2f' "$mflop") MFLOP per sample in products"
+  echo
+  printf '| %-44s | %10s | %9s | %10s |\n' "run" "samples/s" "step ms" "ours/limit"
+  printf '|%s|%s|%s|%s|\n' "----------------------------------------------" "------------" \
+    "-----------" "------------"
+  printf '| %-44s | %10.0f | %9.2f | %10s |\n' \
+    "GEMM-bound limit ($(field "${lines[limit,0]}" fastest) products alone)" \
+    "$(med limit limit_samples_per_s)" "$(med limit step_gemm_ms)" "1.00"
+  for b in "${backends[@]}" auto; do
+    label="ours, --gemm $b"
+    [[ $b == auto ]] && label="ours, --gemm auto (chose $(field "${lines[auto,0]}" gemm))"
+    printf '| %-44s | %10.0f | %9.2f | %10s |\n' "$label" "$(med "$b" samples_per_s)" \
+      "$(med "$b" step_ms)" "$(rmed "$b" samples_per_s limit limit_samples_per_s)"
+  done
+  printf '| %-44s | %10.0f | %9.2f | %10s |\n' "torch 1 thread, unaltered (${openblas_core:-?})" \
+    "$(med torch samples_per_s)" "$(med torch step_ms)" "$(rmed torch samples_per_s limit limit_samples_per_s)"
+  printf '| %-44s | %10.0f | %9.2f | %10s |\n' "torch 1 thread, OPENBLAS_CORETYPE=$right_core" \
+    "$(med forced samples_per_s)" "$(med forced step_ms)" "$(rmed forced samples_per_s limit limit_samples_per_s)"
+  echo
+  echo "ours (auto) / torch unaltered: $(rmed auto samples_per_s torch samples_per_s);" \
+    "ours (auto) / torch forced: $(rmed auto samples_per_s forced samples_per_s);" \
+    "step phases of ours (auto), ms: forward $(med auto forward_ms), loss $(med auto loss_ms)," \
+    "backward $(med auto backward_ms), optimizer $(med auto optimizer_ms)," \
+    "zero gradients $(med auto zero_ms)"
+  for b in "${backends[@]}"; do
+    echo "$b, the step's products alone: $(med "rate_$b" gflops) GFLOP/s"
+  done
+  echo
+  unset lines
 done
-
-# The median over the rounds of one key of one program's lines.
-med() {
-  local key=$1; shift
-  local values=()
-  for line in "$@"; do values+=("$(field "$line" "$key")"); done
-  median "${values[@]}"
-}
-our_rate=$(med samples_per_s "${ours[@]}")
-torch_rate=$(med samples_per_s "${torch[@]}")
-mflop=$(field "${ours[0]}" mflop_per_sample)
-sgemm_rate=$(med sgemm_gflops "${sgemm[@]}")
-gemm_ms=$(med step_gemm_ms "${sgemm[@]}")
-blas_rate=$(med blas_gflops "${torch[@]}")
-# Ratios are taken within a round, where the two runs were seconds apart, and then their median:
-# the load of the shared machine drifts between rounds more than within one.
-torch_ratios=() sgemm_ratios=()
-for ((r = 0; r < rounds; ++r)); do
-  ours_r=$(field "${ours[r]}" samples_per_s)
-  torch_ratios+=("$(awk -v a="$ours_r" -v b="$(field "${torch[r]}" samples_per_s)" \
-    'BEGIN { print a / b }')")
-  sgemm_ratios+=("$(awk -v a="$ours_r" -v f="$mflop" -v b="$(field "${sgemm[r]}" sgemm_gflops)" \
-    'BEGIN { print a * f / 1e3 / b }')")
-done
-
-awk -v ours="$our_rate" -v torch="$torch_rate" -v mflop="$mflop" -v sgemm="$sgemm_rate" \
-  -v gemm_ms="$gemm_ms" -v blas="$blas_rate" -v batch="$batch" -v hidden="$hidden" \
-  -v rounds="$rounds" -v torch_ratio="$(median "${torch_ratios[@]}")" \
-  -v sgemm_ratio="$(median "${sgemm_ratios[@]}")" -v step_ms="$(med step_ms "${ours[@]}")" \
-  -v zero="$(med zero_ms "${ours[@]}")" -v fwd="$(med forward_ms "${ours[@]}")" \
-  -v loss="$(med loss_ms "${ours[@]}")" -v bwd="$(med backward_ms "${ours[@]}")" \
-  -v adam="$(med optimizer_ms "${ours[@]}")" -v torch_ms="$(med step_ms "${torch[@]}")" '
-function row(name, value, unit) { printf "| %-44s | %12s | %-12s |\n", name, value, unit }
-BEGIN {
-  gflops = ours * mflop / 1e3
-  printf "model %s hidden, batch %d, Adam, one core\n", hidden, batch
-  printf "medians of %d rounds; a ratio is the median of the rounds\047 own ratios\n\n", rounds
-  printf "| %-44s | %12s | %-12s |\n", "measure", "value", "unit"
-  rule = "----------------------------------------------"
-  printf "|%s|%s|%s|\n", rule, substr(rule, 1, 14), substr(rule, 1, 14)
-  row("ours", sprintf("%.0f", ours), "samples/s")
-  row("torch (1 thread)", sprintf("%.0f", torch), "samples/s")
-  row("ratio ours / torch (target >= 1.5)", sprintf("%.2f", torch_ratio), "")
-  row("useful work per sample", sprintf("%.3f", mflop), "MFLOP")
-  row("ours, useful rate", sprintf("%.1f", gflops), "GFLOP/s")
-  row("Eigen SGEMM 1024^3", sprintf("%.1f", sgemm), "GFLOP/s")
-  row("ours / Eigen SGEMM", sprintf("%.2f", sgemm_ratio), "")
-  row("torch BLAS SGEMM 1024^3", sprintf("%.1f", blas), "GFLOP/s")
-  row("GEMMs of one step alone (Eigen, best case)", sprintf("%.2f", gemm_ms), "ms")
-  row("ours, step", sprintf("%.2f", step_ms), "ms")
-  row("  zero gradients", sprintf("%.2f", zero), "ms")
-  row("  forward", sprintf("%.2f", fwd), "ms")
-  row("  loss", sprintf("%.3f", loss), "ms")
-  row("  backward", sprintf("%.2f", bwd), "ms")
-  row("  optimizer (Adam)", sprintf("%.2f", adam), "ms")
-  row("torch, step", sprintf("%.2f", torch_ms), "ms")
-}'
-
-# Without OpenBLAS, Debian's torch falls back to the reference BLAS and the comparison is void.
-if awk -v blas="$blas_rate" 'BEGIN { exit !(blas < 10) }'; then
-  echo "warning: torch's BLAS runs at $blas_rate GFLOP/s, the reference BLAS:" \
-    "apt-get install libopenblas-dev for a meaningful torch column" >&2
-fi

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "core/compute_threads.h"
+#include "core/gemm.h"
+#include "core/gemm_choice.h"
 #include "core/hidden_sizes.h"
 #include "core/loss.h"
 #include "core/model.h"
@@ -26,12 +28,14 @@ struct Options {
   int batch = 128;
   int steps = 50;
   int warmup = 5;
+  std::string gemm = "auto";
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "bench_step: " << problem
             << "\nusage: bench_step [--hidden 1024,1024] [--inputs 784] [--outputs 10]"
-               " [--batch 128] [--steps 50] [--warmup 5]\n";
+               " [--batch 128] [--steps 50] [--warmup 5]"
+               " [--gemm auto|onednn|eigen|blas]\n";
   std::exit(2);
 }
 
@@ -62,6 +66,8 @@ Options parse(int argc, char** argv) {
       opt.steps = integer_at_least(flag, value, 1);
     } else if (flag == "--warmup") {
       opt.warmup = integer_at_least(flag, value, 0);
+    } else if (flag == "--gemm") {
+      opt.gemm = value;
     } else {
       usage("unknown flag " + flag);
     }
@@ -69,18 +75,24 @@ Options parse(int argc, char** argv) {
   return opt;
 }
 
-// Floating-point operations of one sample's step in the matrix products alone: forward W x,
-// the weight gradient dy x^T, and the input gradient W^T dy for every layer but the first.
-double useful_flop_per_sample(const Options& opt) {
+std::vector<GemmProduct> products_of_step(const Options& opt) {
   std::vector<int> widths = parse_hidden_sizes(opt.hidden);
   widths.insert(widths.begin(), opt.inputs);
   widths.push_back(opt.outputs);
+  return step_products(widths, opt.batch);
+}
+
+// Floating-point operations of one sample's step in the matrix products alone.
+double useful_flop_per_sample(const Options& opt) {
   double flop = 0;
-  for (size_t l = 0; l + 1 < widths.size(); ++l) {
-    const double io = static_cast<double>(widths[l]) * widths[l + 1];
-    flop += (l == 0 ? 4.0 : 6.0) * io;
-  }
-  return flop;
+  for (const GemmProduct& p : products_of_step(opt)) flop += p.flop();
+  return flop / opt.batch;
+}
+
+// The backend named, or for "auto" the fastest on the step's products, as the trainer picks it.
+GemmBackend pick_backend(const Options& opt) {
+  if (opt.gemm != "auto") return parse_gemm_backend(opt.gemm);
+  return fastest_gemm(time_gemm_backends(products_of_step(opt), kAutoGemmBudgetSeconds)).backend;
 }
 
 using Clock = std::chrono::steady_clock;
@@ -97,6 +109,7 @@ double median(std::vector<double> values) {
 }
 
 int run(const Options& opt) {
+  set_gemm_backend(pick_backend(opt));
   pb::ModelConfig model_cfg;
   model_cfg.set_hidden(opt.hidden);
   model_cfg.set_inputs(opt.inputs);
@@ -158,7 +171,8 @@ int run(const Options& opt) {
   const double step_ms = median(ms[kStep]);
   const double samples_per_s = opt.batch / (step_ms / 1e3);
   const double flop = useful_flop_per_sample(opt);
-  std::cout << "hidden=" << opt.hidden << " batch=" << opt.batch << " steps=" << opt.steps
+  std::cout << "gemm=" << gemm_backend_name(gemm_backend()) << " hidden=" << opt.hidden
+            << " batch=" << opt.batch << " steps=" << opt.steps
             << " params=" << model.store().size() << " mflop_per_sample=" << flop / 1e6
             << " samples_per_s=" << samples_per_s << " gflops=" << samples_per_s * flop / 1e9
             << " step_ms=" << step_ms << " zero_ms=" << median(ms[kZero])

@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(build-essential cmake pkg-config zlib1g-dev
           libeigen3-dev libprotobuf-dev protobuf-compiler
           libboost-program-options-dev libgtest-dev libopenblas-dev
+          libdnnl-dev ocl-icd-opencl-dev
           libopenmpi-dev openmpi-bin
           dataset-fashion-mnist python3)
 if [[ "${1:-}" == "--with-bench" ]]; then

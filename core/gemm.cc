@@ -1,0 +1,211 @@
+// Backend registry, the process's choice, dispatch, and Eigen's own products.
+#include "core/gemm.h"
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cctype>
+#include <stdexcept>
+#include <string>
+#include <type_traits>
+
+#include "core/errors.h"
+#include "core/gemm_backends.h"
+
+namespace mlp {
+namespace {
+
+std::atomic<GemmBackend> process_backend{GemmBackend::kEigen};
+
+// Checks the shapes, and does the work of a product with no terms (some libraries reject zero
+// sizes). Returns true when nothing is left for a library to do.
+template <typename T>
+bool settle_shape(const ConstMatrixRef<T>& a, bool transpose_a, const ConstMatrixRef<T>& b,
+                  bool transpose_b, MatrixRef<T>& c, Accumulate mode) {
+  const auto m = transpose_a ? a.cols() : a.rows(), k = transpose_a ? a.rows() : a.cols();
+  const auto kb = transpose_b ? b.cols() : b.rows(), n = transpose_b ? b.rows() : b.cols();
+  if (k != kb || m != c.rows() || n != c.cols()) {
+    throw std::invalid_argument("gemm: (" + std::to_string(m) + ", " + std::to_string(k) +
+                                ") times (" + std::to_string(kb) + ", " + std::to_string(n) +
+                                ") into (" + std::to_string(c.rows()) + ", " +
+                                std::to_string(c.cols()) + ")");
+  }
+  if (c.size() == 0) return true;
+  if (k == 0) {
+    if (mode == Accumulate::kOverwrite) c.setZero();
+    return true;
+  }
+  return false;
+}
+
+constexpr bool kHaveOnednn =
+#ifdef MLP_ONEDNN
+    true;
+#else
+    false;
+#endif
+constexpr bool kHaveBlas =
+#ifdef MLP_OPENBLAS
+    true;
+#else
+    false;
+#endif
+
+}  // namespace
+
+namespace gemm_detail {
+
+template <typename T>
+void eigen_gemm(const ConstMatrixRef<T>& a, bool transpose_a, const ConstMatrixRef<T>& b,
+                bool transpose_b, MatrixRef<T> c, Accumulate mode) {
+  const auto run = [&](const auto& left, const auto& right) {
+    if (mode == Accumulate::kAdd) {
+      c.noalias() += left * right;
+    } else {
+      c.noalias() = left * right;
+    }
+  };
+  if (transpose_a) {
+    transpose_b ? run(a.transpose(), b.transpose()) : run(a.transpose(), b);
+  } else {
+    transpose_b ? run(a, b.transpose()) : run(a, b);
+  }
+}
+
+template void eigen_gemm<float>(const ConstMatrixRef<float>&, bool, const ConstMatrixRef<float>&,
+                                bool, MatrixRef<float>, Accumulate);
+template void eigen_gemm<double>(const ConstMatrixRef<double>&, bool, const ConstMatrixRef<double>&,
+                                 bool, MatrixRef<double>, Accumulate);
+
+}  // namespace gemm_detail
+
+const char* gemm_backend_name(GemmBackend backend) {
+  switch (backend) {
+    case GemmBackend::kOnednn:
+      return "onednn";
+    case GemmBackend::kEigen:
+      return "eigen";
+    case GemmBackend::kBlas:
+      return "blas";
+  }
+  return "unknown";
+}
+
+const std::vector<GemmBackend>& all_gemm_backends() {
+  static const std::vector<GemmBackend> all = {GemmBackend::kOnednn, GemmBackend::kEigen,
+                                               GemmBackend::kBlas};
+  return all;
+}
+
+bool gemm_backend_available(GemmBackend backend) {
+  switch (backend) {
+    case GemmBackend::kOnednn:
+      return kHaveOnednn;
+    case GemmBackend::kEigen:
+      return true;
+    case GemmBackend::kBlas:
+      return kHaveBlas;
+  }
+  return false;
+}
+
+std::vector<GemmBackend> available_gemm_backends() {
+  std::vector<GemmBackend> available;
+  for (GemmBackend b : all_gemm_backends())
+    if (gemm_backend_available(b)) available.push_back(b);
+  return available;
+}
+
+GemmBackend parse_gemm_backend(const std::string& name, const std::string& flag) {
+  for (GemmBackend b : all_gemm_backends()) {
+    if (name != gemm_backend_name(b)) continue;
+    if (gemm_backend_available(b)) return b;
+    const char* how = b == GemmBackend::kOnednn
+                          ? "install libdnnl-dev and rebuild with -DMLP_ONEDNN=ON"
+                          : "install libopenblas-dev and rebuild with -DMLP_OPENBLAS=ON";
+    throw UsageError(flag + ": backend \"" + name + "\" is not in this build (" + how +
+                     ", or use --gemm auto)");
+  }
+  throw UsageError(flag + ": \"" + name + "\" is not one of auto, onednn, eigen, blas");
+}
+
+void set_gemm_backend(GemmBackend backend) {
+  if (!gemm_backend_available(backend)) parse_gemm_backend(gemm_backend_name(backend));
+  process_backend.store(backend, std::memory_order_relaxed);
+}
+
+GemmBackend gemm_backend() { return process_backend.load(std::memory_order_relaxed); }
+
+void gemm_on(GemmBackend backend, const ConstMatrixRef<float>& a, bool transpose_a,
+             const ConstMatrixRef<float>& b, bool transpose_b, MatrixRef<float> c,
+             Accumulate mode) {
+  if (settle_shape(a, transpose_a, b, transpose_b, c, mode)) return;
+  switch (backend) {
+#ifdef MLP_ONEDNN
+    case GemmBackend::kOnednn:
+      gemm_detail::onednn_gemm(a, transpose_a, b, transpose_b, c, mode);
+      return;
+#endif
+#ifdef MLP_OPENBLAS
+    case GemmBackend::kBlas:
+      gemm_detail::blas_gemm<float>(a, transpose_a, b, transpose_b, c, mode);
+      return;
+#endif
+    default:
+      gemm_detail::eigen_gemm<float>(a, transpose_a, b, transpose_b, c, mode);
+  }
+}
+
+template <typename T>
+void gemm(const ConstMatrixRef<T>& a, bool transpose_a, const ConstMatrixRef<T>& b,
+          bool transpose_b, MatrixRef<T> c, Accumulate mode) {
+  if constexpr (std::is_same_v<T, float>) {
+    gemm_on(gemm_backend(), a, transpose_a, b, transpose_b, c, mode);
+  } else {
+    if (settle_shape(a, transpose_a, b, transpose_b, c, mode)) return;
+#ifdef MLP_OPENBLAS
+    if (gemm_backend() == GemmBackend::kBlas) {
+      gemm_detail::blas_gemm<T>(a, transpose_a, b, transpose_b, c, mode);
+      return;
+    }
+#endif
+    gemm_detail::eigen_gemm<T>(a, transpose_a, b, transpose_b, c, mode);
+  }
+}
+
+template void gemm<float>(const ConstMatrixRef<float>&, bool, const ConstMatrixRef<float>&, bool,
+                          MatrixRef<float>, Accumulate);
+template void gemm<double>(const ConstMatrixRef<double>&, bool, const ConstMatrixRef<double>&, bool,
+                           MatrixRef<double>, Accumulate);
+
+std::string openblas_core_name() {
+#ifdef MLP_OPENBLAS
+  return gemm_detail::blas_core_name();
+#else
+  return "";
+#endif
+}
+
+std::string openblas_generic_core_warning() {
+  const std::string core = openblas_core_name();
+  if (core.empty()) return "";
+  // OpenBLAS's names of its kernels for CPUs before AVX2, which it also falls back to for
+  // CPU models its table does not list.
+  static const std::array<const char*, 12> generic = {
+      "prescott", "nehalem",    "core2",     "penryn", "dunnington",  "atom",
+      "katmai",   "coppermine", "northwood", "banias", "sandybridge", "unknown"};
+  std::string lower = core;
+  std::transform(lower.begin(), lower.end(), lower.begin(),
+                 [](unsigned char ch) { return static_cast<char>(std::tolower(ch)); });
+  if (std::find(generic.begin(), generic.end(), lower) == generic.end()) return "";
+  __builtin_cpu_init();
+  const char* isa = __builtin_cpu_supports("avx512f") ? "AVX-512"
+                    : __builtin_cpu_supports("avx2")  ? "AVX2"
+                                                      : nullptr;
+  if (isa == nullptr) return "";
+  return std::string("warning: OpenBLAS runs its generic ") + core + " kernels on this " + isa +
+         " CPU (its table does not know the CPU model); --gemm blas will be slow, "
+         "OPENBLAS_CORETYPE=SkylakeX or Haswell would fix it";
+}
+
+}  // namespace mlp

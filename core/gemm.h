@@ -1,0 +1,59 @@
+// The one place that calls a matrix-product library. Every product of the math code goes through
+// gemm(), which runs it on the process's backend: oneDNN's matmul primitive, Eigen's own
+// products, or CBLAS (OpenBLAS). No library wins on every host, so the trainer picks the backend
+// by timing them (gemm_choice.h) and sets it once at start-up.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace mlp {
+
+enum class GemmBackend { kOnednn, kEigen, kBlas };
+
+// "onednn", "eigen", "blas".
+const char* gemm_backend_name(GemmBackend backend);
+// Every backend this build knows, available or not, in a fixed order.
+const std::vector<GemmBackend>& all_gemm_backends();
+// Whether this build links the backend's library (Eigen always).
+bool gemm_backend_available(GemmBackend backend);
+std::vector<GemmBackend> available_gemm_backends();
+// Parses a backend name; throws UsageError naming `flag` for an unknown name or for a backend
+// this build does not link (one line saying how to get it).
+GemmBackend parse_gemm_backend(const std::string& name, const std::string& flag = "--gemm");
+
+// The process-wide backend, Eigen until set. Call set_gemm_backend before the first product of
+// a run and not while another thread runs products; throws UsageError when it is unavailable.
+void set_gemm_backend(GemmBackend backend);
+GemmBackend gemm_backend();
+
+// Column-major views; columns may be strided (a block of columns of a larger matrix).
+template <typename T>
+using ConstMatrixRef = Eigen::Ref<const Matrix<T>>;
+template <typename T>
+using MatrixRef = Eigen::Ref<Matrix<T>>;
+
+enum class Accumulate { kOverwrite, kAdd };
+
+// c (M, N) = op(a) op(b) (kOverwrite: c is only written, so it needs no zeroing and old NaNs
+// do not leak) or c += op(a) op(b) (kAdd), op(x) = x or x^T as transpose_a / transpose_b say.
+// c must already have its shape. Float runs on the process's backend; double (gradient checks)
+// on CBLAS when that is the backend and on Eigen otherwise, as oneDNN has no double kernels.
+template <typename T>
+void gemm(const ConstMatrixRef<T>& a, bool transpose_a, const ConstMatrixRef<T>& b,
+          bool transpose_b, MatrixRef<T> c, Accumulate mode);
+
+// The same product on a named backend, whatever the process's backend (timing, tests).
+void gemm_on(GemmBackend backend, const ConstMatrixRef<float>& a, bool transpose_a,
+             const ConstMatrixRef<float>& b, bool transpose_b, MatrixRef<float> c, Accumulate mode);
+
+// The CPU kernel OpenBLAS chose ("SkylakeX", "Prescott", ...); empty when OpenBLAS is not
+// linked.
+std::string openblas_core_name();
+// One warning line when OpenBLAS runs a generic kernel (Prescott, Nehalem, Core2 and the like)
+// on a CPU that has AVX2 or AVX-512, which costs it a factor of 3-5; empty otherwise.
+std::string openblas_generic_core_warning();
+
+}  // namespace mlp
