@@ -26,24 +26,34 @@ void DropoutLayer<T>::set_fixed_mask(const Matrix<T>& mask) {
 }
 
 template <typename T>
-void DropoutLayer<T>::forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext& ctx) {
+bool DropoutLayer<T>::begin_forward(Eigen::Index n, const ForwardContext& ctx) {
   last_training_ = ctx.training;
-  if (!ctx.training) {
+  if (!ctx.training || fixed_) return ctx.training;
+  if (ctx.sample_ids == nullptr)
+    throw std::invalid_argument("dropout in training needs sample ids");
+  mask_.resize(size_, n);
+  return true;
+}
+
+template <typename T>
+typename Matrix<T>::ColXpr DropoutLayer<T>::mask_column(Eigen::Index j, const ForwardContext& ctx) {
+  auto column = mask_.col(j);
+  if (fixed_) return column;
+  const T scale = T(1) / (T(1) - static_cast<T>(rate_));
+  const int64_t sample = ctx.sample_ids[j];
+  for (int u = 0; u < size_; ++u)
+    column(u) = dropout_keeps(ctx.seed, ctx.step, sample, layer_, u, rate_) ? scale : T(0);
+  return column;
+}
+
+template <typename T>
+void DropoutLayer<T>::forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext& ctx) {
+  if (!begin_forward(x.cols(), ctx)) {
     y = x;
     return;
   }
-  const auto n = x.cols();
-  if (!fixed_) {
-    if (ctx.sample_ids == nullptr)
-      throw std::invalid_argument("dropout in training needs sample ids");
-    const T scale = T(1) / (T(1) - static_cast<T>(rate_));
-    mask_.resize(size_, n);
-    for (Eigen::Index j = 0; j < n; ++j)
-      for (int u = 0; u < size_; ++u)
-        mask_(u, j) =
-            dropout_keeps(ctx.seed, ctx.step, ctx.sample_ids[j], layer_, u, rate_) ? scale : T(0);
-  }
-  y.noalias() = x.cwiseProduct(mask_);
+  y.resize(x.rows(), x.cols());
+  for (Eigen::Index j = 0; j < x.cols(); ++j) y.col(j) = x.col(j).cwiseProduct(mask_column(j, ctx));
 }
 
 template <typename T>

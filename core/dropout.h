@@ -31,6 +31,14 @@ class DropoutLayer : public Layer<T> {
   // Fixes the mask for gradient checks: forward and backward use it instead of drawing.
   void set_fixed_mask(const Matrix<T>& mask);
 
+  // For a layer that applies this dropout in its own pass over n samples: records the mode and
+  // sizes the mask; returns whether a mask applies (training).
+  bool begin_forward(Eigen::Index n, const ForwardContext& ctx);
+  // The mask of sample column j, drawn now unless fixed (after begin_forward returned true).
+  typename Matrix<T>::ColXpr mask_column(Eigen::Index j, const ForwardContext& ctx);
+  // Whether the last forward applied a mask.
+  bool masked() const { return last_training_; }
+
  private:
   float rate_;
   int size_;

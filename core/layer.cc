@@ -1,13 +1,55 @@
 // Dense and activation layers, written once and instantiated for float (training) and double
-// (finite-difference checks). Every product writes straight into its destination buffer, so a
-// step allocates nothing once the buffers have their batch shape.
+// (finite-difference checks). Every product writes straight into its destination buffer, and
+// the element-wise work after a product (bias, activation, dropout; their gradients and the
+// bias gradient) is one pass over the output, column by column while the column sits in cache.
+// A step allocates nothing once the buffers have their batch shape.
 #include "core/layer.h"
 
 #include <stdexcept>
 
+#include "core/dropout.h"
 #include "core/gemm.h"
 
 namespace mlp {
+namespace {
+
+// a = f(a) elementwise, in place.
+template <typename T, typename A>
+void activate(pb::Activation kind, A&& a) {
+  switch (kind) {
+    case pb::RELU:
+      a = a.array().max(T(0)).matrix();
+      break;
+    case pb::TANH:
+      a = a.array().tanh().matrix();
+      break;
+    case pb::SIGMOID:
+      a = a.array().logistic().matrix();
+      break;
+    case pb::IDENTITY:
+      break;
+  }
+}
+
+// d *= f'(z) in place, where a = f(z): each derivative is written in terms of the output.
+template <typename T, typename A, typename D>
+void times_derivative(pb::Activation kind, const A& a, D&& d) {
+  switch (kind) {
+    case pb::RELU:
+      d = (a.array() > T(0)).select(d.array(), T(0)).matrix();
+      break;
+    case pb::TANH:
+      d = (d.array() * (T(1) - a.array().square())).matrix();
+      break;
+    case pb::SIGMOID:
+      d = (d.array() * a.array() * (T(1) - a.array())).matrix();
+      break;
+    case pb::IDENTITY:
+      break;
+  }
+}
+
+}  // namespace
 
 template <typename T>
 Dense<T>::Dense(ParamStore<T>& store, const std::string& name, int inputs, int outputs)
@@ -19,25 +61,62 @@ Dense<T>::Dense(ParamStore<T>& store, const std::string& name, int inputs, int o
       bias_(store.add(name + ".bias", outputs, 1, {/*decayed=*/false, /*max_normed=*/false})) {}
 
 template <typename T>
-void Dense<T>::forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext&) {
-  const auto w = store_.param(weight_);  // (O, I)
-  const auto b = store_.param(bias_);    // (O, 1)
-  // Seeding y with the bias and letting the product accumulate costs no pass of its own.
-  y.resize(outputs_, x.cols());
-  y.colwise() = b.col(0);
-  gemm<T>(w, false, x, false, y, Accumulate::kAdd);
+void Dense<T>::forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext& ctx) {
+  forward_fused(x, pb::IDENTITY, nullptr, ctx, y, nullptr);
 }
 
 template <typename T>
-void Dense<T>::backward(const Matrix<T>& x, const Matrix<T>&, const Matrix<T>& dy, Matrix<T>* dx) {
-  auto dw = store_.grad(weight_);  // (O, I)
-  auto db = store_.grad(bias_);    // (O, 1)
-  gemm<T>(dy, false, x, true, dw, Accumulate::kAdd);
-  db.col(0).noalias() += dy.rowwise().sum();
+void Dense<T>::forward_fused(const Matrix<T>& x, pb::Activation kind, DropoutLayer<T>* dropout,
+                             const ForwardContext& ctx, Matrix<T>& a, Matrix<T>* y) {
+  const auto w = store_.param(weight_);       // (O, I)
+  const auto b = store_.param(bias_).col(0);  // (O)
+  const auto n = x.cols();
+  a.resize(outputs_, n);
+  gemm<T>(w, false, x, false, a, Accumulate::kOverwrite);
+  const bool masked = dropout != nullptr && dropout->begin_forward(n, ctx);
+  if (dropout != nullptr) y->resize(outputs_, n);
+  for (Eigen::Index j = 0; j < n; ++j) {
+    auto column = a.col(j);  // (O)
+    column += b;
+    activate<T>(kind, column);
+    if (masked) {
+      y->col(j) = column.cwiseProduct(dropout->mask_column(j, ctx));
+    } else if (dropout != nullptr) {
+      y->col(j) = column;
+    }
+  }
+}
+
+template <typename T>
+void Dense<T>::backward(const Matrix<T>& x, const Matrix<T>& y, const Matrix<T>& dy,
+                        Matrix<T>* dx) {
+  backward_fused(x, pb::IDENTITY, nullptr, y, dy, dx);
+}
+
+template <typename T>
+void Dense<T>::backward_fused(const Matrix<T>& x, pb::Activation kind,
+                              const DropoutLayer<T>* dropout, const Matrix<T>& a,
+                              const Matrix<T>& dy, Matrix<T>* dx) {
+  auto dw = store_.grad(weight_);       // (O, I)
+  auto db = store_.grad(bias_).col(0);  // (O)
+  const auto n = dy.cols();
+  const bool masked = dropout != nullptr && dropout->masked();
+  dz_.resize(outputs_, n);
+  db.setZero();
+  for (Eigen::Index j = 0; j < n; ++j) {
+    auto column = dz_.col(j);  // (O)
+    if (masked) {
+      column = dy.col(j).cwiseProduct(dropout->mask().col(j));
+    } else {
+      column = dy.col(j);
+    }
+    times_derivative<T>(kind, a.col(j), column);
+    db += column;
+  }
+  gemm<T>(dz_, false, x, true, dw, Accumulate::kOverwrite);
   if (dx != nullptr) {
-    const auto w = store_.param(weight_);
-    dx->resize(inputs_, dy.cols());
-    gemm<T>(w, true, dy, false, *dx, Accumulate::kOverwrite);
+    dx->resize(inputs_, n);
+    gemm<T>(store_.param(weight_), true, dz_, false, *dx, Accumulate::kOverwrite);
   }
 }
 
@@ -56,43 +135,16 @@ ActivationLayer<T>::ActivationLayer(pb::Activation kind, int size) : kind_(kind)
 
 template <typename T>
 void ActivationLayer<T>::forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext&) {
-  y.resize(x.rows(), x.cols());
-  switch (kind_) {
-    case pb::RELU:
-      y.array() = x.array().max(T(0));
-      break;
-    case pb::TANH:
-      y.array() = x.array().tanh();
-      break;
-    case pb::SIGMOID:
-      y.array() = x.array().logistic();
-      break;
-    case pb::IDENTITY:
-      y = x;
-      break;
-  }
+  y = x;
+  activate<T>(kind_, y);
 }
 
-// Each derivative is written in terms of y, which the forward pass already computed.
 template <typename T>
 void ActivationLayer<T>::backward(const Matrix<T>&, const Matrix<T>& y, const Matrix<T>& dy,
                                   Matrix<T>* dx) {
   if (dx == nullptr) return;
-  dx->resize(dy.rows(), dy.cols());
-  switch (kind_) {
-    case pb::RELU:
-      dx->array() = (y.array() > T(0)).select(dy.array(), T(0));
-      break;
-    case pb::TANH:
-      dx->array() = dy.array() * (T(1) - y.array().square());
-      break;
-    case pb::SIGMOID:
-      dx->array() = dy.array() * y.array() * (T(1) - y.array());
-      break;
-    case pb::IDENTITY:
-      *dx = dy;
-      break;
-  }
+  *dx = dy;
+  times_derivative<T>(kind_, y, *dx);
 }
 
 template class Dense<float>;

@@ -1,7 +1,9 @@
 // The layer interface and the two layer kinds of an MLP: dense (affine) and elementwise
-// activation. Forward maps x (I, N) to y (O, N); backward ACCUMULATES parameter gradients into
-// the ParamStore and OVERWRITES dx. Written once as templates, instantiated for float
-// (training) and double (finite-difference checks).
+// activation. Forward maps x (I, N) to y (O, N); backward OVERWRITES the layer's parameter
+// gradients in the ParamStore and dx, so a step needs no pass that zeroes gradients. A dense
+// layer also runs the activation and dropout after it in its own pass over its output
+// (forward_fused), which is how the model runs it. Written once as templates, instantiated for
+// float (training) and double (finite-difference checks).
 #pragma once
 
 #include <cstddef>
@@ -33,13 +35,16 @@ class Layer {
   // x (I, N) -> y (O, N); resizes y (a no-op when the shape is unchanged).
   virtual void forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext& ctx) = 0;
   // x and y are those of the last forward, dy (O, N) the gradient of the loss w.r.t. y.
-  // ACCUMULATES into this layer's parameter gradients; OVERWRITES dx (I, N) unless dx is null
-  // (the first layer's input gradient is never needed).
+  // OVERWRITES this layer's parameter gradients, and dx (I, N) unless dx is null (the first
+  // layer's input gradient is never needed).
   virtual void backward(const Matrix<T>& x, const Matrix<T>& y, const Matrix<T>& dy,
                         Matrix<T>* dx) = 0;
   // [begin, end) of this layer's parameters in the flat buffers; empty when it has none.
   virtual std::pair<size_t, size_t> param_range() const { return {0, 0}; }
 };
+
+template <typename T>
+class DropoutLayer;
 
 // y = W x + b with W (O, I) and b (O, 1) registered in the store as "<name>.weight" and
 // "<name>.bias".
@@ -52,6 +57,15 @@ class Dense : public Layer<T> {
   void forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext& ctx) override;
   void backward(const Matrix<T>& x, const Matrix<T>& y, const Matrix<T>& dy,
                 Matrix<T>* dx) override;
+  // The layer, then the activation `kind`, then `dropout` (may be null), in one pass over the
+  // output after the product: a = f(W x + b) (O, N), and with dropout y = a * mask (O, N).
+  void forward_fused(const Matrix<T>& x, pb::Activation kind, DropoutLayer<T>* dropout,
+                     const ForwardContext& ctx, Matrix<T>& a, Matrix<T>* y);
+  // Backward of forward_fused from dy (O, N), the gradient w.r.t. its last output (y with
+  // dropout, else a): one pass forms dz = dy * mask * f'(a) and the bias gradient, then the
+  // products write the weight gradient and dx (unless null). OVERWRITES all of them.
+  void backward_fused(const Matrix<T>& x, pb::Activation kind, const DropoutLayer<T>* dropout,
+                      const Matrix<T>& a, const Matrix<T>& dy, Matrix<T>* dx);
   std::pair<size_t, size_t> param_range() const override;
   int weight_block() const { return weight_; }
   int bias_block() const { return bias_; }
@@ -60,6 +74,7 @@ class Dense : public Layer<T> {
   ParamStore<T>& store_;
   int inputs_, outputs_;
   int weight_, bias_;
+  Matrix<T> dz_;  // (O, N) gradient w.r.t. W x + b, kept between steps
 };
 
 // y = f(x) elementwise, f one of relu, tanh, sigmoid, identity.
@@ -67,6 +82,7 @@ template <typename T>
 class ActivationLayer : public Layer<T> {
  public:
   ActivationLayer(pb::Activation kind, int size);
+  pb::Activation kind() const { return kind_; }
   int inputs() const override { return size_; }
   int outputs() const override { return size_; }
   void forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext& ctx) override;

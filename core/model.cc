@@ -47,6 +47,22 @@ Model<T>::Model(const pb::ModelConfig& cfg) : config_(cfg) {
     ++first_param_layer_;
   activations_.resize(layers_.size());
   deltas_.resize(layers_.size());
+  for (size_t i = 0; i < layers_.size(); ++i) {
+    Block block;
+    block.first = block.last = block.output = i;
+    block.dense = dynamic_cast<Dense<T>*>(layers_[i].get());
+    if (block.dense != nullptr && i + 1 < layers_.size()) {
+      if (const auto* act = dynamic_cast<const ActivationLayer<T>*>(layers_[i + 1].get())) {
+        block.activation = act->kind();
+        block.last = block.output = ++i;
+      }
+      if (i + 1 < layers_.size()) {
+        block.dropout = dynamic_cast<DropoutLayer<T>*>(layers_[i + 1].get());
+        if (block.dropout != nullptr) block.last = ++i;
+      }
+    }
+    blocks_.push_back(block);
+  }
 }
 
 template <typename T>
@@ -85,8 +101,14 @@ int Model<T>::outputs() const {
 
 template <typename T>
 const Matrix<T>& Model<T>::forward(const Matrix<T>& x, const ForwardContext& ctx) {
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    layers_[i]->forward(i == 0 ? x : activations_[i - 1], activations_[i], ctx);
+  for (const Block& b : blocks_) {
+    const Matrix<T>& input = b.first == 0 ? x : activations_[b.first - 1];
+    if (b.dense == nullptr) {
+      layers_[b.first]->forward(input, activations_[b.first], ctx);
+    } else {
+      b.dense->forward_fused(input, b.activation, b.dropout, ctx, activations_[b.output],
+                             b.dropout != nullptr ? &activations_[b.last] : nullptr);
+    }
   }
   return activations_.back();
 }
@@ -95,13 +117,19 @@ template <typename T>
 void Model<T>::backward(const Matrix<T>& x, const Matrix<T>& doutputs,
                         const std::function<void(size_t, size_t)>& on_ready) {
   // Layers before the first one with parameters need no gradient at all.
-  for (size_t i = layers_.size(); i-- > first_param_layer_;) {
-    const Matrix<T>& input = i == 0 ? x : activations_[i - 1];
-    const Matrix<T>& dy = i + 1 == layers_.size() ? doutputs : deltas_[i + 1];
-    layers_[i]->backward(input, activations_[i], dy,
-                         i == first_param_layer_ ? nullptr : &deltas_[i]);
-    const auto [begin, end] = layers_[i]->param_range();
-    if (begin != end && on_ready) on_ready(begin, end);
+  for (size_t k = blocks_.size(); k-- > 0;) {
+    const Block& b = blocks_[k];
+    if (b.first < first_param_layer_) break;
+    const Matrix<T>& input = b.first == 0 ? x : activations_[b.first - 1];
+    const Matrix<T>& dy = b.last + 1 == layers_.size() ? doutputs : deltas_[b.last + 1];
+    Matrix<T>* dx = b.first == first_param_layer_ ? nullptr : &deltas_[b.first];
+    if (b.dense == nullptr) {
+      layers_[b.first]->backward(input, activations_[b.first], dy, dx);
+      continue;
+    }
+    b.dense->backward_fused(input, b.activation, b.dropout, activations_[b.output], dy, dx);
+    const auto [begin, end] = b.dense->param_range();
+    if (on_ready) on_ready(begin, end);
   }
 }
 

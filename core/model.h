@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/dropout.h"
 #include "core/layer.h"
 #include "core/param_store.h"
 #include "proto/config.pb.h"
@@ -39,8 +40,8 @@ class Model {
   // x (I, N) -> outputs (O, N), a buffer owned by the model, valid until the next forward.
   const Matrix<T>& forward(const Matrix<T>& x, const ForwardContext& ctx);
 
-  // Backpropagates doutputs (O, N) through the last forward(x); ACCUMULATES into
-  // store().grads(). After each layer that has parameters, calls on_ready(begin, end) with its
+  // Backpropagates doutputs (O, N) through the last forward(x); OVERWRITES store().grads().
+  // After each layer that has parameters, calls on_ready(begin, end) with its
   // flat gradient range, last layer first, so gradient sync can start early.
   void backward(const Matrix<T>& x, const Matrix<T>& doutputs,
                 const std::function<void(size_t, size_t)>& on_ready = {});
@@ -50,6 +51,16 @@ class Model {
   ParamStore<T> store_;
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::vector<const Dense<T>*> dense_;  // the dense layers among layers_, in order
+  // Layers run together: a dense layer with the activation and dropout after it in one pass
+  // over its output, or a lone layer (the input dropout) with dense null.
+  struct Block {
+    size_t first = 0, last = 0;  // indices into layers_
+    size_t output = 0;           // activations_ index of the activation's output (a)
+    Dense<T>* dense = nullptr;
+    pb::Activation activation = pb::IDENTITY;
+    DropoutLayer<T>* dropout = nullptr;
+  };
+  std::vector<Block> blocks_;
   std::vector<Matrix<T>> activations_;  // activations_[i] = output of layers_[i]
   std::vector<Matrix<T>> deltas_;       // gradient w.r.t. each layer's input
   size_t first_param_layer_ = 0;        // layers before it (input dropout) get no backward

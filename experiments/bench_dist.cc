@@ -134,7 +134,6 @@ int run(const Options& o, Communicator& comm) {
       timed_start = Clock::now();
     }
     auto t = Clock::now();
-    store.zero_grads();
     sync->begin_step();
     const Matrix<float>& outputs = model.forward(x, ForwardContext{true, 1, step, ids.data()});
     loss->evaluate(outputs, Targets<float>{labels.data(), nullptr}, 1.0f / global_batch, &doutputs);

@@ -97,8 +97,7 @@ for hidden in $models; do
   echo "ours (auto) / torch unaltered: $(rmed auto samples_per_s torch samples_per_s);" \
     "ours (auto) / torch forced: $(rmed auto samples_per_s forced samples_per_s);" \
     "step phases of ours (auto), ms: forward $(med auto forward_ms), loss $(med auto loss_ms)," \
-    "backward $(med auto backward_ms), optimizer $(med auto optimizer_ms)," \
-    "zero gradients $(med auto zero_ms)"
+    "backward $(med auto backward_ms), optimizer $(med auto optimizer_ms)"
   for b in "${backends[@]}"; do
     echo "$b, the step's products alone: $(med "rate_$b" gflops) GFLOP/s"
   done

@@ -113,12 +113,17 @@ TEST_P(EachBackend, SameInputsGiveIdenticalBits) {
 }
 
 // The float model's analytic gradient, computed with this backend's products, against central
-// differences of the same model in double: the gradient the training loop really uses.
+// differences of the same model in double: the gradient the training loop really uses. Dropout
+// runs in training mode: its masks are a pure function of the context, the same in every call.
 TEST_P(EachBackend, FloatModelGradientMatchesFiniteDifferences) {
   for (const pb::Activation activation : {pb::TANH, pb::SIGMOID}) {
     const int inputs = 6, outputs = 3, batch = 7;
-    const pb::ModelConfig cfg =
+    pb::ModelConfig cfg =
         model_config("9,5", activation, pb::SOFTMAX_CROSS_ENTROPY, inputs, outputs);
+    cfg.set_dropout(0.3f);
+    cfg.set_input_dropout(0.2f);
+    const std::vector<int64_t> ids = {11, 3, 5, 8, 13, 21, 34};
+    const ForwardContext ctx{true, 9, 4, ids.data()};
     Model<double> exact(cfg);
     exact.initialize(5);
     Model<float> model(cfg);
@@ -136,15 +141,14 @@ TEST_P(EachBackend, FloatModelGradientMatchesFiniteDifferences) {
 
     const Matrix<float> xf = x.cast<float>();
     Matrix<float> doutputs;
-    model.store().zero_grads();
-    loss->evaluate(model.forward(xf, {}), targets, static_cast<float>(scale), &doutputs);
+    loss->evaluate(model.forward(xf, ctx), targets, static_cast<float>(scale), &doutputs);
     model.backward(xf, doutputs);
     const std::vector<double> analytic(model.store().grads(),
                                        model.store().grads() + model.store().size());
     EXPECT_TRUE(gradients_match(
         store.values(), analytic.data(), store.size(),
         [&]() {
-          return scale * exact_loss->evaluate(exact.forward(x, {}), exact_targets, 1, nullptr);
+          return scale * exact_loss->evaluate(exact.forward(x, ctx), exact_targets, 1, nullptr);
         },
         2e-4))
         << pb::Activation_Name(activation);

@@ -53,7 +53,8 @@ TEST(Dense, GradientsMatchFiniteDifferences) {
   EXPECT_TRUE(gradients_match(store.values(), store.grads(), store.size(), f));
 }
 
-TEST(Dense, BackwardAccumulatesParameterGradientsAndOverwritesInputGradient) {
+// Stale gradients (NaN) must not leak: the products write with beta = 0.
+TEST(Dense, BackwardOverwritesParameterAndInputGradients) {
   ParamStore<double> store;
   Dense<double> dense(store, "d", 3, 2);
   store.allocate();
@@ -64,11 +65,12 @@ TEST(Dense, BackwardAccumulatesParameterGradientsAndOverwritesInputGradient) {
   dense.forward(x, y, {});
   dense.backward(x, y, dy, &dx_once);
   const Vector<double> once = Eigen::Map<Vector<double>>(store.grads(), store.size());
-  dx_twice = Matrix<double>::Constant(3, 4, 99.0);
+  Eigen::Map<Vector<double>>(store.grads(), store.size()).setConstant(std::nan(""));
+  dx_twice = Matrix<double>::Constant(3, 4, std::nan(""));
   dense.backward(x, y, dy, &dx_twice);
   const Vector<double> twice = Eigen::Map<Vector<double>>(store.grads(), store.size());
-  EXPECT_TRUE(twice.isApprox(2 * once));
-  EXPECT_TRUE(dx_twice.isApprox(dx_once));
+  EXPECT_EQ(twice, once);
+  EXPECT_EQ(dx_twice, dx_once);
 }
 
 TEST(Dense, RegistersContiguousNamedBlocks) {

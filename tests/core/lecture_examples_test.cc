@@ -33,7 +33,6 @@ struct Trainer {
 
   // One step on the mean loss of the batch x (I, N); returns the summed loss before the step.
   double step(const Matrix<float>& x, const Targets<float>& targets) {
-    model.store().zero_grads();
     const double total = loss->evaluate(model.forward(x, {}), targets,
                                         1.0f / static_cast<float>(x.cols()), &doutputs);
     model.backward(x, doutputs);

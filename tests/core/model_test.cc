@@ -140,7 +140,6 @@ TEST_P(ModelGradient, EveryParameterMatchesFiniteDifferences) {
   ASSERT_GT(distance_to_kink(model, x, c.activation == pb::RELU, c.loss == pb::PERCEPTRON), 1e-3);
 
   Matrix<double> doutputs;
-  model.store().zero_grads();
   loss->evaluate(model.forward(x, {}), targets, scale, &doutputs);
   model.backward(x, doutputs);
   ParamStore<double>& store = model.store();
@@ -191,10 +190,10 @@ TEST(Model, ForwardAndBackwardReuseTheirBuffers) {
       Eigen::Map<const Vector<float>>(model.store().grads(), model.store().size());
   EXPECT_EQ(model.forward(x, {}).data(), first);
   model.backward(x, doutputs);
-  // Gradients accumulate across backward calls until the caller zeroes them.
+  // Each backward overwrites the gradients, so a step needs no zeroing pass before it.
   const Vector<float> grads_twice =
       Eigen::Map<const Vector<float>>(model.store().grads(), model.store().size());
-  EXPECT_TRUE(grads_twice.isApprox(2 * grads_once));
+  EXPECT_EQ(grads_twice, grads_once);
 }
 
 TEST(Model, TinyModelOverfitsSixteenSamples) {
@@ -215,7 +214,6 @@ TEST(Model, TinyModelOverfitsSixteenSamples) {
   Matrix<float> doutputs;
   double total = 0;
   for (int step = 0; step < 500; ++step) {
-    model.store().zero_grads();
     total = loss->evaluate(model.forward(x, {}), targets, 1.0f / samples, &doutputs);
     model.backward(x, doutputs);
     optimizer->step(model.store().values(), model.store().grads(), opt_cfg.lr());
