@@ -20,9 +20,9 @@ fail() {
 # 540 training rows after the validation split, batch 32: 17 steps per epoch.
 common=(--train-csv "$work/train.csv" --test-csv "$work/test.csv" --batch-size 32 --optimizer adam --lr 0.01
         --progress none)
-# About two seconds of training, so that a signal sent once the first epoch line is out arrives
+# Some seconds of training, so that a signal sent once the first epoch line is out arrives
 # long before the run would end by itself; one checkpoint, at the last of its 3400 steps.
-slow=(--hidden 256,256 --epochs 200 --checkpoint-every-epoch false --checkpoint-every-steps 3400)
+slow=(--hidden 384,384 --epochs 200 --checkpoint-every-epoch false --checkpoint-every-steps 3400)
 
 # train NP NAME ARGS...: one run into $work/NAME; sets $code.
 train() {
