@@ -9,12 +9,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include "core/errors.h"
-
 namespace mlp {
 namespace {
-
-[[noreturn]] void fail(const std::string& what) { throw Error(ExitCode::kCheckpoint, what); }
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -25,38 +21,55 @@ std::string parent_dir(const std::string& path) {
 
 }  // namespace
 
-void write_file_atomically(const std::string& path, const std::string& bytes) {
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail(tmp + ": cannot create: " + errno_text());
+AtomicFileStream::AtomicFileStream(const std::string& path, ExitCode on_error)
+    : path_(path), tmp_(path + ".tmp"), on_error_(on_error) {
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd_ < 0) throw Error(on_error_, tmp_ + ": cannot create: " + errno_text());
+}
+
+AtomicFileStream::~AtomicFileStream() {
+  if (fd_ < 0) return;
+  ::close(fd_);
+  ::unlink(tmp_.c_str());
+}
+
+void AtomicFileStream::fail(const std::string& what) {
+  const std::string why = errno_text();
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+  ::unlink(tmp_.c_str());
+  throw Error(on_error_, what + ": " + why);
+}
+
+void AtomicFileStream::write(std::string_view bytes) {
   size_t done = 0;
   while (done < bytes.size()) {
-    const ssize_t put = ::write(fd, bytes.data() + done, bytes.size() - done);
+    const ssize_t put = ::write(fd_, bytes.data() + done, bytes.size() - done);
     if (put < 0 && errno == EINTR) continue;
-    if (put < 0) {
-      const std::string why = errno_text();
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail(tmp + ": write failed: " + why);
-    }
+    if (put < 0) fail(tmp_ + ": write failed");
     done += static_cast<size_t>(put);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const std::string why = errno_text();
-    ::unlink(tmp.c_str());
-    fail(tmp + ": fsync failed: " + why);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = errno_text();
-    ::unlink(tmp.c_str());
-    fail(path + ": rename failed: " + why);
-  }
+}
+
+void AtomicFileStream::commit() {
+  if (::fsync(fd_) != 0) fail(tmp_ + ": fsync failed");
+  const int closed = ::close(fd_);
+  fd_ = -1;
+  if (closed != 0) fail(tmp_ + ": fsync failed");
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) fail(path_ + ": rename failed");
   // The rename is durable only once the folder's entry is on disk.
-  const int dir = ::open(parent_dir(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir < 0) fail(parent_dir(path) + ": cannot open folder to fsync: " + errno_text());
+  const std::string dir_path = parent_dir(path_);
+  const int dir = ::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir < 0) throw Error(on_error_, dir_path + ": cannot open folder to fsync: " + errno_text());
   const int synced = ::fsync(dir);
   ::close(dir);
-  if (synced != 0) fail(parent_dir(path) + ": folder fsync failed: " + errno_text());
+  if (synced != 0) throw Error(on_error_, dir_path + ": folder fsync failed: " + errno_text());
+}
+
+void write_file_atomically(const std::string& path, const std::string& bytes) {
+  AtomicFileStream file(path);
+  file.write(bytes);
+  file.commit();
 }
 
 }  // namespace mlp

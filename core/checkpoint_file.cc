@@ -68,27 +68,36 @@ std::string read_whole_file(const std::string& path) {
 
 }  // namespace
 
-void write_checkpoint(const std::string& path, const pb::Checkpoint& checkpoint) {
-  std::string payload;
-  if (!checkpoint.SerializeToString(&payload)) fail(path + ": checkpoint does not serialize");
+void write_record_file(const std::string& path, const std::string& payload) {
   std::string framed;
   append_record(payload, &framed);
   write_file_atomically(path, framed);
 }
 
-pb::Checkpoint read_checkpoint(const std::string& path) {
+std::string read_record_file(const std::string& path, const std::string& kind) {
   const std::string bytes = read_whole_file(path);
-  if (bytes.empty()) fail(path + ": empty file, not a checkpoint");
+  if (bytes.empty()) fail(path + ": empty file, not a " + kind);
   size_t offset = 0;
   std::string payload;
   try {
     payload = read_record(bytes, &offset, kMaxCheckpointBytes);
   } catch (const std::runtime_error& e) {
-    fail(path + ": not a valid checkpoint: " + e.what());
+    fail(path + ": not a valid " + kind + ": " + e.what());
   }
   if (offset != bytes.size())
-    fail(path + ": " + std::to_string(bytes.size() - offset) +
-         " unexpected bytes after the checkpoint record");
+    fail(path + ": " + std::to_string(bytes.size() - offset) + " unexpected bytes after the " +
+         kind + " record");
+  return payload;
+}
+
+void write_checkpoint(const std::string& path, const pb::Checkpoint& checkpoint) {
+  std::string payload;
+  if (!checkpoint.SerializeToString(&payload)) fail(path + ": checkpoint does not serialize");
+  write_record_file(path, payload);
+}
+
+pb::Checkpoint read_checkpoint(const std::string& path) {
+  const std::string payload = read_record_file(path, "checkpoint");
   pb::Checkpoint checkpoint;
   if (!checkpoint.ParseFromString(payload))
     fail(path + ": CRC is valid but the payload is not a Checkpoint message");

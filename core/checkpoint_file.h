@@ -16,7 +16,16 @@ constexpr uint32_t kCheckpointFormatVersion = 1;
 // No checkpoint of this program comes near this; a larger file is refused before allocating.
 constexpr uint64_t kMaxCheckpointBytes = uint64_t{4} << 30;
 
-// Frames and writes a checkpoint atomically (write_file_atomically).
+// Frames payload as one record and writes it atomically (write_file_atomically): checkpoints and
+// model files.
+void write_record_file(const std::string& path, const std::string& payload);
+
+// Reads a file that must hold exactly one framed record (size cap, frame, CRCs) and returns its
+// payload. `kind` names what the file should be in errors ("checkpoint"). Throws
+// Error(kCheckpoint) "path: what is wrong".
+std::string read_record_file(const std::string& path, const std::string& kind);
+
+// Frames and writes a checkpoint atomically.
 void write_checkpoint(const std::string& path, const pb::Checkpoint& checkpoint);
 
 // Reads and verifies one checkpoint file. Throws Error(kCheckpoint) "path: what is wrong".

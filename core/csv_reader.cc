@@ -28,18 +28,6 @@ std::string where(const std::string& path, int64_t line, int64_t column = 0) {
   return s + ": ";
 }
 
-std::string read_text(const std::string& path) {
-  if (std::filesystem::is_directory(path)) {
-    throw DataError(path + ": is a directory, expected a CSV file");
-  }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw DataError(path + ": cannot open: " + std::strerror(errno));
-  std::ostringstream text;
-  text << in.rdbuf();
-  if (in.bad()) throw DataError(path + ": read error: " + std::strerror(errno));
-  return text.str();
-}
-
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
@@ -82,7 +70,18 @@ float parse_number(std::string_view field, const std::string& path, int64_t line
   return static_cast<float>(value);
 }
 
-int32_t to_label(float value, std::string_view field, const std::string& path, int64_t line) {
+// A first line none of whose fields is a number is most likely a header line.
+bool looks_like_header(const std::vector<std::string_view>& fields) {
+  return std::none_of(fields.begin(), fields.end(), [](std::string_view f) {
+    double value = 0;
+    const auto [end, ec] = std::from_chars(f.data(), f.data() + f.size(), value);
+    return ec == std::errc() && end == f.data() + f.size();
+  });
+}
+
+int32_t to_label(float value, std::string_view field, const std::string& path, int64_t line,
+                 bool signed_labels) {
+  if (signed_labels && value == -1) return -1;
   if (value < 0 || value != std::floor(value)) {
     throw DataError(where(path, line, 1) + "class label \"" + std::string(field) +
                     "\" is not an integer >= 0; real-valued targets need regression mode");
@@ -97,7 +96,79 @@ int32_t to_label(float value, std::string_view field, const std::string& path, i
 
 }  // namespace
 
-Dataset read_csv(const std::string& path, const CsvOptions& options) {
+CsvRowReader::CsvRowReader(const std::string& path, bool header, int targets)
+    : path_(path), has_header_(header), min_fields_(static_cast<size_t>(targets) + 1) {
+  if (std::filesystem::is_directory(path)) {
+    throw DataError(path + ": is a directory, expected a CSV file");
+  }
+  in_.open(path, std::ios::binary);
+  if (!in_) throw DataError(path + ": cannot open: " + std::strerror(errno));
+  if (header && read_line()) {
+    split_fields(line_, &fields_);
+    header_.assign(fields_.begin(), fields_.end());
+  }
+}
+
+bool CsvRowReader::read_line() {
+  if (!std::getline(in_, line_)) {
+    if (in_.bad()) throw DataError(path_ + ": read error: " + std::strerror(errno));
+    return false;
+  }
+  ++line_no_;
+  if (!line_.empty() && line_.back() == '\r') line_.pop_back();
+  // Spreadsheet programs often start UTF-8 files with a byte-order mark.
+  if (line_no_ == 1 && line_.compare(0, 3, "\xEF\xBB\xBF") == 0) line_.erase(0, 3);
+  return true;
+}
+
+bool CsvRowReader::next() {
+  while (read_line()) {
+    if (trim(line_).empty()) {
+      if (first_blank_ == 0) first_blank_ = line_no_;
+      continue;
+    }
+    if (first_blank_ != 0) {
+      throw DataError(where(path_, first_blank_) +
+                      "empty line between data rows; remove it or fill in the sample");
+    }
+    split_fields(line_, &fields_);
+    if (width_ == 0) {
+      if (fields_.size() < min_fields_) {
+        throw DataError(where(path_, line_no_) + "expected at least " +
+                        std::to_string(min_fields_) + " fields (" +
+                        std::to_string(min_fields_ - 1) + " target(s) then features), found " +
+                        std::to_string(fields_.size()));
+      }
+      width_ = fields_.size();
+      width_line_ = line_no_;
+    } else if (fields_.size() != width_) {
+      throw DataError(where(path_, line_no_) + "expected " + std::to_string(width_) +
+                      " fields, found " + std::to_string(fields_.size()) + " (line " +
+                      std::to_string(width_line_) + " has " + std::to_string(width_) + ")");
+    }
+    values_.resize(fields_.size());
+    for (size_t c = 0; c < fields_.size(); ++c) {
+      try {
+        values_[c] = parse_number(fields_[c], path_, line_no_, static_cast<int64_t>(c) + 1);
+      } catch (const DataError& e) {
+        if (line_no_ != 1 || !looks_like_header(fields_)) throw;
+        throw DataError(std::string(e.what()) +
+                        "; pass --csv-header if the file starts with a header line");
+      }
+    }
+    ++rows_;
+    return true;
+  }
+  if (rows_ == 0) {
+    throw DataError(path_ + ": " +
+                    (line_no_ > 0 && has_header_ ? "only a header line, no data rows"
+                                                 : "file is empty, no data rows") +
+                    "; expected one sample per line: target(s) then features");
+  }
+  return false;
+}
+
+Dataset read_csv(const std::string& path, const CsvOptions& options, CsvHeader* header) {
   if (options.targets < 1) {
     throw UsageError("CSV target column count " + std::to_string(options.targets) +
                      " must be at least 1");
@@ -106,74 +177,42 @@ Dataset read_csv(const std::string& path, const CsvOptions& options) {
     throw UsageError("CSV classification takes exactly 1 label column, not " +
                      std::to_string(options.targets) + "; use regression for several targets");
   }
-  const std::string text = read_text(path);
-  std::string_view rest = text;
-  // Spreadsheet programs often start UTF-8 files with a byte-order mark.
-  if (rest.substr(0, 3) == "\xEF\xBB\xBF") rest.remove_prefix(3);
-
+  CsvRowReader reader(path, options.header, options.targets);
   const auto num_targets = static_cast<size_t>(options.targets);
   std::vector<float> features, targets;  // column-major (I, N) and (K, N) as they are appended
   std::vector<int32_t> labels;
-  std::vector<std::string_view> fields;
-  size_t width = 0;         // fields per row, fixed by the first data row
-  int64_t width_line = 0;   // the line that fixed it
-  int64_t first_blank = 0;  // a blank line is only allowed if no data follows it
-  int64_t rows = 0;
-  int64_t line_no = 0;
-  while (!rest.empty()) {
-    const size_t newline = rest.find('\n');
-    std::string_view line = rest.substr(0, newline);
-    rest.remove_prefix(newline == std::string_view::npos ? rest.size() : newline + 1);
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line_no == 1 && options.header) continue;
-    if (trim(line).empty()) {
-      if (first_blank == 0) first_blank = line_no;
+  int64_t line_of_minus_one = 0, line_of_zero = 0;
+  while (reader.next()) {
+    const std::vector<float>& row = reader.values();
+    features.insert(features.end(), row.begin() + static_cast<std::ptrdiff_t>(num_targets),
+                    row.end());
+    if (!options.classify) {
+      targets.insert(targets.end(), row.begin(),
+                     row.begin() + static_cast<std::ptrdiff_t>(num_targets));
       continue;
     }
-    if (first_blank != 0) {
-      throw DataError(where(path, first_blank) +
-                      "empty line between data rows; remove it or fill in the sample");
+    int32_t label = to_label(row[0], reader.field(0), path, reader.line(), options.signed_labels);
+    if (label == -1 && line_of_minus_one == 0) line_of_minus_one = reader.line();
+    if (label == 0 && line_of_zero == 0) line_of_zero = reader.line();
+    if (line_of_minus_one != 0 && line_of_zero != 0) {
+      throw DataError(where(path, reader.line(), 1) + "labels -1 (line " +
+                      std::to_string(line_of_minus_one) + ") and 0 (line " +
+                      std::to_string(line_of_zero) +
+                      ") both appear; write the two classes as -1/+1 or as 0/1");
     }
-
-    split_fields(line, &fields);
-    if (width == 0) {
-      if (fields.size() <= num_targets) {
-        throw DataError(where(path, line_no) + "expected at least " +
-                        std::to_string(num_targets + 1) + " fields (" +
-                        std::to_string(num_targets) + " target(s) then features), found " +
-                        std::to_string(fields.size()));
-      }
-      width = fields.size();
-      width_line = line_no;
-    } else if (fields.size() != width) {
-      throw DataError(where(path, line_no) + "expected " + std::to_string(width) +
-                      " fields, found " + std::to_string(fields.size()) + " (line " +
-                      std::to_string(width_line) + " has " + std::to_string(width) + ")");
-    }
-    for (size_t c = 0; c < fields.size(); ++c) {
-      const float value = parse_number(fields[c], path, line_no, static_cast<int64_t>(c) + 1);
-      if (c >= num_targets) {
-        features.push_back(value);
-      } else if (options.classify) {
-        labels.push_back(to_label(value, fields[c], path, line_no));
-      } else {
-        targets.push_back(value);
-      }
-    }
-    ++rows;
+    labels.push_back(label == -1 ? 0 : label);
   }
-  if (rows == 0) {
-    throw DataError(path + ": " +
-                    (line_no > 0 && options.header ? "only a header line, no data rows"
-                                                   : "file is empty, no data rows") +
-                    "; expected one sample per line: target(s) then features");
+  if (header != nullptr && !reader.header().empty()) {
+    const auto& names = reader.header();
+    const size_t split = std::min(num_targets, names.size());
+    header->targets.assign(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(split));
+    header->features.assign(names.begin() + static_cast<std::ptrdiff_t>(split), names.end());
   }
 
   Dataset data;
-  const auto n = static_cast<Eigen::Index>(rows);
-  data.x = Eigen::Map<const Matrix<float>>(features.data(),
-                                           static_cast<Eigen::Index>(width - num_targets), n);
+  const auto n = static_cast<Eigen::Index>(reader.rows());
+  data.x = Eigen::Map<const Matrix<float>>(
+      features.data(), static_cast<Eigen::Index>(reader.width() - num_targets), n);
   if (options.classify) {
     data.labels = std::move(labels);
     int32_t max_label = 0;

@@ -83,8 +83,12 @@ void Standardizer::apply(Dataset& data) const {
     throw DataError("standardization statistics are for " + std::to_string(mean.size()) +
                     " features but the dataset has " + std::to_string(data.features()));
   }
+  apply(data.x);
+}
+
+void Standardizer::apply(Matrix<float>& x) const {
   const Vector<float> inv_std = std.cwiseInverse();  // (I)
-  data.x = (data.x.colwise() - mean).array().colwise() * inv_std.array();
+  x = (x.colwise() - mean).array().colwise() * inv_std.array();
 }
 
 void gather(const Dataset& data, const int64_t* ids, int64_t n, Matrix<float>* x,

@@ -37,6 +37,8 @@ struct Standardizer {
   Vector<float> std;   // (I)
   static Standardizer fit(const Dataset& data);
   void apply(Dataset& data) const;
+  // x (I, N) in place, the same arithmetic as apply(Dataset&).
+  void apply(Matrix<float>& x) const;
 };
 
 // Copies the columns ids[0..n) of data into x (I, n) and, as present, labels (n) and

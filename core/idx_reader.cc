@@ -123,6 +123,13 @@ std::string dims_text(const std::vector<uint32_t>& dims) {
   return s;
 }
 
+// Image j is rows*cols contiguous bytes, which is exactly column j of a column-major (I, N).
+Matrix<float> pixels_to_features(const uint8_t* pixels, int features, int64_t n) {
+  return Eigen::Map<const Matrix<uint8_t>>(pixels, features, static_cast<Eigen::Index>(n))
+             .cast<float>() /
+         255.0f;
+}
+
 IdxArray read_idx(const std::string& path, size_t expected_dims, const char* what) {
   IdxArray a = parse_idx(read_maybe_gzip(path, kMaxIdxBytes), path);
   if (a.dims.size() != expected_dims) {
@@ -161,9 +168,9 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path, uint64_t max_bytes
   return out;
 }
 
-IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& name) {
-  if (bytes.size() < 4) {
-    throw DataError(name + ": " + std::to_string(bytes.size()) +
+IdxHeader parse_idx_header(const uint8_t* bytes, size_t size, const std::string& name) {
+  if (size < 4) {
+    throw DataError(name + ": " + std::to_string(size) +
                     " bytes is too short for an IDX header (at least 4 bytes: magic and dims)");
   }
   if (bytes[0] != 0 || bytes[1] != 0) {
@@ -179,40 +186,104 @@ IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& name) {
     throw DataError(name + ": IDX dimension count " + std::to_string(num_dims) +
                     " (byte offset 3) is outside 1..4");
   }
-  const uint64_t header = 4 + 4 * uint64_t{num_dims};
-  if (bytes.size() < header) {
+  IdxHeader h;
+  h.header_bytes = 4 + 4 * uint64_t{num_dims};
+  if (size < h.header_bytes) {
     throw DataError(name + ": truncated IDX header: " + std::to_string(num_dims) + " dims need a " +
-                    std::to_string(header) + "-byte header, the file has " +
-                    std::to_string(bytes.size()) + " bytes");
+                    std::to_string(h.header_bytes) + "-byte header, the file has " +
+                    std::to_string(size) + " bytes");
   }
-  IdxArray a;
   uint64_t count = 1;
   for (unsigned i = 0; i < num_dims; ++i) {
-    const uint32_t d = read_be32(bytes.data() + 4 + 4 * i);
-    a.dims.push_back(d);
+    const uint32_t d = read_be32(bytes + 4 + 4 * i);
+    h.dims.push_back(d);
     if (d == 0) {
       throw DataError(name + ": IDX dimension " + std::to_string(i) + " (byte offset " +
                       std::to_string(4 + 4 * i) + ") is 0; the file holds no data");
     }
     // Checked before multiplying, so the product can neither overflow nor exceed the cap.
     if (count > kMaxIdxBytes / d) {
-      for (unsigned k = i + 1; k < num_dims; ++k) {
-        a.dims.push_back(read_be32(bytes.data() + 4 + 4 * k));
-      }
-      throw DataError(name + ": IDX dims " + dims_text(a.dims) + " claim more than " +
+      for (unsigned k = i + 1; k < num_dims; ++k) h.dims.push_back(read_be32(bytes + 4 + 4 * k));
+      throw DataError(name + ": IDX dims " + dims_text(h.dims) + " claim more than " +
                       std::to_string(kMaxIdxBytes) + " bytes, the limit; the header is corrupt");
     }
     count *= d;
   }
-  if (bytes.size() != header + count) {
-    const bool short_file = bytes.size() < header + count;
+  h.data_bytes = count;
+  return h;
+}
+
+IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& name) {
+  const IdxHeader h = parse_idx_header(bytes.data(), bytes.size(), name);
+  const uint64_t expected = h.header_bytes + h.data_bytes;
+  if (bytes.size() != expected) {
+    const bool short_file = bytes.size() < expected;
     throw DataError(name + ": " + (short_file ? "truncated: " : "trailing bytes: ") + "length " +
-                    std::to_string(bytes.size()) + " bytes, but header " + std::to_string(header) +
-                    " + data " + dims_text(a.dims) + " = " + std::to_string(header + count) +
-                    " bytes expected" + (short_file ? "; re-download the file" : ""));
+                    std::to_string(bytes.size()) + " bytes, but header " +
+                    std::to_string(h.header_bytes) + " + data " + dims_text(h.dims) + " = " +
+                    std::to_string(expected) + " bytes expected" +
+                    (short_file ? "; re-download the file" : ""));
   }
-  a.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(header), bytes.end());
+  IdxArray a;
+  a.dims = h.dims;
+  a.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(h.header_bytes), bytes.end());
   return a;
+}
+
+IdxImageReader::IdxImageReader(const std::string& path) : path_(path) {
+  if (std::filesystem::is_directory(path)) {
+    throw DataError(path + ": is a directory, expected a data file");
+  }
+  gz_ = gzopen(path.c_str(), "rb");
+  if (gz_ == nullptr) throw DataError(path + ": cannot open: " + std::strerror(errno));
+  uint8_t header[4 + 4 * 4];
+  size_t got = read_bytes(header, 4);
+  if (got == 4 && header[3] >= 1 && header[3] <= 4) got += read_bytes(header + 4, 4 * header[3]);
+  const IdxHeader h = parse_idx_header(header, got, path);
+  if (h.dims.size() != 3) {
+    throw DataError(path + ": has " + std::to_string(h.dims.size()) + " dims (" +
+                    dims_text(h.dims) + ") but images (N, rows, cols) need 3");
+  }
+  count_ = h.dims[0];
+  features_ = static_cast<int>(h.dims[1] * h.dims[2]);
+}
+
+IdxImageReader::~IdxImageReader() { gzclose(static_cast<gzFile>(gz_)); }
+
+size_t IdxImageReader::read_bytes(uint8_t* out, size_t n) {
+  size_t done = 0;
+  while (done < n) {
+    const int got = gzread(static_cast<gzFile>(gz_), out + done,
+                           static_cast<unsigned>(std::min<size_t>(n - done, 1u << 30)));
+    if (got < 0) {
+      int code = 0;
+      const char* message = gzerror(static_cast<gzFile>(gz_), &code);
+      throw DataError(path_ + ": read error: " + (message ? message : "unknown") +
+                      "; re-download the file");
+    }
+    if (got == 0) break;
+    done += static_cast<size_t>(got);
+  }
+  return done;
+}
+
+int64_t IdxImageReader::read(int64_t max_n, Matrix<float>* x) {
+  const int64_t n = std::min(max_n, count_ - done_);
+  const auto features = static_cast<size_t>(features_);
+  if (n <= 0) {
+    uint8_t extra = 0;
+    if (read_bytes(&extra, 1) != 0)
+      throw DataError(path_ + ": trailing bytes after the " + std::to_string(count_) +
+                      " images its header announces");
+    return 0;
+  }
+  buffer_.resize(static_cast<size_t>(n) * features);
+  if (read_bytes(buffer_.data(), buffer_.size()) != buffer_.size())
+    throw DataError(path_ + ": truncated: the file ends inside image " + std::to_string(done_ + 1) +
+                    " of " + std::to_string(count_) + "; re-download the file");
+  *x = pixels_to_features(buffer_.data(), features_, n);
+  done_ += n;
+  return n;
 }
 
 Dataset read_idx_pair(const std::string& images_path, const std::string& labels_path,
@@ -243,18 +314,19 @@ Dataset read_idx_pair(const std::string& images_path, const std::string& labels_
     }
     data.labels[j] = label;
   }
-  // Image j is rows*cols contiguous bytes, which is exactly column j of a column-major (I, N).
-  data.x =
-      Eigen::Map<const Matrix<uint8_t>>(images.data.data(), features, n).cast<float>() / 255.0f;
+  data.x = pixels_to_features(images.data.data(), static_cast<int>(features), n);
   return data;
+}
+
+Dataset read_idx_set(const std::string& dir, const std::string& prefix, int num_classes) {
+  return read_idx_pair(find_idx_file(dir, prefix + "-images-idx3-ubyte"),
+                       find_idx_file(dir, prefix + "-labels-idx1-ubyte"), num_classes);
 }
 
 TrainTest read_idx_folder(const std::string& dir, int num_classes) {
   TrainTest tt;
-  tt.train = read_idx_pair(find_idx_file(dir, "train-images-idx3-ubyte"),
-                           find_idx_file(dir, "train-labels-idx1-ubyte"), num_classes);
-  tt.test = read_idx_pair(find_idx_file(dir, "t10k-images-idx3-ubyte"),
-                          find_idx_file(dir, "t10k-labels-idx1-ubyte"), num_classes);
+  tt.train = read_idx_set(dir, "train", num_classes);
+  tt.test = read_idx_set(dir, "t10k", num_classes);
   if (tt.train.features() != tt.test.features()) {
     throw DataError(dir + ": training images have " + std::to_string(tt.train.features()) +
                     " pixels but test images have " + std::to_string(tt.test.features()) +

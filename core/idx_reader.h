@@ -24,10 +24,48 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path, uint64_t max_bytes
 // overflow-safe size, and a length of exactly header + product(dims). `name` is used in errors.
 IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& name);
 
+// The header of IDX bytes: checks the magic 00 00 08 D (1 <= D <= 4), the header's length,
+// nonzero dims and an overflow-safe size under the data-file limit. `size` is how many bytes are
+// available at `bytes`.
+struct IdxHeader {
+  std::vector<uint32_t> dims;
+  uint64_t header_bytes = 0;  // 4 + 4 D
+  uint64_t data_bytes = 0;    // product(dims)
+};
+IdxHeader parse_idx_header(const uint8_t* bytes, size_t size, const std::string& name);
+
+// Reads the images of an IDX file (3 dims: N, rows, cols; raw or gzip) a chunk at a time, so
+// memory does not grow with the file. Pixels are scaled to [0, 1] as read_idx_pair scales them.
+// A file shorter or longer than its header says is refused when its end is reached.
+class IdxImageReader {
+ public:
+  explicit IdxImageReader(const std::string& path);
+  ~IdxImageReader();
+  IdxImageReader(const IdxImageReader&) = delete;
+  IdxImageReader& operator=(const IdxImageReader&) = delete;
+  int64_t count() const { return count_; }
+  int features() const { return features_; }
+  // OVERWRITES x (I, n) with the next n <= max_n images; returns n, 0 after the last one.
+  int64_t read(int64_t max_n, Matrix<float>* x);
+
+ private:
+  size_t read_bytes(uint8_t* out, size_t n);
+
+  std::string path_;
+  void* gz_ = nullptr;  // gzFile; zlib reads raw files transparently
+  int64_t count_ = 0, done_ = 0;
+  int features_ = 0;
+  std::vector<uint8_t> buffer_;
+};
+
 // Reads an images file (3 dims: N, rows, cols) and a labels file (1 dim: N) into a dataset with
 // pixels scaled to [0, 1]. Checks equal counts and labels below num_classes.
 Dataset read_idx_pair(const std::string& images_path, const std::string& labels_path,
                       int num_classes = 10);
+
+// Reads PREFIX-images-idx3-ubyte and PREFIX-labels-idx1-ubyte of dir (each raw or .gz);
+// prefix "train" or "t10k".
+Dataset read_idx_set(const std::string& dir, const std::string& prefix, int num_classes = 10);
 
 // Finds train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte and
 // t10k-labels-idx1-ubyte in dir, each raw or with .gz, and reads both pairs.

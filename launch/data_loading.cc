@@ -10,20 +10,52 @@
 
 namespace mlp {
 
+CsvOptions csv_options(const pb::DataConfig& d, pb::LossKind loss) {
+  CsvOptions options;
+  options.header = d.csv_header();
+  options.targets = d.csv_targets();
+  // A loss that does not classify regresses on real targets.
+  options.classify = loss_classifies(loss);
+  // The perceptron's targets t are -1/+1 in the lecture; its files may say so.
+  options.signed_labels = loss == pb::PERCEPTRON;
+  if (options.classify && d.csv_targets() != 1)
+    throw UsageError("--csv-targets: a classification loss takes one label column, got " +
+                     std::to_string(d.csv_targets()));
+  return options;
+}
+
+Dataset load_labelled_set(const pb::DataConfig& d, pb::LossKind loss, int num_classes,
+                          int outputs) {
+  Dataset set;
+  std::string source = d.test_csv();
+  if (!d.test_csv().empty()) {
+    pb::DataConfig csv = d;
+    // A regression model's targets are its outputs, whatever the flag says.
+    if (num_classes == 0) csv.set_csv_targets(outputs);
+    set = read_csv(d.test_csv(), csv_options(csv, loss));
+  } else {
+    set = read_idx_set(d.data_dir(), "t10k", std::max(num_classes, 1));
+    source = d.data_dir();
+  }
+  truncate(set, d.test_limit());
+  if (num_classes == 0 && !set.labels.empty())
+    throw DataError(source + ": the model regresses on " + std::to_string(outputs) +
+                    " real targets, but the data holds class labels");
+  if (num_classes > 0 && set.num_classes > num_classes)
+    throw DataError(source + ": labels go up to " + std::to_string(set.num_classes - 1) +
+                    " but the model knows " + std::to_string(num_classes) + " classes (0.." +
+                    std::to_string(num_classes - 1) + ")");
+  set.num_classes = num_classes;
+  return set;
+}
+
 TrainingData load_training_data(pb::TrainConfig* config) {
   const pb::DataConfig& d = config->data();
   const std::unique_ptr<Loss<float>> loss = make_loss<float>(config->model().loss());
   TrainingData data;
   if (!d.train_csv().empty()) {
-    CsvOptions options;
-    options.header = d.csv_header();
-    options.targets = d.csv_targets();
-    // A loss that does not classify regresses on real targets.
-    options.classify = loss->classifies();
-    if (options.classify && d.csv_targets() != 1)
-      throw UsageError("--csv-targets: a classification loss takes one label column, got " +
-                       std::to_string(d.csv_targets()));
-    data.train = read_csv(d.train_csv(), options);
+    const CsvOptions options = csv_options(d, config->model().loss());
+    data.train = read_csv(d.train_csv(), options, &data.header);
     if (!d.test_csv().empty()) data.test = read_csv(d.test_csv(), options);
   } else {
     TrainTest both = read_idx_folder(d.data_dir());
@@ -41,10 +73,11 @@ TrainingData load_training_data(pb::TrainConfig* config) {
     throw UsageError("--val-fraction: " + std::to_string(d.val_fraction()) +
                      " leaves no training samples");
   if (d.standardize()) {
-    const Standardizer standardizer = Standardizer::fit(data.train);
-    standardizer.apply(data.train);
-    if (data.val.size() > 0) standardizer.apply(data.val);
-    if (data.test.size() > 0) standardizer.apply(data.test);
+    data.standardized = true;
+    data.standardizer = Standardizer::fit(data.train);
+    data.standardizer.apply(data.train);
+    if (data.val.size() > 0) data.standardizer.apply(data.val);
+    if (data.test.size() > 0) data.standardizer.apply(data.test);
   }
 
   const int classes = std::max(data.train.num_classes, data.test.num_classes);

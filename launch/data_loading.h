@@ -3,6 +3,7 @@
 // loss. Resolves the model's input and output sizes into the config.
 #pragma once
 
+#include "core/csv_reader.h"
 #include "core/dataset.h"
 #include "proto/config.pb.h"
 
@@ -12,10 +13,23 @@ struct TrainingData {
   Dataset train;
   Dataset val;   // empty when val_fraction is 0
   Dataset test;  // empty when there is no test file
+  bool standardized = false;
+  Standardizer standardizer;  // the training split's statistics, when standardized
+  CsvHeader header;           // column names of the training CSV's header line, if any
 };
 
 // Reads config->data(), sets config->model().inputs() and outputs(). Throws DataError for bad
 // files and UsageError when the data does not fit the loss.
 TrainingData load_training_data(pb::TrainConfig* config);
+
+// How a run's CSV files are read for a loss: squared error regresses on csv_targets columns,
+// every other loss classifies (the perceptron also reads -1/+1 labels).
+CsvOptions csv_options(const pb::DataConfig& data, pb::LossKind loss);
+
+// A labelled set to evaluate a model on, read as a run reads its test set: the test CSV, or the
+// t10k pair of the IDX folder, truncated to test_limit, not standardized. Labels must index
+// fewer than num_classes classes (0: regression targets, as many as outputs). Throws DataError.
+Dataset load_labelled_set(const pb::DataConfig& data, pb::LossKind loss, int num_classes,
+                          int outputs);
 
 }  // namespace mlp

@@ -1,14 +1,22 @@
 // Checkpoint report; see inspect.h.
 #include "launch/inspect.h"
 
+#include <charconv>
 #include <cmath>
+#include <filesystem>
 #include <iomanip>
+#include <iostream>
+#include <map>
 #include <ostream>
 #include <vector>
 
+#include "core/atomic_file.h"
 #include "core/checkpoint_file.h"
+#include "core/errors.h"
+#include "core/model_file.h"
 #include "core/packed_floats.h"
 #include "launch/config_fields.h"
+#include "launch/subcommands.h"
 
 namespace mlp {
 namespace {
@@ -61,6 +69,81 @@ void inspect_checkpoint(const std::string& path, std::ostream& out) {
   for (int i = 0; i < c.optimizer().slots_size(); ++i)
     describe_vector("optimizer " + c.optimizer().slot_names(i), c.optimizer().slots(i), out);
   out << "config:\n" << to_text(c.config());
+}
+
+void inspect_model(const std::string& path, std::ostream& out) {
+  const TrainedModel t = load_trained_model(path);
+  const pb::Model& m = t.file;
+  out << path << ": valid model file, format version " << m.format_version() << "\n"
+      << "layers:";
+  for (const int width : m.sizes()) out << " " << width;
+  out << " (" << pb::Activation_Name(m.activation()) << " hidden units, "
+      << pb::LossKind_Name(m.loss()) << ", " << t.num_classes << " classes)\n"
+      << "standardization: " << (t.standardized ? "per-feature mean and std" : "none") << "\n";
+  if (!m.feature_names().empty()) {
+    out << "columns:";
+    for (const std::string& name : m.target_names()) out << " " << name << " (target)";
+    for (const std::string& name : m.feature_names()) out << " " << name;
+    out << "\n";
+  }
+  out << "written by: trainer " << m.provenance().version() << " on " << m.provenance().host()
+      << " at unix time " << m.provenance().unix_time() << "\n"
+      << "command line: " << m.provenance().command_line() << "\n"
+      << "metrics:";
+  std::map<std::string, double> sorted(m.metrics().begin(), m.metrics().end());
+  for (const auto& [name, value] : sorted) out << " " << name << "=" << value;
+  out << "\nparameters:\n";
+  describe_vector("all parameters", m.params(), out);
+  if (m.has_config()) out << "config:\n" << to_text(m.config());
+}
+
+void write_weight_csvs(const std::string& path, const std::string& dir) {
+  const TrainedModel t = load_trained_model(path);
+  const std::unique_ptr<Model<float>> network = t.build();
+  std::error_code error;
+  std::filesystem::create_directories(dir, error);
+  if (error) throw UsageError("--weights: cannot create " + dir + ": " + error.message());
+  const ParamStore<float>& store = network->store();
+  for (size_t i = 0; i < store.layout().size(); ++i) {
+    const auto block = store.param(static_cast<int>(i));  // (rows, cols)
+    std::string text;
+    char number[32];
+    for (Eigen::Index r = 0; r < block.rows(); ++r) {
+      for (Eigen::Index c = 0; c < block.cols(); ++c) {
+        if (c) text += ',';
+        text.append(number, std::to_chars(number, number + sizeof number, block(r, c)).ptr);
+      }
+      text += '\n';
+    }
+    AtomicFileStream csv(dir + "/" + store.layout()[i].name + ".csv", ExitCode::kUsage);
+    csv.write(text);
+    csv.commit();
+  }
+}
+
+int inspect_command(int argc, char** argv) {
+  namespace po = boost::program_options;
+  std::string path, weights;
+  po::options_description options("trainer inspect options");
+  options.add_options()("file", po::value(&path)->required()->value_name("FILE"),
+                        "checkpoint or model file (also the first positional argument)")(
+      "weights", po::value(&weights)->value_name("DIR"),
+      "write every parameter block as DIR/<block>.csv");
+  po::positional_options_description positional;
+  positional.add("file", 1);
+  po::variables_map vm;
+  if (!parse_subcommand_flags(argc, argv, "trainer inspect FILE [--weights DIR]", options, &vm,
+                              positional))
+    return 0;
+  if (!weights.empty()) {
+    write_weight_csvs(path, weights);
+    return 0;
+  }
+  if (holds_checkpoint(path))
+    inspect_checkpoint(path, std::cout);
+  else
+    inspect_model(path, std::cout);
+  return 0;
 }
 
 }  // namespace mlp

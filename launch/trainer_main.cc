@@ -3,14 +3,13 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
-#include <iostream>
 #include <string>
 
 #include "core/compute_threads.h"
 #include "core/errors.h"
 #include "dist/agreement.h"
 #include "dist/communicator.h"
-#include "launch/inspect.h"
+#include "launch/subcommands.h"
 #include "launch/train_loop.h"
 #include "launch/trainer_options.h"
 
@@ -35,26 +34,27 @@ std::string joined(int argc, char** argv) {
   return line;
 }
 
-// `trainer inspect FILE`: verify a checkpoint and describe it.
-int inspect(int argc, char** argv) {
-  if (argc != 3) {
-    std::fprintf(stderr, "trainer: error: usage: trainer inspect CHECKPOINT_FILE\n");
-    return static_cast<int>(mlp::ExitCode::kUsage);
-  }
+// `trainer NAME ...`: flags are the same on every rank, so every rank fails alike and rank 0
+// speaks for all.
+int run_subcommand(const mlp::Subcommand& command, int argc, char** argv) {
   try {
-    mlp::inspect_checkpoint(argv[2], std::cout);
+    return command.run(argc, argv);
   } catch (const mlp::Error& e) {
-    report(e);
+    if (env_rank() == 0) report(e);
     return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    report(e);
+    return 1;
   }
-  return 0;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   mlp::use_one_compute_thread();
-  if (argc >= 2 && std::strcmp(argv[1], "inspect") == 0) return inspect(argc, argv);
+  for (const mlp::Subcommand& command : mlp::subcommands())
+    if (argc >= 2 && std::strcmp(argv[1], command.name) == 0)
+      return run_subcommand(command, argc, argv);
   const std::string command_line = joined(argc, argv);
   mlp::TrainerArgs args;
   try {
@@ -65,7 +65,8 @@ int main(int argc, char** argv) {
     return static_cast<int>(e.code());
   }
   if (args.help) {
-    if (env_rank() == 0) std::fputs(args.help_text.c_str(), stdout);
+    if (env_rank() == 0)
+      std::fputs((args.help_text + "\n" + mlp::subcommands_text()).c_str(), stdout);
     return 0;
   }
 

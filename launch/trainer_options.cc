@@ -118,7 +118,7 @@ std::string exit_codes_text() {
          "  4   non-finite loss or gradient\n"
          "  5   ranks disagree (config, data or parameters differ between ranks)\n"
          "  6   a rank failed or stalled in a collective\n"
-         "  7   checkpoint error (unreadable, corrupt or incompatible)\n"
+         "  7   checkpoint or model file error (unreadable, corrupt or incompatible)\n"
          "  75  stopped by SIGUSR1/SIGTERM after writing a checkpoint (requeue and resume)\n";
 }
 

@@ -8,6 +8,7 @@ packages=(build-essential cmake pkg-config zlib1g-dev
           libboost-program-options-dev libgtest-dev libopenblas-dev
           libdnnl-dev ocl-icd-opencl-dev
           libopenmpi-dev openmpi-bin
+          libonnx-dev python3-onnx python3-numpy
           dataset-fashion-mnist python3)
 if [[ "${1:-}" == "--with-bench" ]]; then
   packages+=(python3-torch python3-matplotlib python3-numpy)

@@ -71,7 +71,47 @@ TEST_F(CsvReader, HeaderIsSkippedOnlyWhenAsked) {
   const Dataset d = read_csv(csv("label,a,b\n1,2,3\n"), options);
   ASSERT_EQ(d.size(), 1);
   EXPECT_EQ(d.labels, (std::vector<int32_t>{1}));
-  EXPECT_TRUE(fails_with("label,a,b\n1,2,3\n", ":1:1: \"label\" is not a number"));
+  EXPECT_TRUE(fails_with("label,a,b\n1,2,3\n",
+                         ":1:1: \"label\" is not a number; pass --csv-header if the file starts "
+                         "with a header line"));
+}
+
+TEST_F(CsvReader, HeaderNamesSplitIntoTargetsAndFeatures) {
+  CsvOptions options;
+  options.header = true;
+  options.classify = false;
+  options.targets = 2;
+  CsvHeader header;
+  read_csv(csv("y1, y2,a,b\n1,2,3,4\n"), options, &header);
+  EXPECT_EQ(header.targets, (std::vector<std::string>{"y1", "y2"}));
+  EXPECT_EQ(header.features, (std::vector<std::string>{"a", "b"}));
+}
+
+TEST_F(CsvReader, PerceptronLabelsMayBeSigned) {
+  CsvOptions options;
+  options.signed_labels = true;
+  EXPECT_EQ(read_csv(csv("-1,2\n1,3\n-1,4\n"), options).labels, (std::vector<int32_t>{0, 1, 0}));
+  EXPECT_TRUE(fails_with("-1,2\n1,3\n0,4\n",
+                         ":3:1: labels -1 (line 1) and 0 (line 3) both appear; write the two "
+                         "classes as -1/+1 or as 0/1",
+                         options));
+  EXPECT_TRUE(fails_with("-1,2\n",
+                         ":1:1: class label \"-1\" is not an integer >= 0; "
+                         "real-valued targets need regression mode"));
+}
+
+TEST_F(CsvReader, RowReaderStreamsRowsWithTheirLineNumbers) {
+  CsvRowReader reader(csv("a,b\n1,2\n\n3,4\n"), true, 0);
+  EXPECT_EQ(reader.header(), (std::vector<std::string>{"a", "b"}));
+  ASSERT_TRUE(reader.next());
+  EXPECT_EQ(reader.values(), (std::vector<float>{1, 2}));
+  EXPECT_EQ(reader.line(), 2);
+  EXPECT_THROW(reader.next(), DataError);  // the blank line 3 is followed by data
+  CsvRowReader again(csv("1,2\n3,4\n\n"), false, 0);
+  int rows = 0;
+  while (again.next()) ++rows;
+  EXPECT_EQ(rows, 2);
+  EXPECT_EQ(again.width(), 2u);
 }
 
 TEST_F(CsvReader, CrlfSpacesSignsAndTrailingBlankLines) {

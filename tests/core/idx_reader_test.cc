@@ -318,5 +318,38 @@ TEST(IdxFashionMnist, RealFilesWhenPresent) {
   }
 }
 
+// The streaming reader yields, chunk by chunk, exactly the pixels read_idx_pair yields.
+TEST_F(IdxReader, ImageStreamMatchesWholeFileRead) {
+  for (const bool gzip : {false, true}) {
+    const std::string path = images(idx({3, 2, 3}, pixels()), gzip);
+    IdxImageReader reader(path);
+    EXPECT_EQ(reader.count(), 3);
+    EXPECT_EQ(reader.features(), 6);
+    Matrix<float> chunk, all(6, 0);  // (I, n)
+    while (reader.read(2, &chunk) > 0) {
+      all.conservativeResize(Eigen::NoChange, all.cols() + chunk.cols());
+      all.rightCols(chunk.cols()) = chunk;
+    }
+    EXPECT_EQ(all, read_idx_pair(path, good_labels()).x);
+  }
+}
+
+TEST_F(IdxReader, ImageStreamRefusesShortAndLongFiles) {
+  std::vector<uint8_t> p = pixels();
+  p.pop_back();
+  IdxImageReader short_reader(images(idx({3, 2, 3}, p)));
+  Matrix<float> x;
+  EXPECT_TRUE(throws_data_error([&] { short_reader.read(10, &x); },
+                                "images: truncated: the file ends inside image 1 of 3"));
+  p = pixels();
+  p.push_back(1);
+  IdxImageReader long_reader(images(idx({3, 2, 3}, p)));
+  EXPECT_EQ(long_reader.read(10, &x), 3);
+  EXPECT_TRUE(throws_data_error([&] { long_reader.read(10, &x); },
+                                "images: trailing bytes after the 3 images its header announces"));
+  EXPECT_TRUE(throws_data_error([&] { IdxImageReader labels_only(good_labels()); },
+                                "labels: has 1 dims (3) but images (N, rows, cols) need 3"));
+}
+
 }  // namespace
 }  // namespace mlp
