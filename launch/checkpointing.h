@@ -1,45 +1,36 @@
-// Between a running training and a checkpoint: what to save, where a run stands, whether a
-// checkpoint fits the run that wants to resume from it, and getting rank 0's checkpoint to every
-// rank. The file format itself lives in core/checkpoint_file.h.
+// Checkpoints in a run of many ranks: where they go, rank 0 writing one while the others wait,
+// and getting rank 0's checkpoint to every rank. What a checkpoint holds is launch/run_state.h;
+// the file format is core/checkpoint_file.h.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 
-#include "core/optimizer.h"
-#include "core/param_store.h"
 #include "dist/communicator.h"
+#include "launch/console.h"
+#include "launch/run_state.h"
 #include "proto/checkpoint.pb.h"
 #include "proto/config.pb.h"
 
 namespace mlp {
 
-// Where a run stands: the next step to run is step_in_epoch of epoch (0-based).
-struct TrainingPosition {
-  int epoch = 0;
-  int64_t step_in_epoch = 0;
-  int64_t global_step = 0;
-  int64_t samples_consumed = 0;
-  pb::PartialEpoch partial;  // sums of the interrupted epoch's steps, over all ranks
-};
+// Rank 0 builds the checkpoint with `make`, writes it to dir as the checkpoint of global_step,
+// reads it back to verify, then prunes all but the newest keep_last; the other ranks wait for
+// its verdict, so nobody goes on past a checkpoint that is not complete. Returns the path.
+// Collective; a failure is raised on every rank together.
+std::string save_checkpoint_everywhere(Communicator& comm, const std::string& dir,
+                                       int64_t global_step, int keep_last,
+                                       const std::function<pb::Checkpoint()>& make);
 
-// Everything resume needs, with provenance (program version, command line, data fingerprint).
-pb::Checkpoint make_checkpoint(const pb::TrainConfig& config, const ParamStore<float>& store,
-                               const Optimizer& optimizer, const TrainingPosition& position,
-                               int world_size, uint64_t data_fingerprint,
-                               const std::string& command_line);
-
-// Throws Error(kCheckpoint) naming the first difference that makes exact resume impossible:
-// the model, optimizer, data, seed or batch size of the config, the parameter layout, or the
-// data fingerprint. The run's length (epochs, max_steps), outputs, checkpoint settings and the
-// rank count may differ.
-void check_resumable(const pb::Checkpoint& checkpoint, const pb::TrainConfig& config,
-                     const ParamStore<float>& store, uint64_t data_fingerprint,
-                     const std::string& source);
-
-// Copies parameters, optimizer state and position out of a checked checkpoint.
-void restore_checkpoint(const pb::Checkpoint& checkpoint, ParamStore<float>* store,
-                        Optimizer* optimizer, TrainingPosition* position);
+// Prepares dir (rank 0 creates it and removes temp files a dead writer left), then resumes
+// when run.config.resume() asks: every rank gets rank 0's checkpoint, from_checkpoint checks it
+// and restores it into state, store and optimizer, and the console says where the run goes on,
+// warning when the learning-rate schedule bends (another length or rate). Returns false when
+// the run starts fresh. Collective.
+bool resume_if_asked(Communicator& comm, const RunIdentity& run, const std::string& dir,
+                     const Console& console, ParamStore<float>* store, Optimizer* optimizer,
+                     RunState* state);
 
 // Rank 0 reads `path` (resume "auto": the newest valid checkpoint in dir, warning on stderr
 // about each newer one that fails to verify); every rank receives the same message. Returns

@@ -45,40 +45,22 @@ double unix_seconds() {
 
 }  // namespace
 
-std::string json_number(double value) {
-  if (!std::isfinite(value)) return "null";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.9g", value);
-  return text;
+google::protobuf::Value number_or_null(double value) {
+  google::protobuf::Value v;
+  if (std::isfinite(value))
+    v.set_number_value(value);
+  else
+    v.set_null_value(google::protobuf::NULL_VALUE);
+  return v;
 }
 
-std::string json_string(const std::string& text) {
-  std::string out = "\"";
-  for (const char c : text) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", c);
-          out += escaped;
-        } else {
-          out += c;
-        }
-    }
-  }
-  return out + "\"";
+std::string record_json(const google::protobuf::Message& record, bool pretty) {
+  google::protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  options.add_whitespace = pretty;
+  std::string json;
+  google::protobuf::util::MessageToJsonString(record, &json, options);
+  return json;
 }
 
 RunOutput::RunOutput(const std::string& dir, bool enabled) : dir_(dir), enabled_(enabled) {
@@ -147,25 +129,17 @@ void RunOutput::append_step(int64_t global_step, int epoch, double train_loss, d
                                           {"step/samples_per_second", samples_per_second}});
 }
 
-void RunOutput::log_event(const std::string& name, const std::string& fields) {
+void RunOutput::log_event(const std::string& name, pb::Event fields) {
   if (!enabled_ || !events_) return;
-  std::fprintf(events_, "{\"time\": %.3f, \"event\": %s%s%s}\n", unix_seconds(),
-               json_string(name).c_str(), fields.empty() ? "" : ", ", fields.c_str());
+  // Milliseconds are enough to order events and keep the lines short.
+  fields.set_time(std::round(unix_seconds() * 1000) / 1000);
+  fields.set_event(name);
+  std::fprintf(events_, "%s\n", record_json(fields, false).c_str());
   std::fflush(events_);
 }
 
-void RunOutput::write_summary(const std::map<std::string, double>& numbers,
-                              const pb::TrainConfig& config) {
-  if (!enabled_) return;
-  std::string json = "{\n";
-  for (const auto& [key, value] : numbers)
-    json += "  \"" + key + "\": " + json_number(value) + ",\n";
-  std::string config_json;
-  google::protobuf::util::JsonPrintOptions options;
-  options.preserve_proto_field_names = true;
-  google::protobuf::util::MessageToJsonString(config, &config_json, options);
-  json += "  \"config\": " + config_json + "\n}\n";
-  write_whole_file(dir_ + "/summary.json", json);
+void RunOutput::write_summary(const pb::Summary& summary) {
+  if (enabled_) write_whole_file(dir_ + "/summary.json", record_json(summary, true));
 }
 
 }  // namespace mlp

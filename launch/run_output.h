@@ -1,19 +1,20 @@
 // The files of a run folder, written by rank 0 only: the resolved config (text proto),
-// metrics.csv (one row per epoch), steps.csv (every N steps when asked), events.jsonl (one JSON
-// object per event: config, checkpoint saved, early stop, signal, error), TensorBoard event
-// files, and summary.json. On other ranks every call is a no-op, so the training loop does not
-// branch on the rank.
+// metrics.csv (one row per epoch), steps.csv (every N steps when asked), events.jsonl (one
+// pb::Event a line: start, resume, checkpoint_saved, early_stop, signal, error, finish),
+// TensorBoard event files, and summary.json (a pb::Summary). The JSON records are
+// proto/run_records.proto printed by protobuf. On other ranks every call is a no-op, so the
+// training loop does not branch on the rank.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
-#include <map>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "launch/tensorboard_writer.h"
 #include "proto/config.pb.h"
+#include "proto/run_records.pb.h"
 
 namespace mlp {
 
@@ -44,11 +45,10 @@ class RunOutput {
   void append_epoch(const EpochMetrics& m);
   void append_step(int64_t global_step, int epoch, double train_loss, double learning_rate,
                    double samples_per_second);
-  // One line of events.jsonl: {"time": unix seconds, "event": name, <fields>}; fields is a
-  // comma-separated list of JSON members, possibly empty.
-  void log_event(const std::string& name, const std::string& fields);
-  // summary.json: the numbers given, then the resolved config as a JSON object.
-  void write_summary(const std::map<std::string, double>& numbers, const pb::TrainConfig& config);
+  // One line of events.jsonl: `fields` with its time (unix seconds now) and event name set.
+  void log_event(const std::string& name, pb::Event fields = {});
+  // summary.json, written whole.
+  void write_summary(const pb::Summary& summary);
   const std::string& dir() const { return dir_; }
 
  private:
@@ -62,9 +62,11 @@ class RunOutput {
   std::unique_ptr<TensorBoardWriter> tensorboard_;
 };
 
-// Formats a number for JSON: NaN and infinities become null.
-std::string json_number(double value);
-// A JSON string literal with quotes, backslashes and control characters escaped.
-std::string json_string(const std::string& text);
+// A JSON number, or null for NaN and infinities (JSON has neither).
+google::protobuf::Value number_or_null(double value);
+
+// A run record as JSON with the proto field names as keys: one line, or (pretty) one field a
+// line.
+std::string record_json(const google::protobuf::Message& record, bool pretty);
 
 }  // namespace mlp

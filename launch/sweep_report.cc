@@ -2,15 +2,15 @@
 #include "launch/sweep_report.h"
 
 #include <fcntl.h>
+#include <google/protobuf/struct.pb.h>
+#include <google/protobuf/util/json_util.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cctype>
 #include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <limits>
@@ -20,6 +20,7 @@
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "launch/sweep_ledger.h"
+#include "proto/run_records.pb.h"
 
 extern char** environ;
 
@@ -64,101 +65,40 @@ double lookup(const std::map<std::string, double>& numbers, const std::string& k
   return it == numbers.end() ? kMissing : it->second;
 }
 
-class JsonScanner {
- public:
-  JsonScanner(const std::string& text, const std::string& path) : text_(text), path_(path) {}
-
-  std::map<std::string, double> top_level_numbers() {
-    std::map<std::string, double> numbers;
-    expect('{');
-    if (peek() == '}') return numbers;
-    for (;;) {
-      const std::string key = string_value();
-      expect(':');
-      const char c = peek();
-      if (c == '-' || (c >= '0' && c <= '9')) {
-        numbers[key] = number_value();
-      } else if (text_.compare(pos_, 4, "null") == 0) {
-        pos_ += 4;
-        numbers[key] = kMissing;
-      } else {
-        skip_value();
+// A number of a record: plain numbers and booleans as they are, a google.protobuf.Value's number
+// (null or not a number: NaN); nested messages such as the config are not numbers.
+bool record_number(const google::protobuf::Message& record,
+                   const google::protobuf::FieldDescriptor* f, double* value) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* r = record.GetReflection();
+  switch (f->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_DOUBLE:
+      *value = r->GetDouble(record, f);
+      return true;
+    case FieldDescriptor::CPPTYPE_FLOAT:
+      *value = r->GetFloat(record, f);
+      return true;
+    case FieldDescriptor::CPPTYPE_INT32:
+      *value = r->GetInt32(record, f);
+      return true;
+    case FieldDescriptor::CPPTYPE_UINT32:
+      *value = r->GetUInt32(record, f);
+      return true;
+    case FieldDescriptor::CPPTYPE_BOOL:
+      *value = r->GetBool(record, f) ? 1 : 0;
+      return true;
+    case FieldDescriptor::CPPTYPE_MESSAGE:
+      if (f->message_type() != google::protobuf::Value::descriptor()) return false;
+      {
+        const auto& v = static_cast<const google::protobuf::Value&>(r->GetMessage(record, f));
+        *value =
+            v.kind_case() == google::protobuf::Value::kNumberValue ? v.number_value() : kMissing;
       }
-      if (peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      expect('}');
-      return numbers;
-    }
+      return true;
+    default:
+      return false;
   }
-
- private:
-  [[noreturn]] void fail(const std::string& what) {
-    throw UsageError(path_ + ": offset " + std::to_string(pos_) + ": " + what);
-  }
-
-  char peek() {
-    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-    return pos_ < text_.size() ? text_[pos_] : '\0';
-  }
-
-  void expect(char c) {
-    if (peek() != c) fail(std::string("expected '") + c + "'");
-    ++pos_;
-  }
-
-  std::string string_value() {
-    expect('"');
-    std::string out;
-    while (pos_ < text_.size() && text_[pos_] != '"') {
-      if (text_[pos_] == '\\') ++pos_;
-      if (pos_ < text_.size()) out += text_[pos_++];
-    }
-    if (pos_ >= text_.size()) fail("unterminated string");
-    ++pos_;
-    return out;
-  }
-
-  double number_value() {
-    const char* begin = text_.c_str() + pos_;
-    char* end = nullptr;
-    const double value = std::strtod(begin, &end);
-    if (end == begin) fail("expected a number");
-    pos_ += static_cast<size_t>(end - begin);
-    return value;
-  }
-
-  // Skips a string, literal or nested object/array, tracking depth outside strings.
-  void skip_value() {
-    const char c = peek();
-    if (c == '"') {
-      string_value();
-      return;
-    }
-    if (c != '{' && c != '[') {
-      if (!std::isalpha(static_cast<unsigned char>(c))) fail("expected a value");
-      while (pos_ < text_.size() && std::isalpha(static_cast<unsigned char>(text_[pos_]))) ++pos_;
-      return;
-    }
-    int depth = 0;
-    do {
-      const char d = peek();
-      if (d == '\0') fail("unterminated object");
-      if (d == '"') {
-        string_value();
-        continue;
-      }
-      if (d == '{' || d == '[') ++depth;
-      if (d == '}' || d == ']') --depth;
-      ++pos_;
-    } while (depth > 0);
-  }
-
-  const std::string& text_;
-  std::string path_;
-  size_t pos_ = 0;
-};
+}
 
 // Splits one CSV line (the trainer writes plain numbers, so no quoting to undo).
 std::vector<std::string> split_csv(const std::string& line) {
@@ -282,8 +222,21 @@ void run_plots(const std::string& script, const std::string& dir, std::FILE* out
 
 std::map<std::string, double> read_summary_numbers(const std::string& path) {
   if (!std::filesystem::is_regular_file(path)) return {};
-  const std::string text = slurp(path);
-  return JsonScanner(text, path).top_level_numbers();
+  pb::Summary summary;
+  google::protobuf::util::JsonParseOptions options;
+  // Summaries of older and newer trainers: keys this one does not know are skipped.
+  options.ignore_unknown_fields = true;
+  const auto status = google::protobuf::util::JsonStringToMessage(slurp(path), &summary, options);
+  if (!status.ok()) throw UsageError(path + ": not a run summary: " + status.ToString());
+  std::map<std::string, double> numbers;
+  const google::protobuf::Descriptor* d = summary.GetDescriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    double value = 0;
+    if (summary.GetReflection()->HasField(summary, f) && record_number(summary, f, &value))
+      numbers[f->name()] = value;
+  }
+  return numbers;
 }
 
 void write_sweep_report(const std::string& sweep_dir, const ReportOptions& options,

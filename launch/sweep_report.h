@@ -14,8 +14,9 @@ struct ReportOptions {
   std::string plot_script;  // experiments/plot_sweep.py; empty: no plots
 };
 
-// The numbers at the top level of a summary.json (null: NaN); nested objects are skipped.
-// Missing or unreadable file: empty. Throws UsageError "path: offset N: ..." when it is not JSON.
+// The numbers of a summary.json (a pb::Summary; null: NaN, restored_best: 0 or 1) by key; the
+// config and keys this build does not know are skipped. Missing file: empty. Throws UsageError
+// "path: not a run summary: ..." when it is not a summary's JSON.
 std::map<std::string, double> read_summary_numbers(const std::string& path);
 
 // Writes DIR/trials.csv, DIR/epochs.csv and DIR/summary.csv, prints the best configuration to

@@ -15,6 +15,7 @@
 
 #include "core/batch_plan.h"
 #include "tests/launch/process_run.h"
+#include "tests/launch/run_records.h"
 #include "tests/support/synthetic_data.h"
 
 namespace {
@@ -25,6 +26,7 @@ constexpr int kBatch = 17;
 constexpr int kPatience = 3;
 
 using Result = mlp::test::Run;
+using mlp::test::number;
 using mlp::test::slurp;
 
 std::string fresh_dir(const std::string& name) { return mlp::test::fresh_test_dir("es_run", name); }
@@ -45,14 +47,6 @@ std::string write_data(const std::string& dir) {
   mlp::test::write_rows(dir + "/train.csv", mlp::test::rule_rows(kTrainRows, kFeatures, 0, true));
   mlp::test::write_rows(dir + "/test.csv", mlp::test::rule_rows(200, kFeatures, 1, true));
   return dir;
-}
-
-// The text of a top-level number of summary.json ("null" included), as written.
-std::string summary_text(const std::string& summary, const std::string& key) {
-  const size_t at = summary.find("\"" + key + "\": ");
-  if (at == std::string::npos) return "<" + key + " missing>";
-  const size_t begin = at + key.size() + 4;
-  return summary.substr(begin, summary.find_first_of(",\n", begin) - begin);
 }
 
 struct MetricsRow {
@@ -100,16 +94,11 @@ Expected apply_documented_rule(const std::vector<MetricsRow>& rows, int patience
 }
 
 // The checkpoint written at the end of `epoch`, from the checkpoint_saved events.
-std::string epoch_checkpoint(const std::string& events, int epoch) {
-  std::stringstream s(events);
+std::string epoch_checkpoint(const std::string& run_dir, int epoch) {
   int seen = 0;
-  for (std::string line; std::getline(s, line);) {
-    if (line.find("\"event\": \"checkpoint_saved\"") == std::string::npos ||
-        line.find("\"reason\": \"epoch\"") == std::string::npos || ++seen != epoch)
-      continue;
-    const size_t begin = line.find("\"path\": \"") + 9;
-    return line.substr(begin, line.find('"', begin) - begin);
-  }
+  for (const mlp::pb::Event& e : mlp::test::read_events(run_dir))
+    if (e.event() == "checkpoint_saved" && e.reason() == "epoch" && ++seen == epoch)
+      return e.path();
   return "";
 }
 
@@ -124,23 +113,25 @@ TEST(EarlyStoppingRun, RunFolderReportsTheStopThatTheDocumentedRuleGives) {
   ASSERT_GT(expected.stopped_epoch, 0) << "the config must stop early";
   EXPECT_EQ(static_cast<int>(rows.size()), expected.stopped_epoch) << "epochs ran past the stop";
 
-  const std::string summary = slurp(out + "/summary.json");
-  EXPECT_EQ(summary_text(summary, "best_epoch"), std::to_string(expected.best_epoch)) << summary;
-  EXPECT_EQ(summary_text(summary, "stopped_epoch"), std::to_string(expected.stopped_epoch))
-      << summary;
-  EXPECT_EQ(summary_text(summary, "epochs_run"), std::to_string(expected.stopped_epoch)) << summary;
-  EXPECT_EQ(summary_text(summary, "restored_best"), "1") << summary;
+  const mlp::pb::Summary summary = mlp::test::read_summary(out);
+  EXPECT_EQ(number(summary.best_epoch()), expected.best_epoch) << summary.DebugString();
+  EXPECT_EQ(number(summary.stopped_epoch()), expected.stopped_epoch) << summary.DebugString();
+  EXPECT_EQ(summary.epochs_run(), expected.stopped_epoch) << summary.DebugString();
+  EXPECT_TRUE(summary.restored_best()) << summary.DebugString();
   // The kept model is the best epoch's, not the last one's (metrics.csv has 6 digits).
   const MetricsRow& best = rows[expected.best_epoch - 1];
-  EXPECT_NEAR(std::stod(summary_text(summary, "val_loss")), best.val_loss, 1e-5 * best.val_loss);
-  EXPECT_NEAR(std::stod(summary_text(summary, "val_acc")), best.val_acc, 1e-6);
-  EXPECT_NE(std::stod(summary_text(summary, "val_loss")), rows.back().val_loss);
+  EXPECT_NEAR(number(summary.val_loss()), best.val_loss, 1e-5 * best.val_loss);
+  EXPECT_NEAR(number(summary.val_acc()), best.val_acc, 1e-6);
+  EXPECT_NE(number(summary.val_loss()), rows.back().val_loss);
 
-  const std::string early_stop =
-      "\"event\": \"early_stop\", \"epoch\": " + std::to_string(expected.stopped_epoch) +
-      ", \"best_epoch\": " + std::to_string(expected.best_epoch) + "}";
-  EXPECT_NE(slurp(out + "/events.jsonl").find(early_stop), std::string::npos)
-      << slurp(out + "/events.jsonl");
+  int early_stops = 0;
+  for (const mlp::pb::Event& e : mlp::test::read_events(out)) {
+    if (e.event() != "early_stop") continue;
+    ++early_stops;
+    EXPECT_EQ(e.epoch(), expected.stopped_epoch);
+    EXPECT_EQ(e.best_epoch(), expected.best_epoch);
+  }
+  EXPECT_EQ(early_stops, 1) << slurp(out + "/events.jsonl");
 }
 
 TEST(EarlyStoppingRun, ResumeInsideThePatienceWindowStopsAtTheSameEpoch) {
@@ -148,13 +139,13 @@ TEST(EarlyStoppingRun, ResumeInsideThePatienceWindowStopsAtTheSameEpoch) {
   const std::string straight = dir + "/straight", resumed = dir + "/resumed";
   const Result a = run(std::string(MLP_TRAINER_PATH) + trainer_flags(dir, straight), dir);
   ASSERT_EQ(a.exit_code, 0) << a.err;
-  const std::string summary_a = slurp(straight + "/summary.json");
-  const int best_epoch = std::stoi(summary_text(summary_a, "best_epoch"));
-  const int stopped_epoch = std::stoi(summary_text(summary_a, "stopped_epoch"));
+  mlp::pb::Summary summary_a = mlp::test::read_summary(straight);
+  const int best_epoch = static_cast<int>(number(summary_a.best_epoch()));
+  const int stopped_epoch = static_cast<int>(number(summary_a.stopped_epoch()));
   // After the best epoch, so the wait count is already running when the run is cut.
   const int cut_epoch = best_epoch + 1;
   ASSERT_LT(cut_epoch, stopped_epoch);
-  const std::string checkpoint = epoch_checkpoint(slurp(straight + "/events.jsonl"), cut_epoch);
+  const std::string checkpoint = epoch_checkpoint(straight, cut_epoch);
   ASSERT_TRUE(std::filesystem::exists(checkpoint)) << "no checkpoint of epoch " << cut_epoch;
 
   const Result b = run(
@@ -164,10 +155,14 @@ TEST(EarlyStoppingRun, ResumeInsideThePatienceWindowStopsAtTheSameEpoch) {
       b.out.find("resuming from " + checkpoint + " at epoch " + std::to_string(cut_epoch + 1)),
       std::string::npos)
       << b.out;
-  const std::string summary_b = slurp(resumed + "/summary.json");
-  for (const char* key : {"best_epoch", "stopped_epoch", "epochs_run", "restored_best", "test_loss",
-                          "test_acc", "val_loss", "val_acc"})
-    EXPECT_EQ(summary_text(summary_b, key), summary_text(summary_a, key)) << key;
+  // The same outcome, timings aside.
+  mlp::pb::Summary summary_b = mlp::test::read_summary(resumed);
+  for (mlp::pb::Summary* s : {&summary_a, &summary_b}) {
+    for (const char* timing : {"samples_per_second", "wall_seconds", "total_wall_seconds"})
+      s->GetReflection()->ClearField(s, s->GetDescriptor()->FindFieldByName(timing));
+    s->clear_config();
+  }
+  EXPECT_EQ(summary_b.DebugString(), summary_a.DebugString());
 }
 
 // The trainer on a training set with one row of features near FLT_MAX, placed last in global

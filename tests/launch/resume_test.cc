@@ -420,5 +420,25 @@ TEST(CheckpointContents, StaleTempFilesAreRemovedAtStart) {
     EXPECT_NO_THROW(read_checkpoint(path)) << path;
 }
 
+// A checkpoint written by the trainer before the run state had a file of its own (the flags
+// below, --checkpoint-every-steps 3, global step 6 of 4-step epochs) resumes mid-epoch 2 and
+// keeps epoch 1's metrics row.
+TEST(CheckpointContents, ACheckpointOfTheEarlierTrainerResumes) {
+  const std::string dir = test_dir();
+  const std::string fixtures = MLP_LAUNCH_FIXTURES;
+  const Result r = run_trainer(
+      dir, "old",
+      "--train-csv " + fixtures + "/old_checkpoint_train.csv --val-fraction 0.2 --hidden 3" +
+          " --batch-size 8 --epochs 3 --optimizer adam --lr 0.01 --early-stopping-patience 5" +
+          " --progress none --out " + dir + "/run --resume " + fixtures +
+          "/old_checkpoint_step6.pb");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("at epoch 2, step 2 (global step 6), saved by 1 rank"), std::string::npos)
+      << r.out;
+  const std::vector<std::string> rows = metrics_rows(dir + "/run");
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[1], "1,1.84919,0.28125,1.59374,0.125,0.0082743");
+}
+
 }  // namespace
 }  // namespace mlp

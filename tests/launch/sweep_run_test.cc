@@ -19,6 +19,7 @@
 #include "launch/cpu_affinity.h"
 #include "launch/sweep_ledger.h"
 #include "launch/sweep_report.h"
+#include "tests/launch/run_records.h"
 #include "tests/launch/sweep_test_support.h"
 
 namespace mlp {
@@ -240,8 +241,10 @@ TEST(SweepRun, TrialsRunningSideBySideKeepEveryCpuOfTheLauncher) {
   const pb::SweepLedger ledger = read_ledger(dir);
   ASSERT_EQ(ledger.trial_size(), 2);
   for (const pb::TrialRecord& t : ledger.trial()) {
-    const std::string events = slurp(trial_dir(dir, t.id()) + "/events.jsonl");
-    EXPECT_NE(events.find("\"cpus\": \"" + allowed_cpus() + "\""), std::string::npos) << events;
+    const std::vector<pb::Event> events = mlp::test::read_events(trial_dir(dir, t.id()));
+    ASSERT_FALSE(events.empty());
+    EXPECT_EQ(events.front().event(), "start");
+    EXPECT_EQ(events.front().cpus(), allowed_cpus());
   }
 }
 
