@@ -115,6 +115,12 @@ void check_layout(const Checker& check, const pb::Checkpoint& c, const ParamStor
         "parameter block " + str(i) + " is " + s.name() + " (" + str(s.rows()) + "x" +
             str(s.cols()) + ") in the checkpoint but " + b.name + " (" + str(b.rows) + "x" +
             str(b.cols) + ") in the model");
+    // Checkpoints of earlier versions carry no roles: the model's apply.
+    check.require((!s.has_decayed() || s.decayed() == b.roles.decayed) &&
+                      (!s.has_max_normed() || s.max_normed() == b.roles.max_normed),
+                  "parameter block " + str(i) + " (" + b.name +
+                      ") has other weight-decay or max-norm roles in the checkpoint than in the "
+                      "model");
   }
 }
 

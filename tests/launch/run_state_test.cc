@@ -165,6 +165,10 @@ TEST_F(RunStateTest, LayoutAndVectorsMustFitTheModel) {
   expect_refused([](pb::Checkpoint* c) { c->mutable_layout(1)->set_rows(5); },
                  "parameter block 1 is dense0.bias (5x1) in the checkpoint but dense0.bias (3x1) "
                  "in the model");
+  expect_refused(
+      [](pb::Checkpoint* c) { c->mutable_layout(0)->set_decayed(false); },
+      "parameter block 0 (dense0.weight) has other weight-decay or max-norm roles in the "
+      "checkpoint than in the model");
   expect_refused([](pb::Checkpoint* c) { c->mutable_params()->resize(8); },
                  "the parameter vector has 2 values, the model 27");
   expect_refused(
