@@ -24,6 +24,7 @@
 #include "launch/console.h"
 #include "launch/cpu_affinity.h"
 #include "launch/early_stop_policy.h"
+#include "launch/epoch_tally.h"
 #include "launch/evaluation.h"
 #include "launch/progress.h"
 #include "launch/run_output.h"
@@ -42,15 +43,6 @@ constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
-
-// This rank's sums of the current epoch's steps, and the time it has taken.
-struct EpochTally {
-  Sums train;      // since the epoch began (a resumed epoch: since before the checkpoint)
-  Sums since_log;  // since the last steps.csv row
-  double seconds_before = 0;
-  Clock::time_point start = Clock::now();
-  double seconds() const { return seconds_before + seconds_since(start); }
-};
 
 class Trainer {
  public:
@@ -94,19 +86,19 @@ class Trainer {
  private:
   void run_epoch() {
     const std::vector<int64_t> order = plan_->epoch_order(state_.epoch);
-    EpochTally tally = resumed_tally();
+    EpochTally tally(state_, is_root_);
     for (int64_t step = state_.step_in_epoch;
          step < plan_->steps_per_epoch() && state_.global_step < max_steps_; ++step) {
       const Sums local = train_step(order, step);
       advance(step, local, &tally);
       if (stops_.requested(state_.global_step)) {
-        save_checkpoint(tally.train, tally.seconds(), "signal");
+        save_checkpoint(tally.sums(), tally.seconds(), "signal");
         stop_for_signal();
       }
       if (checkpoints_.after_step(state_.global_step, step + 1 == plan_->steps_per_epoch()))
-        save_checkpoint(tally.train, tally.seconds(), "steps");
+        save_checkpoint(tally.sums(), tally.seconds(), "steps");
     }
-    end_epoch(tally.train.reduced(comm_), tally.seconds());
+    end_epoch(tally.sums().reduced(comm_), tally.seconds());
   }
 
   // One step on this rank's shard of the global batch: next batch, forward, backward, gradient
@@ -143,23 +135,14 @@ class Trainer {
 
   // After step `step` of the epoch: the position moves on, the live view and steps.csv follow.
   void advance(int64_t step, const Sums& local, EpochTally* tally) {
-    tally->train += local;
-    tally->since_log += local;
+    tally->add(local);
     ++state_.global_step;
     state_.step_in_epoch = step + 1;
     state_.samples_consumed += plan_->batch_size(step);
     progress_->step(
         state_.epoch, step,
         static_cast<double>(std::min(plan_->batch_begin(step + 1), data_.train.size())));
-    const int64_t every = config_.log_every_steps();
-    if (every > 0 && state_.global_step % every == 0) {
-      const Sums total = tally->since_log.reduced(comm_);
-      const double seconds = seconds_since(last_step_log_);
-      last_step_log_ = Clock::now();
-      output_->append_step(state_.global_step, state_.epoch + 1, total.mean_loss(),
-                           state_.last_learning_rate, total.count / seconds);
-      tally->since_log = Sums{};
-    }
+    step_log_->after_step(local, state_, comm_);
   }
 
   void end_epoch(const Sums& train, double train_seconds) {
@@ -217,6 +200,7 @@ class Trainer {
   void start_outputs(bool resumed) {
     output_->write_config(config_);
     output_->start(state_.history, resumed, config_.log_every_steps() > 0);
+    step_log_ = std::make_unique<StepLog>(config_.log_every_steps(), output_.get());
     pb::Event event;
     event.set_global_step(static_cast<double>(state_.global_step));
     event.set_world_size(comm_.size());
@@ -225,16 +209,6 @@ class Trainer {
     output_->log_event(resumed ? "resume" : "start", event);
     console_.banner(config_, data_.train.size(), data_.val.size(), data_.test.size(),
                     model_->store().size(), comm_.size());
-  }
-
-  // A resumed epoch starts from the sums of its steps before the checkpoint (held by rank 0).
-  EpochTally resumed_tally() const {
-    EpochTally tally;
-    if (state_.step_in_epoch == 0) return tally;
-    tally.seconds_before = state_.partial.seconds();
-    if (is_root_)
-      tally.train = {state_.partial.loss(), state_.partial.correct(), state_.partial.count()};
-    return tally;
   }
 
   Sums evaluate(const Dataset& data) { return mlp::evaluate(*model_, *loss_, data, comm_, &eval_); }
@@ -346,13 +320,13 @@ class Trainer {
   std::unique_ptr<GradientSync> sync_;
   std::unique_ptr<BatchPlan> plan_;
   std::unique_ptr<Progress> progress_;
+  std::unique_ptr<StepLog> step_log_;
   int64_t max_steps_ = 0, total_steps_ = 0;
 
   RunState state_;
   int stopped_epoch_ = 0;             // 0 unless early stopping ended the run
   double seconds_before_resume_ = 0;  // wall time of the processes before this one
   double total_train_seconds_ = 0, total_train_samples_ = 0;
-  Clock::time_point last_step_log_ = Clock::now();
   BatchBuffers batch_, eval_;
 };
 
