@@ -1,12 +1,14 @@
 // Run folder writer; see run_output.h.
 #include "launch/run_output.h"
 
+#include <google/protobuf/stubs/common.h>
 #include <google/protobuf/util/json_util.h>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 
 #include "core/errors.h"
 #include "launch/config_fields.h"
@@ -39,6 +41,27 @@ void write_whole_file(const std::string& path, const std::string& text) {
   if (!out.flush()) throw UsageError("--out: cannot write " + path);
 }
 
+// JSON text is UTF-8, and protobuf drops other bytes with a warning on stderr. Paths and error
+// messages come from outside: a string that is not UTF-8 has its non-ASCII bytes written as '?'.
+void keep_utf8(google::protobuf::Message* record) {
+  using google::protobuf::FieldDescriptor;
+  const google::protobuf::Reflection* r = record->GetReflection();
+  const google::protobuf::Descriptor* d = record->GetDescriptor();
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    if (f->is_repeated() || !r->HasField(*record, f)) continue;
+    if (f->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      keep_utf8(r->MutableMessage(record, f));
+    } else if (f->type() == FieldDescriptor::TYPE_STRING) {
+      std::string text = r->GetString(*record, f);
+      if (google::protobuf::internal::IsStructurallyValidUTF8(text)) continue;
+      for (char& c : text)
+        if (static_cast<unsigned char>(c) >= 0x80) c = '?';
+      r->SetString(record, f, text);
+    }
+  }
+}
+
 double unix_seconds() {
   return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
 }
@@ -55,11 +78,14 @@ google::protobuf::Value number_or_null(double value) {
 }
 
 std::string record_json(const google::protobuf::Message& record, bool pretty) {
+  const std::unique_ptr<google::protobuf::Message> utf8(record.New());
+  utf8->CopyFrom(record);
+  keep_utf8(utf8.get());
   google::protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
   options.add_whitespace = pretty;
   std::string json;
-  google::protobuf::util::MessageToJsonString(record, &json, options);
+  google::protobuf::util::MessageToJsonString(*utf8, &json, options);
   return json;
 }
 

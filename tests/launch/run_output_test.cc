@@ -59,6 +59,22 @@ TEST(RunOutput, EventsAreOneJsonObjectALineWithTimeAndName) {
   EXPECT_FALSE(events[1].has_global_step());
 }
 
+TEST(RunOutput, BytesThatAreNotUtf8AreWrittenAsQuestionMarks) {
+  const std::string dir = test::fresh_test_dir("run_output");
+  {
+    RunOutput out(dir, true);
+    out.start({}, false, false);
+    pb::Event e;
+    e.set_message("cannot read /data/caf\xe9.csv");
+    e.set_path("/data/na\xc3\xafve");  // valid UTF-8: kept
+    out.log_event("error", e);
+  }
+  const std::vector<pb::Event> events = test::read_events(dir);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].message(), "cannot read /data/caf?.csv");
+  EXPECT_EQ(events[0].path(), "/data/na\xc3\xafve");
+}
+
 TEST(RunOutput, ResumingAppendsEventsAndRewritesTheKeptMetricsRows) {
   const std::string dir = test::fresh_test_dir("run_output");
   EpochMetrics m{1, 0.5, kNan, 0.6, kNan, 100, 1.5, 0.01};
