@@ -7,9 +7,9 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "launch/config_fields.h"
 
@@ -35,10 +35,11 @@ void write_metrics_row(std::FILE* f, const EpochMetrics& m) {
                csv_number(m.epoch_seconds).c_str(), csv_number(m.learning_rate).c_str());
 }
 
+// Whole or not at all: the sweep takes a trial with a summary.json as finished.
 void write_whole_file(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  if (!out.flush()) throw UsageError("--out: cannot write " + path);
+  AtomicFileStream file(path, ExitCode::kUsage);
+  file.write(text);
+  file.commit();
 }
 
 // JSON text is UTF-8, and protobuf drops other bytes with a warning on stderr. Paths and error
