@@ -247,6 +247,8 @@ RunState from_checkpoint(const pb::Checkpoint& c, const RunIdentity& run, const 
   check.require(es.wait() >= 0 && es.wait() <= c.history_size(),
                 "the early-stopping wait " + str(es.wait()) + " is longer than the history");
   check.finite(es.best_value(), "the best validation value");
+  check.require(es.best_params().empty() || es.best_epoch() > 0,
+                "best parameters are saved but no best epoch");
   if (!es.best_params().empty())
     check.floats(es.best_params(), store->size(), "the best epoch's parameter vector",
                  &state.best_params);

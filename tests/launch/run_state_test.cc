@@ -226,6 +226,8 @@ TEST_F(RunStateTest, EarlyStoppingStateMustFitTheHistory) {
         c->mutable_early_stopping()->set_best_value(std::numeric_limits<double>::infinity());
       },
       "the best validation value is not finite");
+  expect_refused([](pb::Checkpoint* c) { c->mutable_early_stopping()->set_best_epoch(0); },
+                 "best parameters are saved but no best epoch");
   expect_refused(
       [](pb::Checkpoint* c) { c->mutable_early_stopping()->mutable_best_params()->resize(12); },
       "the best epoch's parameter vector has 3 values, the model 27");
