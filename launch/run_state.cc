@@ -158,6 +158,46 @@ void check_position(const Checker& check, const pb::Checkpoint& c, const BatchPl
                 "elapsed seconds " + std::to_string(c.elapsed_seconds()) + " is not a duration");
 }
 
+// The optimizer state: its kind, step count, and one finite slot of n values per name the
+// optimizer has, in its order.
+std::vector<std::vector<float>> checked_slots(const Checker& check, const pb::OptimizerState& o,
+                                              const pb::TrainConfig& config,
+                                              const Optimizer& optimizer, size_t n) {
+  const std::vector<std::string> names = optimizer.slot_names();
+  check.require(o.kind() == config.optimizer().kind(),
+                "the optimizer state is of " + field_text(o, "kind") + ", the config's optimizer " +
+                    field_text(config.optimizer(), "kind"));
+  check.require(o.step_count() >= 0, "negative optimizer step count " + str(o.step_count()));
+  check.require(
+      o.slots_size() == static_cast<int>(names.size()) && o.slot_names_size() == o.slots_size(),
+      "the optimizer has " + str(o.slots_size()) + " state vectors and " +
+          str(o.slot_names_size()) + " names, expected " + str(static_cast<int64_t>(names.size())));
+  std::vector<std::vector<float>> slots(names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    const int at = static_cast<int>(i);
+    check.require(o.slot_names(at) == names[i],
+                  "optimizer state " + o.slot_names(at) + " is not " + names[i]);
+    check.floats(o.slots(at), n, "optimizer state " + names[i], &slots[i]);
+  }
+  return slots;
+}
+
+// The early-stopping state must fit a history of `epochs` epochs; best parameters, when saved,
+// are n finite values.
+void check_early_stopping(const Checker& check, const pb::EarlyStoppingState& es, int epochs,
+                          size_t n, std::vector<float>* best_params) {
+  check.require(es.best_epoch() >= 0 && es.best_epoch() <= epochs,
+                "the best epoch " + str(es.best_epoch()) + " is not in the history of " +
+                    str(epochs) + " epochs");
+  check.require(es.wait() >= 0 && es.wait() <= epochs,
+                "the early-stopping wait " + str(es.wait()) + " is longer than the history");
+  check.finite(es.best_value(), "the best validation value");
+  check.require(es.best_params().empty() || es.best_epoch() > 0,
+                "best parameters are saved but no best epoch");
+  if (!es.best_params().empty())
+    check.floats(es.best_params(), n, "the best epoch's parameter vector", best_params);
+}
+
 }  // namespace
 
 pb::Checkpoint to_checkpoint(const RunState& state, const ParamStore<float>& store,
@@ -220,43 +260,17 @@ RunState from_checkpoint(const pb::Checkpoint& c, const RunIdentity& run, const 
   std::vector<float> params;
   check.floats(c.params(), store->size(), "the parameter vector", &params);
 
-  const pb::OptimizerState& o = c.optimizer();
-  const std::vector<std::string> names = optimizer->slot_names();
-  check.require(o.kind() == run.config.optimizer().kind(),
-                "the optimizer state is of " + field_text(o, "kind") + ", the config's optimizer " +
-                    field_text(run.config.optimizer(), "kind"));
-  check.require(o.step_count() >= 0, "negative optimizer step count " + str(o.step_count()));
-  check.require(
-      o.slots_size() == static_cast<int>(names.size()) && o.slot_names_size() == o.slots_size(),
-      "the optimizer has " + str(o.slots_size()) + " state vectors and " +
-          str(o.slot_names_size()) + " names, expected " + str(static_cast<int64_t>(names.size())));
-  std::vector<std::vector<float>> slots(names.size());
-  for (size_t i = 0; i < names.size(); ++i) {
-    const int at = static_cast<int>(i);
-    check.require(o.slot_names(at) == names[i],
-                  "optimizer state " + o.slot_names(at) + " is not " + names[i]);
-    check.floats(o.slots(at), store->size(), "optimizer state " + names[i], &slots[i]);
-  }
-
+  std::vector<std::vector<float>> slots =
+      checked_slots(check, c.optimizer(), run.config, *optimizer, store->size());
   check_position(check, c, run.plan);
   RunState state;
   const pb::EarlyStoppingState& es = c.early_stopping();
-  check.require(es.best_epoch() >= 0 && es.best_epoch() <= c.history_size(),
-                "the best epoch " + str(es.best_epoch()) + " is not in the history of " +
-                    str(c.history_size()) + " epochs");
-  check.require(es.wait() >= 0 && es.wait() <= c.history_size(),
-                "the early-stopping wait " + str(es.wait()) + " is longer than the history");
-  check.finite(es.best_value(), "the best validation value");
-  check.require(es.best_params().empty() || es.best_epoch() > 0,
-                "best parameters are saved but no best epoch");
-  if (!es.best_params().empty())
-    check.floats(es.best_params(), store->size(), "the best epoch's parameter vector",
-                 &state.best_params);
+  check_early_stopping(check, es, c.history_size(), store->size(), &state.best_params);
 
   // Checked: from here on nothing can fail.
   std::copy(params.begin(), params.end(), store->values());
   optimizer->slots() = std::move(slots);
-  optimizer->set_step_count(o.step_count());
+  optimizer->set_step_count(c.optimizer().step_count());
   state.epoch = c.epoch();
   state.step_in_epoch = c.step_in_epoch();
   state.global_step = c.global_step();
