@@ -4,7 +4,6 @@
 // code, so on a run's own test set at the run's rank count the numbers are the run's bit for bit.
 #include <cmath>
 #include <cstdio>
-#include <numeric>
 #include <string>
 
 #include "core/atomic_file.h"
@@ -14,9 +13,9 @@
 #include "core/prediction.h"
 #include "dist/agreement.h"
 #include "dist/communicator.h"
-#include "dist/shard.h"
 #include "launch/config_fields.h"
 #include "launch/data_loading.h"
+#include "launch/evaluation.h"
 #include "launch/subcommands.h"
 
 namespace mlp {
@@ -24,48 +23,26 @@ namespace {
 
 namespace po = boost::program_options;
 
-// The training loop's evaluation chunk: equal chunks give equal GEMM shapes, so equal bits.
-constexpr int64_t kEvalChunk = 1024;
-
 struct Evaluation {
-  double loss = 0, correct = 0, count = 0;
+  Sums sums;
   ConfusionMatrix confusion{0};
-  double mean_loss() const { return loss / count; }
-  double accuracy() const { return correct / count; }
 };
 
-// Every sample once over the ranks (rank r its contiguous shard), summed over ranks.
-Evaluation evaluate(const TrainedModel& trained, const Dataset& set, Communicator& comm) {
+// The training loop's evaluation (same chunks, same loss code, so the same bits), with the
+// predicted classes counted against the labels.
+Evaluation evaluate_model(const TrainedModel& trained, const Dataset& set, Communicator& comm) {
   const std::unique_ptr<Model<float>> model = trained.build();
   const std::unique_ptr<Loss<float>> loss = make_loss<float>(trained.config.loss());
   Evaluation e;
   e.confusion = ConfusionMatrix(trained.num_classes);
-  const Shard shard = shard_of(set.size(), comm.rank(), comm.size());
-  Matrix<float> x, targets;  // (I, n), (K, n)
-  std::vector<int32_t> labels;
-  std::vector<int64_t> ids;
-  for (int64_t begin = shard.begin; begin < shard.end; begin += kEvalChunk) {
-    const int64_t n = std::min(kEvalChunk, shard.end - begin);
-    ids.resize(static_cast<size_t>(n));
-    std::iota(ids.begin(), ids.end(), begin);
-    gather(set, ids.data(), n, &x, &labels, &targets);
-    const Targets<float> view{labels.empty() ? nullptr : labels.data(),
-                              targets.size() == 0 ? nullptr : &targets};
-    const Matrix<float>& outputs = model->forward(x, ForwardContext{});  // (O, n)
-    e.loss += loss->evaluate(outputs, view, 1.0f, nullptr);
-    e.correct += static_cast<double>(loss->count_correct(outputs, view));
-    e.count += static_cast<double>(n);
-    for (Eigen::Index j = 0; j < static_cast<Eigen::Index>(labels.size()); ++j)
-      e.confusion.add(labels[static_cast<size_t>(j)],
-                      predicted_class(trained.config.loss(), outputs, j));
-  }
-  comm.set_activity("reducing evaluation metrics");
-  // The three sums in one reduction of their own, as the training loop reduces them.
-  double sums[3] = {e.loss, e.correct, e.count};
-  comm.allreduce_sum(sums, 3);
-  e.loss = sums[0];
-  e.correct = sums[1];
-  e.count = sums[2];
+  BatchBuffers buffers;
+  e.sums =
+      evaluate(*model, *loss, set, comm, &buffers,
+               [&](const Matrix<float>& outputs, const BatchBuffers& chunk) {
+                 for (size_t j = 0; j < chunk.labels.size(); ++j)
+                   e.confusion.add(chunk.labels[j], predicted_class(trained.config.loss(), outputs,
+                                                                    static_cast<Eigen::Index>(j)));
+               });
   if (!e.confusion.counts().empty())
     comm.allreduce_sum(e.confusion.counts().data(), e.confusion.counts().size());
   return e;
@@ -80,9 +57,9 @@ std::string number(double value) {
 
 // The keys loss, accuracy, per_class and confusion (rows: labels, columns: predicted).
 std::string json_report(const Evaluation& e, bool classifies) {
-  std::string j = "{\n  \"samples\": " + number(e.count) +
-                  ",\n  \"loss\": " + number(e.mean_loss()) +
-                  ",\n  \"accuracy\": " + (classifies ? number(e.accuracy()) : "null") +
+  std::string j = "{\n  \"samples\": " + number(e.sums.count) +
+                  ",\n  \"loss\": " + number(e.sums.mean_loss()) +
+                  ",\n  \"accuracy\": " + (classifies ? number(e.sums.accuracy(true)) : "null") +
                   ",\n  \"per_class\": [";
   const ConfusionMatrix& c = e.confusion;
   for (int k = 0; k < c.classes(); ++k)
@@ -99,14 +76,18 @@ std::string json_report(const Evaluation& e, bool classifies) {
 }
 
 void print_report(const Evaluation& e, const TrainedModel& model, const std::string& path) {
-  std::printf("%s: %lld samples\nloss %.6f", path.c_str(), static_cast<long long>(e.count),
-              e.mean_loss());
-  if (model.classifies()) std::printf("  accuracy %.6f", e.accuracy());
+  std::printf("%s: %lld samples\nloss %.6f", path.c_str(), static_cast<long long>(e.sums.count),
+              e.sums.mean_loss());
+  if (model.classifies()) std::printf("  accuracy %.6f", e.sums.accuracy(true));
   std::printf("\n");
   const auto& metrics = model.file.metrics();
-  if (metrics.count("test_acc") && model.classifies())
-    std::printf("(the run reported test loss %.6f, accuracy %.6f on its test set)\n",
-                metrics.at("test_loss"), metrics.at("test_acc"));
+  if (metrics.count("test_loss") && metrics.count("test_acc")) {
+    const bool same = metrics.at("test_loss") == e.sums.mean_loss() &&
+                      (!model.classifies() || metrics.at("test_acc") == e.sums.accuracy(true));
+    std::printf("the run reported test loss %.6f, accuracy %.6f on its test set%s\n",
+                metrics.at("test_loss"), metrics.at("test_acc"),
+                same ? ": equal to the last bit" : "");
+  }
   const ConfusionMatrix& c = e.confusion;
   if (c.classes() == 0) return;
   std::printf("\nclass  precision  recall     f1  support\n");
@@ -172,7 +153,7 @@ int evaluate_command(int argc, char** argv) {
                       std::to_string(model.inputs()));
     if (model.standardized) model.standardizer.apply(set);
   });
-  const Evaluation e = evaluate(model, set, *comm);
+  const Evaluation e = evaluate_model(model, set, *comm);
   if (comm->rank() != 0) return 0;
   print_report(e, model, model_path);
   if (!json_path.empty()) {

@@ -28,7 +28,8 @@ double Sums::accuracy(bool classifies) const {
 }
 
 Sums evaluate(Model<float>& model, const Loss<float>& loss, const Dataset& data, Communicator& comm,
-              BatchBuffers* buffers) {
+              BatchBuffers* buffers,
+              const std::function<void(const Matrix<float>&, const BatchBuffers&)>& each_chunk) {
   Sums sums;
   const Shard shard = shard_of(data.size(), comm.rank(), comm.size());
   std::vector<int64_t> ids;
@@ -41,6 +42,7 @@ Sums evaluate(Model<float>& model, const Loss<float>& loss, const Dataset& data,
     sums.loss += loss.evaluate(outputs, buffers->view(), 1.0f, nullptr);
     sums.correct += static_cast<double>(loss.count_correct(outputs, buffers->view()));
     sums.count += static_cast<double>(n);
+    if (each_chunk) each_chunk(outputs, *buffers);
   }
   comm.set_activity("reducing evaluation metrics");
   return sums.reduced(comm);

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "core/dataset.h"
@@ -40,8 +41,11 @@ struct BatchBuffers {
 };
 
 // Every sample of `data` exactly once over the ranks (rank r takes its contiguous shard), in
-// inference mode; returns the sums over all ranks. Collective.
-Sums evaluate(Model<float>& model, const Loss<float>& loss, const Dataset& data, Communicator& comm,
-              BatchBuffers* buffers);
+// inference mode; returns the sums over all ranks. each_chunk, when given, sees every chunk's
+// outputs (O, n) with its buffers (labels, targets) on this rank. Collective.
+Sums evaluate(
+    Model<float>& model, const Loss<float>& loss, const Dataset& data, Communicator& comm,
+    BatchBuffers* buffers,
+    const std::function<void(const Matrix<float>&, const BatchBuffers&)>& each_chunk = {});
 
 }  // namespace mlp

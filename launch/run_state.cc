@@ -200,6 +200,18 @@ void check_early_stopping(const Checker& check, const pb::EarlyStoppingState& es
 
 }  // namespace
 
+pb::Provenance make_provenance(const std::string& command_line, uint64_t data_fingerprint) {
+  pb::Provenance p;
+  p.set_version(MLP_VERSION);
+  p.set_command_line(command_line);
+  p.set_data_fingerprint(data_fingerprint);
+  p.set_unix_time(static_cast<int64_t>(std::time(nullptr)));
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  p.set_host(host);
+  return p;
+}
+
 pb::Checkpoint to_checkpoint(const RunState& state, const ParamStore<float>& store,
                              const Optimizer& optimizer, const RunIdentity& run) {
   pb::Checkpoint c;
@@ -235,14 +247,8 @@ pb::Checkpoint to_checkpoint(const RunState& state, const ParamStore<float>& sto
   es->set_wait(state.early_stopping.wait);
   if (!state.best_params.empty())
     es->set_best_params(pack_floats(state.best_params.data(), state.best_params.size()));
-  pb::Provenance* p = c.mutable_provenance();
-  p->set_version(MLP_VERSION);
-  p->set_command_line(run.command_line);
-  p->set_data_fingerprint(run.data_fingerprint);
-  p->set_unix_time(static_cast<int64_t>(std::time(nullptr)));
-  char host[256] = {};
-  gethostname(host, sizeof host - 1);
-  p->set_host(host);
+  *c.mutable_provenance() = make_provenance(run.command_line, run.data_fingerprint);
+  if (run.standardization != nullptr) *c.mutable_standardization() = *run.standardization;
   c.set_learning_rate(static_cast<float>(state.last_learning_rate));
   for (const EpochMetrics& m : state.history) *c.add_history() = to_row(m);
   c.set_elapsed_seconds(state.elapsed_seconds);

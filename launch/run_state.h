@@ -41,7 +41,13 @@ struct RunIdentity {
   uint64_t data_fingerprint = 0;
   int world_size = 1;
   std::string command_line;  // provenance only
+  // The input standardization the parameters are trained on; null without --standardize.
+  const pb::Standardization* standardization = nullptr;
 };
+
+// Program version, host, time, command line and training-data fingerprint: the provenance of
+// checkpoints and model files.
+pb::Provenance make_provenance(const std::string& command_line, uint64_t data_fingerprint);
 
 // The checkpoint of `state` with the parameters, optimizer state and provenance.
 pb::Checkpoint to_checkpoint(const RunState& state, const ParamStore<float>& store,

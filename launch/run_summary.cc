@@ -7,12 +7,16 @@
 
 namespace mlp {
 
+EpochMetrics kept_epoch(const TrainingResult& r) {
+  return r.restored_best     ? r.history[r.best_epoch - 1]
+         : r.history.empty() ? EpochMetrics{}
+                             : r.history.back();
+}
+
 pb::Summary make_summary(const TrainingResult& r, const RunTotals& totals,
                          const pb::TrainConfig& config) {
   constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
-  const EpochMetrics kept = r.restored_best     ? r.history[r.best_epoch - 1]
-                            : r.history.empty() ? EpochMetrics{}
-                                                : r.history.back();
+  const EpochMetrics kept = kept_epoch(r);
   pb::Summary s;
   s.set_epochs_run(r.epochs_run);
   s.set_world_size(totals.world_size);

@@ -21,6 +21,10 @@ struct RunTotals {
   double seconds_before_resume = 0;             // of the processes before it
 };
 
+// The metrics row of the model a run keeps: the best epoch's when its weights were restored,
+// else the last epoch's (zeros before any epoch).
+EpochMetrics kept_epoch(const TrainingResult& result);
+
 pb::Summary make_summary(const TrainingResult& result, const RunTotals& totals,
                          const pb::TrainConfig& config);
 

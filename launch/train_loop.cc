@@ -15,6 +15,7 @@
 #include "core/errors.h"
 #include "core/lr_schedule.h"
 #include "core/max_norm.h"
+#include "core/model_file.h"
 #include "dist/agreement.h"
 #include "dist/gradient_sync.h"
 #include "dist/shard.h"
@@ -26,6 +27,7 @@
 #include "launch/early_stop_policy.h"
 #include "launch/epoch_tally.h"
 #include "launch/evaluation.h"
+#include "launch/model_output.h"
 #include "launch/progress.h"
 #include "launch/run_output.h"
 #include "launch/run_setup.h"
@@ -175,6 +177,7 @@ class Trainer {
 
   void load_data() {
     data_fingerprint_ = load_agreed_data(comm_, &config_, &data_);
+    if (data_.standardized) standardization_ = standardization_message(data_.standardizer);
     classifies_ = loss_classifies(config_.model().loss());
     has_val_ = data_.val.size() > 0;
   }
@@ -194,7 +197,8 @@ class Trainer {
   }
 
   RunIdentity identity() const {
-    return {config_, *plan_, data_fingerprint_, comm_.size(), command_line_};
+    return {config_,      *plan_,        data_fingerprint_,
+            comm_.size(), command_line_, data_.standardized ? &standardization_ : nullptr};
   }
 
   void start_outputs(bool resumed) {
@@ -291,6 +295,12 @@ class Trainer {
                            total_train_samples_,  total_train_seconds_, wall_seconds,
                            seconds_before_resume_};
     output_->write_summary(make_summary(result, totals, config_));
+    run_on_all_or_fail_together(comm_, [&] {
+      if (is_root_)
+        write_model_file(model_path(config_),
+                         run_model(config_, store, data_,
+                                   make_provenance(command_line_, data_fingerprint_), result));
+    });
     pb::Event event;
     event.set_epochs_run(result.epochs_run);
     *event.mutable_test_acc() = number_or_null(result.test_acc);
@@ -312,6 +322,7 @@ class Trainer {
 
   TrainingData data_;
   uint64_t data_fingerprint_ = 0;
+  pb::Standardization standardization_;  // of data_, saved in checkpoints
   bool classifies_ = false, has_val_ = false;
   std::unique_ptr<RunOutput> output_;
   std::unique_ptr<Model<float>> model_;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
@@ -68,11 +69,45 @@ inline std::vector<std::string> blob_rows(int rows, int features, uint32_t salt,
   return out;
 }
 
+// Two real-valued targets of the first six of `features` (>= 6) uniform features:
+// "y0,y1,x0,x1,...", y0 = sin(2 x0) + x1 x2, y1 = x3 - x4 x5 / 2.
+inline std::vector<std::string> regression_rows(int rows, int features, uint32_t salt) {
+  TestRng rng(4242u + salt);
+  std::vector<std::string> out;
+  std::vector<float> x(static_cast<size_t>(features));
+  char targets[64];
+  for (int r = 0; r < rows; ++r) {
+    for (float& v : x) v = rng.uniform();
+    std::snprintf(targets, sizeof targets, "%.6f,%.6f", std::sin(2 * x[0]) + x[1] * x[2],
+                  x[3] - 0.5f * x[4] * x[5]);
+    out.push_back(targets + csv_row(0, x, ",%.6f").substr(1));
+  }
+  return out;
+}
+
+// A header line naming the columns: the targets given, then x0, x1, ... for the features.
+inline std::string header_row(const std::string& targets, int features) {
+  std::string row = targets;
+  for (int j = 0; j < features; ++j) row += ",x" + std::to_string(j);
+  return row;
+}
+
 // Writes one row per line; returns path.
 inline std::string write_rows(const std::string& path, const std::vector<std::string>& rows) {
   std::ofstream out(path);
   for (const std::string& row : rows) out << row << "\n";
   return path;
+}
+
+// A header line, then rows of three classes (rule_rows without noise) or of two regression
+// targets (regression_rows); returns path.
+inline std::string write_csv_with_header(const std::string& path, int rows, int features,
+                                         uint32_t salt, bool regression = false) {
+  std::vector<std::string> lines = {header_row(regression ? "y0,y1" : "label", features)};
+  for (const std::string& row :
+       regression ? regression_rows(rows, features, salt) : rule_rows(rows, features, salt, false))
+    lines.push_back(row);
+  return write_rows(path, lines);
 }
 
 }  // namespace mlp::test

@@ -1,0 +1,134 @@
+// `trainer evaluate` end to end: the model file a run writes, evaluated on the run's own test set,
+// reproduces the run's test loss and accuracy exactly, alone and under mpirun; a checkpoint is
+// accepted too; bad input ends with one line and its exit code.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <string>
+
+#include "core/checkpoint_file.h"
+#include "core/model_file.h"
+#include "tests/launch/process_run.h"
+#include "tests/support/synthetic_data.h"
+
+namespace mlp {
+namespace {
+
+constexpr int kFeatures = 8;
+
+using Result = test::Run;
+using test::run_binary;
+using test::slurp;
+
+// The number after "key": in a JSON text (NaN when absent or null).
+double json_value(const std::string& json, const std::string& key) {
+  const size_t at = json.find("\"" + key + "\": ");
+  if (at == std::string::npos) return std::nan("");
+  return std::strtod(json.c_str() + at + key.size() + 4, nullptr);
+}
+
+// One run of the trainer on CSV data with standardization and early stopping, shared by the tests.
+class Evaluate : public ::testing::Test {
+ protected:
+  // Each test runs in its own process (test discovery), in its own folder, on its own run.
+  void SetUp() override {
+    dir_ = test::fresh_test_dir("evaluate");
+    test::write_csv_with_header(dir_ + "/train.csv", 400, kFeatures, 1);
+    test::write_csv_with_header(dir_ + "/test.csv", 250, kFeatures, 2);
+    const Result r = run_binary(MLP_TRAINER_PATH,
+                                "--train-csv " + dir_ + "/train.csv --test-csv " + dir_ +
+                                    "/test.csv --csv-header --standardize --hidden 64 --epochs 40 "
+                                    "--lr 0.01 --val-fraction 0.25 --early-stopping-patience 2 "
+                                    "--progress none --out " +
+                                    dir_ + "/run",
+                                dir_ + "/train");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+
+  Result evaluate(const std::string& launcher, const std::string& args, const std::string& log) {
+    return run_binary(launcher + MLP_TRAINER_PATH, "evaluate " + args, dir_ + "/" + log);
+  }
+
+  std::string dir_;
+};
+
+TEST_F(Evaluate, ReproducesTheRunsTestMetricsExactly) {
+  const TrainedModel model = load_trained_model(dir_ + "/run/model.pb");
+  ASSERT_TRUE(model.standardized);
+  // The kept weights are the best epoch's, put back by early stopping.
+  EXPECT_EQ(model.file.metrics().at("restored_best"), 1);
+  EXPECT_EQ(model.file.feature_names_size(), kFeatures);
+  const std::string flags = "--model " + dir_ + "/run/model.pb --test-csv " + dir_ +
+                            "/test.csv --csv-header --json " + dir_ + "/eval.json";
+  const Result r = evaluate("", flags, "eval");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string json = slurp(dir_ + "/eval.json");
+  EXPECT_EQ(json_value(json, "accuracy"), model.file.metrics().at("test_acc"));
+  EXPECT_EQ(json_value(json, "loss"), model.file.metrics().at("test_loss"));
+  EXPECT_EQ(json_value(json, "samples"), 250);
+  for (const char* key : {"\"per_class\": [", "\"confusion\": [", "\"precision\": ", "\"f1\": "})
+    EXPECT_NE(json.find(key), std::string::npos) << key;
+  // summary.json prints the same double with 9 digits.
+  char text[32];
+  std::snprintf(text, sizeof text, "\"test_acc\": %.9g", json_value(json, "accuracy"));
+  EXPECT_NE(slurp(dir_ + "/run/summary.json").find(text), std::string::npos) << text;
+  EXPECT_NE(r.out.find("class  precision  recall     f1  support"), std::string::npos) << r.out;
+}
+
+TEST_F(Evaluate, UnderMpirunEachSampleOnce) {
+  setenv("OMPI_ALLOW_RUN_AS_ROOT", "1", 1);
+  setenv("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1", 1);
+  const TrainedModel model = load_trained_model(dir_ + "/run/model.pb");
+  const Result r = evaluate("mpirun -np 3 --oversubscribe ",
+                            "--model " + dir_ + "/run/model.pb --test-csv " + dir_ +
+                                "/test.csv --csv-header --json " + dir_ + "/eval3.json",
+                            "eval3");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string json = slurp(dir_ + "/eval3.json");
+  EXPECT_EQ(json_value(json, "samples"), 250);
+  EXPECT_EQ(json_value(json, "accuracy"), model.file.metrics().at("test_acc"));
+  EXPECT_NEAR(json_value(json, "loss"), model.file.metrics().at("test_loss"), 1e-6);
+}
+
+TEST_F(Evaluate, AcceptsACheckpoint) {
+  const std::string checkpoints = dir_ + "/run/checkpoints";
+  const Result r = evaluate("",
+                            "--model $(ls " + checkpoints + "/ckpt-*.pb | tail -1) --test-csv " +
+                                dir_ + "/test.csv --csv-header --json " + dir_ + "/ckpt.json",
+                            "ckpt");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The checkpoint carries the run's standardization, without which raw features would meet
+  // weights trained on standardized ones.
+  const std::string newest = list_checkpoints(checkpoints).back();
+  EXPECT_TRUE(load_trained_model(newest).standardized);
+  const double accuracy = json_value(slurp(dir_ + "/ckpt.json"), "accuracy");
+  EXPECT_GT(accuracy, 0.5);
+}
+
+TEST_F(Evaluate, BadInputEndsWithOneLine) {
+  const std::string model = dir_ + "/run/model.pb";
+  std::system(("head -c 100 " + model + " > " + dir_ + "/cut.pb").c_str());
+  Result r = evaluate(
+      "", "--model " + dir_ + "/cut.pb --test-csv " + dir_ + "/test.csv --csv-header", "cut");
+  EXPECT_EQ(r.exit_code, 7);
+  EXPECT_EQ(r.err.substr(0, r.err.find(": not a valid")), "trainer: error: " + dir_ + "/cut.pb");
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+
+  test::write_csv_with_header(dir_ + "/regression.csv", 20, kFeatures, 3, true);
+  r = evaluate("", "--model " + model + " --test-csv " + dir_ + "/regression.csv --csv-header",
+               "wide");
+  EXPECT_EQ(r.exit_code, 3);
+  EXPECT_EQ(r.err.rfind("trainer: error: " + dir_ + "/regression.csv:2:1: class label \"", 0), 0)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+
+  r = evaluate("", "--test-csv " + dir_ + "/test.csv", "usage");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "trainer: error: trainer evaluate: the option '--model' is required but missing (see "
+            "trainer evaluate --help)\n");
+}
+
+}  // namespace
+}  // namespace mlp
