@@ -22,22 +22,39 @@ Model<T>::Model(const pb::ModelConfig& cfg) : config_(cfg) {
     throw std::invalid_argument("Model: inputs and outputs must be resolved before building");
   }
   const std::vector<int> hidden = parse_hidden_sizes(cfg.hidden());
-  const auto add_dense = [this](int inputs, int outputs) {
-    auto dense = std::make_unique<Dense<T>>(store_, "dense" + std::to_string(dense_.size()), inputs,
+  // The blocks are recorded as the layers are added, so nothing asks a layer for its type.
+  const auto add = [this](std::unique_ptr<Layer<T>> layer) {
+    layers_.push_back(std::move(layer));
+    return layers_.size() - 1;
+  };
+  const auto start_block = [this, &add](std::unique_ptr<Layer<T>> layer, Dense<T>* dense) {
+    Block block;
+    block.dense = dense;
+    block.first = block.last = block.output = add(std::move(layer));
+    blocks_.push_back(block);
+  };
+  int dense_count = 0;
+  const auto add_dense = [&](int inputs, int outputs) {
+    auto dense = std::make_unique<Dense<T>>(store_, "dense" + std::to_string(dense_count++), inputs,
                                             outputs);
-    dense_.push_back(dense.get());
-    layers_.push_back(std::move(dense));
+    Dense<T>* raw = dense.get();
+    start_block(std::move(dense), raw);
   };
   int width = cfg.inputs();
   // Dropout ordinals in the RNG key: 0 for the inputs, h + 1 after hidden layer h.
   if (cfg.input_dropout() > 0)
-    layers_.push_back(std::make_unique<DropoutLayer<T>>(cfg.input_dropout(), width, 0));
+    start_block(std::make_unique<DropoutLayer<T>>(cfg.input_dropout(), width, 0), nullptr);
   for (size_t h = 0; h < hidden.size(); ++h) {
     add_dense(width, hidden[h]);
-    layers_.push_back(std::make_unique<ActivationLayer<T>>(cfg.activation(), hidden[h]));
-    if (cfg.dropout() > 0)
-      layers_.push_back(
-          std::make_unique<DropoutLayer<T>>(cfg.dropout(), hidden[h], static_cast<int>(h) + 1));
+    blocks_.back().activation = cfg.activation();
+    blocks_.back().last = blocks_.back().output =
+        add(std::make_unique<ActivationLayer<T>>(cfg.activation(), hidden[h]));
+    if (cfg.dropout() > 0) {
+      auto dropout =
+          std::make_unique<DropoutLayer<T>>(cfg.dropout(), hidden[h], static_cast<int>(h) + 1);
+      blocks_.back().dropout = dropout.get();
+      blocks_.back().last = add(std::move(dropout));
+    }
     width = hidden[h];
   }
   add_dense(width, cfg.outputs());
@@ -47,30 +64,15 @@ Model<T>::Model(const pb::ModelConfig& cfg) : config_(cfg) {
     ++first_param_layer_;
   activations_.resize(layers_.size());
   deltas_.resize(layers_.size());
-  for (size_t i = 0; i < layers_.size(); ++i) {
-    Block block;
-    block.first = block.last = block.output = i;
-    block.dense = dynamic_cast<Dense<T>*>(layers_[i].get());
-    if (block.dense != nullptr && i + 1 < layers_.size()) {
-      if (const auto* act = dynamic_cast<const ActivationLayer<T>*>(layers_[i + 1].get())) {
-        block.activation = act->kind();
-        block.last = block.output = ++i;
-      }
-      if (i + 1 < layers_.size()) {
-        block.dropout = dynamic_cast<DropoutLayer<T>*>(layers_[i + 1].get());
-        if (block.dropout != nullptr) block.last = ++i;
-      }
-    }
-    blocks_.push_back(block);
-  }
 }
 
 template <typename T>
 void Model<T>::initialize(uint64_t seed) {
   const bool relu = config_.activation() == pb::RELU;
-  for (size_t d = 0; d < dense_.size(); ++d) {
-    const Dense<T>* dense = dense_[d];
-    const auto dense_index = static_cast<uint64_t>(d);
+  uint64_t dense_index = 0;
+  for (const Block& block : blocks_) {
+    const Dense<T>* dense = block.dense;
+    if (dense == nullptr) continue;
     auto w = store_.param(dense->weight_block());  // (O, I)
     const double fan_in = dense->inputs();
     const double fan_out = dense->outputs();
@@ -86,6 +88,7 @@ void Model<T>::initialize(uint64_t seed) {
       w.data()[e] = static_cast<T>(value);
     }
     store_.param(dense->bias_block()).setZero();
+    ++dense_index;
   }
 }
 

@@ -50,7 +50,6 @@ class Model {
   pb::ModelConfig config_;
   ParamStore<T> store_;
   std::vector<std::unique_ptr<Layer<T>>> layers_;
-  std::vector<const Dense<T>*> dense_;  // the dense layers among layers_, in order
   // Layers run together: a dense layer with the activation and dropout after it in one pass
   // over its output, or a lone layer (the input dropout) with dense null.
   struct Block {
