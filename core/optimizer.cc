@@ -33,11 +33,14 @@ class OptimizerBase : public Optimizer {
   }
 
  protected:
-  // Per-step scalars (learning rate, bias corrections) computed once, not per element.
-  virtual void begin_step(float lr) = 0;
+  // Per-step scalars (learning rate, bias corrections) computed once, not per element; by
+  // default just the rate.
+  virtual void begin_step(float lr) { lr_ = lr; }
   // Updates [offset, offset + count) of params and of the state.
   virtual void update(size_t offset, size_t count, float* params, const float* grads,
                       float decay) = 0;
+
+  float lr_ = 0;
 
  private:
   std::vector<ParamBlock> layout_;
@@ -51,16 +54,12 @@ class Sgd : public OptimizerBase {
   std::vector<std::string> slot_names() const override { return {}; }
 
  protected:
-  void begin_step(float lr) override { lr_ = lr; }
   void update(size_t offset, size_t count, float* params, const float* grads,
               float decay) override {
     float* __restrict w = params + offset;
     const float* __restrict g = grads + offset;
     for (size_t i = 0; i < count; ++i) w[i] -= lr_ * (g[i] + decay * w[i]);
   }
-
- private:
-  float lr_ = 0;
 };
 
 class Momentum : public OptimizerBase {
@@ -70,7 +69,6 @@ class Momentum : public OptimizerBase {
   std::vector<std::string> slot_names() const override { return {"velocity"}; }
 
  protected:
-  void begin_step(float lr) override { lr_ = lr; }
   void update(size_t offset, size_t count, float* params, const float* grads,
               float decay) override {
     float* __restrict w = params + offset;
@@ -86,7 +84,6 @@ class Momentum : public OptimizerBase {
   }
 
  private:
-  float lr_ = 0;
   float mu_;
   bool nesterov_;
 };
