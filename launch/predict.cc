@@ -4,6 +4,7 @@
 // layer K's activations.
 #include <charconv>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -71,8 +72,11 @@ class IdxSource : public FeatureSource {
   IdxImageReader reader_;
 };
 
-// IDX files start with two zero bytes, gzip with 1F 8B; neither begins a CSV text.
+// IDX files start with two zero bytes, gzip with 1F 8B; neither begins a CSV text. Anything but
+// a regular file (a pipe, /dev/stdin) is read as CSV: peeking would consume its first bytes.
 bool looks_like_idx(const std::string& path) {
+  std::error_code error;
+  if (!std::filesystem::is_regular_file(path, error)) return false;
   std::FILE* f = std::fopen(path.c_str(), "rb");
   if (f == nullptr) return false;  // the CSV reader reports why it cannot be opened
   unsigned char magic[2] = {1, 1};

@@ -99,6 +99,12 @@ TEST_F(Predict, ProbabilitiesAndClassesAgreeWithEvaluate) {
               "f");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(slurp(dir_ + "/f.csv"), slurp(dir_ + "/p.csv"));
+  // A CSV streamed through a pipe, read as it comes.
+  r = run_binary("cat " + dir_ + "/features.csv | " + MLP_TRAINER_PATH,
+                 "predict" + model + " --input /dev/stdin --csv-header --output " + dir_ + "/s.csv",
+                 dir_ + "/stdin");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(slurp(dir_ + "/s.csv"), slurp(dir_ + "/p.csv"));
 }
 
 TEST_F(Predict, HiddenActivationsAndRegressionOutputs) {
