@@ -9,7 +9,6 @@
 #include <string>
 #include <type_traits>
 
-#include "core/errors.h"
 #include "core/gemm_backends.h"
 
 namespace mlp {
@@ -38,19 +37,6 @@ bool settle_shape(const ConstMatrixRef<T>& a, bool transpose_a, const ConstMatri
   return false;
 }
 
-constexpr bool kHaveOnednn =
-#ifdef MLP_ONEDNN
-    true;
-#else
-    false;
-#endif
-constexpr bool kHaveBlas =
-#ifdef MLP_OPENBLAS
-    true;
-#else
-    false;
-#endif
-
 }  // namespace
 
 namespace gemm_detail {
@@ -78,56 +64,6 @@ template void eigen_gemm<double>(const ConstMatrixRef<double>&, bool, const Cons
                                  bool, MatrixRef<double>, Accumulate);
 
 }  // namespace gemm_detail
-
-const char* gemm_backend_name(GemmBackend backend) {
-  switch (backend) {
-    case GemmBackend::kOnednn:
-      return "onednn";
-    case GemmBackend::kEigen:
-      return "eigen";
-    case GemmBackend::kBlas:
-      return "blas";
-  }
-  return "unknown";
-}
-
-const std::vector<GemmBackend>& all_gemm_backends() {
-  static const std::vector<GemmBackend> all = {GemmBackend::kOnednn, GemmBackend::kEigen,
-                                               GemmBackend::kBlas};
-  return all;
-}
-
-bool gemm_backend_available(GemmBackend backend) {
-  switch (backend) {
-    case GemmBackend::kOnednn:
-      return kHaveOnednn;
-    case GemmBackend::kEigen:
-      return true;
-    case GemmBackend::kBlas:
-      return kHaveBlas;
-  }
-  return false;
-}
-
-std::vector<GemmBackend> available_gemm_backends() {
-  std::vector<GemmBackend> available;
-  for (GemmBackend b : all_gemm_backends())
-    if (gemm_backend_available(b)) available.push_back(b);
-  return available;
-}
-
-GemmBackend parse_gemm_backend(const std::string& name, const std::string& flag) {
-  for (GemmBackend b : all_gemm_backends()) {
-    if (name != gemm_backend_name(b)) continue;
-    if (gemm_backend_available(b)) return b;
-    const char* how = b == GemmBackend::kOnednn
-                          ? "install libdnnl-dev and rebuild with -DMLP_ONEDNN=ON"
-                          : "install libopenblas-dev and rebuild with -DMLP_OPENBLAS=ON";
-    throw UsageError(flag + ": backend \"" + name + "\" is not in this build (" + how +
-                     ", or use --gemm auto)");
-  }
-  throw UsageError(flag + ": \"" + name + "\" is not one of auto, onednn, eigen, blas");
-}
 
 void set_gemm_backend(GemmBackend backend) {
   if (!gemm_backend_available(backend)) parse_gemm_backend(gemm_backend_name(backend));

@@ -5,24 +5,11 @@
 #pragma once
 
 #include <string>
-#include <vector>
 
+#include "core/gemm_backend.h"
 #include "core/tensor.h"
 
 namespace mlp {
-
-enum class GemmBackend { kOnednn, kEigen, kBlas };
-
-// "onednn", "eigen", "blas".
-const char* gemm_backend_name(GemmBackend backend);
-// Every backend this build knows, available or not, in a fixed order.
-const std::vector<GemmBackend>& all_gemm_backends();
-// Whether this build links the backend's library (Eigen always).
-bool gemm_backend_available(GemmBackend backend);
-std::vector<GemmBackend> available_gemm_backends();
-// Parses a backend name; throws UsageError naming `flag` for an unknown name or for a backend
-// this build does not link (one line saying how to get it).
-GemmBackend parse_gemm_backend(const std::string& name, const std::string& flag = "--gemm");
 
 // The process-wide backend, Eigen until set. Call set_gemm_backend before the first product of
 // a run and not while another thread runs products; throws UsageError when it is unavailable.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "core/gemm_backend.h"
 #include "core/hidden_sizes.h"
 #include "launch/config_fields.h"
 
@@ -69,6 +70,8 @@ const std::vector<Flag>& flags() {
       {"max-steps", "max_steps", "stop after this many global steps (0: no limit)"},
       {"grad-sync", "grad_sync", "gradient allreduce (overlap: buckets during backward)"},
       {"grad-bucket-kb", "grad_bucket_kb", "smallest overlap bucket in KiB"},
+      {"gemm", "gemm",
+       "matrix-product backend: auto (fastest measured at start), onednn, eigen or blas"},
       {"checkpoint-dir", "checkpoint_dir", "checkpoint folder (empty: OUT/checkpoints)"},
       {"checkpoint-every-steps", "checkpoint_every_steps",
        "checkpoint every N global steps (0: off)"},
@@ -182,6 +185,7 @@ void validate_config(const pb::TrainConfig& c) {
   require(c.stall_timeout() >= 0, "stall_timeout", "must be non-negative");
   require(c.max_steps() >= 0, "max_steps", "must be non-negative");
   require(c.grad_bucket_kb() > 0, "grad_bucket_kb", "must be a positive integer");
+  if (c.gemm() != "auto") parse_gemm_backend(c.gemm(), flag_for_path("gemm"));
   require(c.checkpoint_every_steps() >= 0, "checkpoint_every_steps", "must be non-negative");
   const pb::ModelConfig& m = c.model();
   require(m.input_dropout() >= 0 && m.input_dropout() < 1, "model.input_dropout",

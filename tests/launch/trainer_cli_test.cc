@@ -43,6 +43,8 @@ TEST(TrainerCli, UsageErrorsExitTwoWithOneLine) {
   expect_one_error_line(run_trainer("--batch-size 0"), 2,
                         "--batch-size: must be a positive integer");
   expect_one_error_line(run_trainer("--frobnicate 3"), 2, "unrecognised option '--frobnicate'");
+  expect_one_error_line(run_trainer("--gemm mkl"), 2,
+                        "--gemm: \"mkl\" is not one of auto, onednn, eigen, blas");
   expect_one_error_line(run_trainer("--out /proc/no_such_dir --train-limit 100 --epochs 1"), 2,
                         "--out: cannot create folder /proc/no_such_dir");
 }
