@@ -1,7 +1,8 @@
 // Times data-parallel training steps through the real code (model, loss, optimizer, GradientSync
 // over the MPI communicator) on random data, run under mpirun by bench_dist.sh: throughput, the
 // split of a step into forward, backward, exposed gradient sync and optimizer, and a raw
-// allreduce of the gradient's size. Rank 0 prints one key=value line.
+// allreduce of the gradient's size, and the compute alone (forward, backward, optimizer) so that a
+// host where compute slows with every core busy shows. Rank 0 prints one key=value line.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -13,12 +14,14 @@
 
 #include "core/compute_threads.h"
 #include "core/errors.h"
+#include "core/hidden_sizes.h"
 #include "core/loss.h"
 #include "core/model.h"
 #include "core/optimizer.h"
 #include "dist/communicator.h"
 #include "dist/gradient_sync.h"
 #include "launch/config_fields.h"
+#include "launch/gemm_setup.h"
 
 namespace mlp {
 namespace {
@@ -32,6 +35,7 @@ struct Options {
   int warmup = 10;
   pb::GradSync mode = pb::BLOCKING;
   int bucket_kb = 1024;
+  std::string gemm = "auto";
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -39,7 +43,7 @@ struct Options {
   std::fprintf(stderr,
                "bench_dist: %s\nusage: mpirun -np N bench_dist [--hidden 1024,1024] "
                "[--batch-per-rank 128] [--steps 60] [--warmup 10] [--mode %s] "
-               "[--bucket-kb 1024]\n",
+               "[--bucket-kb 1024] [--gemm auto|onednn|eigen|blas]\n",
                problem.c_str(), modes.c_str());
   std::exit(2);
 }
@@ -81,6 +85,8 @@ Options parse(int argc, char** argv) {
       o.bucket_kb = positive(argv[i], value);
     else if (flag == "--mode")
       o.mode = parse_mode(value);
+    else if (flag == "--gemm")
+      o.gemm = value;
     else
       usage("unknown flag or value: " + flag + " " + value);
   }
@@ -104,6 +110,18 @@ int run(const Options& o, Communicator& comm) {
   cfg.set_outputs(10);
   Model<float> model(cfg);
   model.initialize(1);
+  // The trainer's own choice: rank 0 times the backends on these products, all ranks use it.
+  pb::TrainConfig run_config;
+  run_config.set_gemm(o.gemm);
+  std::vector<int> widths = parse_hidden_sizes(o.hidden);
+  widths.insert(widths.begin(), 784);
+  widths.push_back(10);
+  GemmSetup gemm;
+  try {
+    gemm = choose_gemm_backend(run_config, widths, o.batch_per_rank, comm);
+  } catch (const UsageError& e) {
+    usage(e.what());
+  }
   ParamStore<float>& store = model.store();
   pb::OptimizerConfig adam;
   adam.set_kind(pb::ADAM);
@@ -125,7 +143,7 @@ int run(const Options& o, Communicator& comm) {
   for (int i = 0; i < n; ++i) labels[i] = static_cast<int32_t>(rng() % 10), ids[i] = i;
   Matrix<float> doutputs;  // (O, N)
 
-  std::vector<double> forward_ms, backward_ms, sync_ms, optimizer_ms;
+  std::vector<double> forward_ms, backward_ms, sync_ms, optimizer_ms, compute_ms;
   comm.barrier();
   Clock::time_point timed_start = Clock::now();
   for (int step = 0; step < o.warmup + o.steps; ++step) {
@@ -149,7 +167,7 @@ int run(const Options& o, Communicator& comm) {
     const double u = ms_since(t);
     if (step >= o.warmup) {
       forward_ms.push_back(f), backward_ms.push_back(b), sync_ms.push_back(s),
-          optimizer_ms.push_back(u);
+          optimizer_ms.push_back(u), compute_ms.push_back(f + b + u);
     }
   }
   comm.barrier();
@@ -167,14 +185,16 @@ int run(const Options& o, Communicator& comm) {
 
   if (comm.rank() == 0) {
     std::printf(
-        "np=%d mode=%s params=%zu gradient_mb=%.2f buckets=%zu samples_per_second=%.0f "
+        "np=%d gemm=%s mode=%s params=%zu gradient_mb=%.2f buckets=%zu samples_per_second=%.0f "
         "step_ms=%.3f forward_ms=%.3f backward_ms=%.3f sync_ms=%.3f optimizer_ms=%.3f "
-        "allreduce_ms=%.3f\n",
-        comm.size(), o.mode == pb::OVERLAP ? "overlap" : "blocking", store.size(),
+        "compute_ms=%.3f allreduce_ms=%.3f\n",
+        comm.size(), gemm_backend_name(gemm.backend),
+        o.mode == pb::OVERLAP ? "overlap" : "blocking", store.size(),
         store.size() * sizeof(float) / 1e6,
         o.mode == pb::OVERLAP ? gradient_buckets(store.layout(), min_bucket).size() : size_t{1},
         global_batch * o.steps / timed_seconds, timed_seconds * 1000 / o.steps, median(forward_ms),
-        median(backward_ms), median(sync_ms), median(optimizer_ms), median(allreduce_ms));
+        median(backward_ms), median(sync_ms), median(optimizer_ms), median(compute_ms),
+        median(allreduce_ms));
   }
   return 0;
 }

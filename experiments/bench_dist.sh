@@ -35,6 +35,8 @@ for round in $(seq "$rounds"); do
   torch_ddp torch_ddp_np2 2
 done
 
+echo "host: $(lscpu | sed -n 's/^Model name: *//p'), cpu family $(lscpu | sed -n \
+  's/^CPU family: *//p') model $(lscpu | sed -n 's/^Model: *//p'); best of $rounds rounds of $steps steps"
 awk '
   { delete kv; for (i = 1; i <= NF; ++i) { split($i, p, "="); kv[p[1]] = p[2] }
     l = kv["label"]
@@ -42,10 +44,12 @@ awk '
       best[l] = kv["samples_per_second"]; line[l] = $0
       step[l] = kv["step_ms"]; fwd[l] = kv["forward_ms"]; bwd[l] = kv["backward_ms"]
       sync[l] = kv["sync_ms"]; opt[l] = kv["optimizer_ms"]; ar[l] = kv["allreduce_ms"]; np[l] = kv["np"]
+      comp[l] = kv["compute_ms"]; gemm[l] = kv["gemm"]
     } }
   END {
-    printf "%-18s %3s %10s %6s %8s %8s %8s %9s %8s %6s %10s\n", "config", "np", "samples/s", "eff",
-           "step ms", "fwd ms", "bwd ms", "sync ms", "opt ms", "sync%", "allred ms"
+    printf "%-18s %3s %10s %6s %8s %8s %8s %9s %8s %6s %10s %8s %6s\n", "config", "np", "samples/s",
+           "eff", "step ms", "fwd ms", "bwd ms", "sync ms", "opt ms", "sync%", "allred ms",
+           "comp ms", "comp/1"
     n = split("mlp_np1 mlp_np2_blocking mlp_np2_overlap torch_np1 torch_ddp_np2", order, " ")
     for (k = 1; k <= n; ++k) {
       l = order[k]; if (!(l in best)) continue
@@ -53,14 +57,18 @@ awk '
       ranks = (l ~ /np2/) ? 2 : 1
       eff = base > 0 ? best[l] / (ranks * base) : 0
       if (l ~ /^torch/) {
-        printf "%-18s %3d %10.0f %6.2f %8s %8s %8s %9s %8s %6s %10s\n", l, ranks, best[l], eff,
-               "-", "-", "-", "-", "-", "-", "-"
+        printf "%-18s %3d %10.0f %6.2f %8s %8s %8s %9s %8s %6s %10s %8s %6s\n", l, ranks, best[l],
+               eff, "-", "-", "-", "-", "-", "-", "-", "-", "-"
       } else {
-        printf "%-18s %3d %10.0f %6.2f %8.2f %8.2f %8.2f %9.2f %8.2f %5.1f%% %10.2f\n", l, ranks, best[l],
-               eff, step[l], fwd[l], bwd[l], sync[l], opt[l], 100 * sync[l] / step[l], ar[l]
+        printf "%-18s %3d %10.0f %6.2f %8.2f %8.2f %8.2f %9.2f %8.2f %5.1f%% %10.2f %8.2f %6.2f\n", l,
+               ranks, best[l], eff, step[l], fwd[l], bwd[l], sync[l], opt[l], 100 * sync[l] / step[l],
+               ar[l], comp[l], comp[l] / comp["mlp_np1"]
       }
     }
-    printf "\neff: samples/s over np times the same code at np 1 (weak scaling). sync ms: the exposed\n"
+    printf "\nmatrix products: %s (--gemm auto at np 1). comp ms: forward + backward + optimizer of\n", gemm["mlp_np1"]
+    printf "the median step, comp/1 its ratio to np 1: above 1 when compute itself slows with both\n"
+    printf "cores busy, which weak scaling cannot beat.\n"
+    printf "eff: samples/s over np times the same code at np 1 (weak scaling). sync ms: the exposed\n"
     printf "gradient sync after backward (median step); allred ms: one blocking MPI_Allreduce of the\n"
     printf "gradient (%s MB) with nothing else running. mlp vs torch DDP at np 2: %.2fx\n",
            "7.45", (best["torch_ddp_np2"] > 0 ? best["mlp_np2_blocking"] / best["torch_ddp_np2"] : 0)
