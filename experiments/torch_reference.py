@@ -65,8 +65,10 @@ def main():
         if step >= args.warmup:
             step_seconds.append(time.perf_counter() - start)
     step_ms = statistics.median(step_seconds) * 1e3
+    best_ms = min(step_seconds) * 1e3
     print(f"torch={torch.__version__} threads={torch.get_num_threads()} batch={args.batch} "
           f"samples_per_s={args.batch / (step_ms / 1e3):.1f} step_ms={step_ms:.3f} "
+          f"best_step_ms={best_ms:.3f} best_samples_per_s={args.batch / (best_ms / 1e3):.1f} "
           f"blas_gflops={blas_gflops:.1f} final_loss={loss.item():.6f}")
 
 
