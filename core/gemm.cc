@@ -139,7 +139,7 @@ std::string openblas_generic_core_warning() {
                     : __builtin_cpu_supports("avx2")  ? "AVX2"
                                                       : nullptr;
   if (isa == nullptr) return "";
-  return std::string("warning: OpenBLAS runs its generic ") + core + " kernels on this " + isa +
+  return std::string("OpenBLAS runs its generic ") + core + " kernels on this " + isa +
          " CPU (its table does not know the CPU model); --gemm blas will be slow, "
          "OPENBLAS_CORETYPE=SkylakeX or Haswell would fix it";
 }

@@ -73,6 +73,10 @@ void Console::early_stop(int epoch, const char* metric, int patience, int best_e
               epoch, metric, patience, best_epoch);
 }
 
+void Console::warning(const std::string& text) const {
+  if (enabled_ && !text.empty()) std::fprintf(stderr, "trainer: warning: %s\n", text.c_str());
+}
+
 void Console::restored(int best_epoch) const {
   if (enabled_) std::printf("restored the weights of epoch %d\n", best_epoch);
 }

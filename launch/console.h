@@ -28,6 +28,8 @@ class Console {
   void epoch(const EpochMetrics& m, int epochs, bool classifies, bool has_val) const;
   void early_stop(int epoch, const char* metric, int patience, int best_epoch) const;
   void restored(int best_epoch) const;
+  // "trainer: warning: TEXT" on stderr, nothing when text is empty.
+  void warning(const std::string& text) const;
   void test(double loss, double acc, bool classifies) const;
 
  private:

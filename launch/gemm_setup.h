@@ -14,18 +14,35 @@ namespace mlp {
 
 struct GemmSetup {
   GemmBackend backend = GemmBackend::kEigen;
-  bool measured = false;            // chosen by timing (--gemm auto)
+  bool measured = false;            // chosen by timing (--gemm auto on a fresh run)
   std::vector<GemmTiming> timings;  // rank 0's measurements when measured, else empty
   std::string openblas_core;        // the kernel OpenBLAS chose; empty without OpenBLAS
 };
 
 // Collective: every rank calls it once, before the first product. `widths` are the model's
-// layer widths (inputs, hidden..., outputs), `batch` the largest shard of the global batch.
-// Sets the process's backend and returns what was chosen and measured.
+// layer widths (inputs, hidden..., outputs), `batch` the largest shard of the global batch,
+// `resumed_backend` the backend of the checkpoint the run resumes from ("" for a fresh run):
+// under auto a resumed run keeps it when this build has it, so it continues bitwise. Sets the
+// process's backend and returns what was chosen and measured.
 GemmSetup choose_gemm_backend(const pb::TrainConfig& config, const std::vector<int>& widths,
-                              int batch, Communicator& comm);
+                              int batch, Communicator& comm,
+                              const std::string& resumed_backend = "");
+
+// One warning line when a resumed run's parameters were trained under another backend (results
+// then agree within about 1e-5, not bitwise); empty otherwise.
+std::string gemm_resume_warning(const GemmSetup& setup, const std::string& resumed_backend);
 
 // "onednn 161.2, eigen 134.8, blas 141.3" (GFLOP/s of each timed backend), for logs.
 std::string describe_gemm_rates(const GemmSetup& setup);
+
+// Fills the gemm_backend, gemm_gflops and openblas_core fields of a record (pb::Summary,
+// pb::Event) from `setup`.
+template <typename Record>
+void record_gemm(const GemmSetup& setup, Record* record) {
+  record->set_gemm_backend(gemm_backend_name(setup.backend));
+  for (const GemmTiming& t : setup.timings)
+    (*record->mutable_gemm_gflops())[gemm_backend_name(t.backend)] = t.gflops;
+  if (!setup.openblas_core.empty()) record->set_openblas_core(setup.openblas_core);
+}
 
 }  // namespace mlp

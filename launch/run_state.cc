@@ -252,6 +252,7 @@ pb::Checkpoint to_checkpoint(const RunState& state, const ParamStore<float>& sto
   c.set_learning_rate(static_cast<float>(state.last_learning_rate));
   for (const EpochMetrics& m : state.history) *c.add_history() = to_row(m);
   c.set_elapsed_seconds(state.elapsed_seconds);
+  c.set_gemm_backend(state.gemm_backend);
   return c;
 }
 
@@ -286,6 +287,8 @@ RunState from_checkpoint(const pb::Checkpoint& c, const RunIdentity& run, const 
   state.early_stopping = {es.best_value(), es.best_epoch(), es.wait()};
   state.elapsed_seconds = c.elapsed_seconds();
   state.last_learning_rate = c.learning_rate();
+  // Only compared with this run's backend, so any text is harmless.
+  state.gemm_backend = c.gemm_backend();
   return state;
 }
 

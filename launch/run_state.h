@@ -32,6 +32,8 @@ struct RunState {
   // loop refreshes it before each save.
   double elapsed_seconds = 0;
   double last_learning_rate = 0;  // of the last step run
+  // The product backend that trained the parameters (a checkpoint's; empty when unknown).
+  std::string gemm_backend;
 };
 
 // What the run is, that a checkpoint is written for or must agree with.

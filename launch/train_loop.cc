@@ -11,8 +11,11 @@
 #include <limits>
 #include <memory>
 #include <stdexcept>
+#include <string>
+#include <vector>
 
 #include "core/errors.h"
+#include "core/hidden_sizes.h"
 #include "core/lr_schedule.h"
 #include "core/max_norm.h"
 #include "core/model_file.h"
@@ -27,6 +30,7 @@
 #include "launch/early_stop_policy.h"
 #include "launch/epoch_tally.h"
 #include "launch/evaluation.h"
+#include "launch/gemm_setup.h"
 #include "launch/model_output.h"
 #include "launch/progress.h"
 #include "launch/run_output.h"
@@ -68,6 +72,7 @@ class Trainer {
       build_model();
       const bool resumed = resume_if_asked(comm_, identity(), checkpoint_dir_, console_,
                                            &model_->store(), optimizer_.get(), &state_);
+      choose_gemm();
       seconds_before_resume_ = state_.elapsed_seconds;
       start_outputs(resumed);
       install_stop_signal_handlers();
@@ -112,7 +117,8 @@ class Trainer {
     const int64_t* ids = order.data() + plan_->batch_begin(step) + shard.begin;
     const int64_t global_step = state_.global_step;
     Sums local{0, 0, static_cast<double>(shard.size())};
-    store.zero_grads();
+    // Backward overwrites the gradients; a rank without samples this step contributes zeros.
+    if (shard.size() == 0) store.zero_grads();
     sync_->begin_step();
     comm_.set_activity("gradient sync at step " + std::to_string(global_step));
     if (shard.size() > 0) {
@@ -196,6 +202,21 @@ class Trainer {
                                            plan_->steps_per_epoch());
   }
 
+  // After resuming, before the first product: the backend the config names, or under auto the
+  // checkpoint's (to continue bitwise) or else the fastest on the model's own products.
+  void choose_gemm() {
+    const pb::ModelConfig& m = config_.model();
+    std::vector<int> widths = parse_hidden_sizes(m.hidden());
+    widths.insert(widths.begin(), m.inputs());
+    widths.push_back(m.outputs());
+    const int largest_shard = (config_.batch_size() + comm_.size() - 1) / comm_.size();
+    const std::string resumed_backend = state_.gemm_backend;
+    gemm_ = choose_gemm_backend(config_, widths, largest_shard, comm_, resumed_backend);
+    state_.gemm_backend = gemm_backend_name(gemm_.backend);
+    console_.warning(openblas_generic_core_warning());
+    console_.warning(gemm_resume_warning(gemm_, resumed_backend));
+  }
+
   RunIdentity identity() const {
     return {config_,      *plan_,        data_fingerprint_,
             comm_.size(), command_line_, data_.standardized ? &standardization_ : nullptr};
@@ -210,6 +231,7 @@ class Trainer {
     event.set_world_size(comm_.size());
     event.set_cpus(allowed_cpus());
     event.set_config(to_text(config_));
+    record_gemm(gemm_, &event);
     output_->log_event(resumed ? "resume" : "start", event);
     console_.banner(config_, data_.train.size(), data_.val.size(), data_.test.size(),
                     model_->store().size(), comm_.size());
@@ -294,7 +316,9 @@ class Trainer {
     const RunTotals totals{comm_.size(),          store.size(),         data_.test.size() > 0,
                            total_train_samples_,  total_train_seconds_, wall_seconds,
                            seconds_before_resume_};
-    output_->write_summary(make_summary(result, totals, config_));
+    pb::Summary summary = make_summary(result, totals, config_);
+    record_gemm(gemm_, &summary);
+    output_->write_summary(summary);
     run_on_all_or_fail_together(comm_, [&] {
       if (is_root_)
         write_model_file(model_path(config_),
@@ -332,6 +356,7 @@ class Trainer {
   std::unique_ptr<BatchPlan> plan_;
   std::unique_ptr<Progress> progress_;
   std::unique_ptr<StepLog> step_log_;
+  GemmSetup gemm_;
   int64_t max_steps_ = 0, total_steps_ = 0;
 
   RunState state_;
