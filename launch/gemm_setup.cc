@@ -2,7 +2,6 @@
 #include "launch/gemm_setup.h"
 
 #include <cstdint>
-#include <sstream>
 
 namespace mlp {
 
@@ -48,14 +47,22 @@ std::string gemm_resume_warning(const GemmSetup& setup, const std::string& resum
          ": results agree with an uninterrupted run within about 1e-5, not bitwise";
 }
 
-std::string describe_gemm_rates(const GemmSetup& setup) {
-  std::ostringstream out;
-  out.precision(4);
-  for (size_t i = 0; i < setup.timings.size(); ++i) {
-    out << (i > 0 ? ", " : "") << gemm_backend_name(setup.timings[i].backend) << " "
-        << setup.timings[i].gflops;
+pb::GemmRates gemm_rates(const GemmSetup& setup) {
+  pb::GemmRates rates;
+  for (const GemmTiming& t : setup.timings) {
+    switch (t.backend) {
+      case GemmBackend::kOnednn:
+        rates.set_onednn(t.gflops);
+        break;
+      case GemmBackend::kEigen:
+        rates.set_eigen(t.gflops);
+        break;
+      case GemmBackend::kBlas:
+        rates.set_blas(t.gflops);
+        break;
+    }
   }
-  return out.str();
+  return rates;
 }
 
 }  // namespace mlp

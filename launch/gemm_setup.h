@@ -9,6 +9,7 @@
 #include "core/gemm_choice.h"
 #include "dist/communicator.h"
 #include "proto/config.pb.h"
+#include "proto/run_records.pb.h"
 
 namespace mlp {
 
@@ -32,16 +33,15 @@ GemmSetup choose_gemm_backend(const pb::TrainConfig& config, const std::vector<i
 // then agree within about 1e-5, not bitwise); empty otherwise.
 std::string gemm_resume_warning(const GemmSetup& setup, const std::string& resumed_backend);
 
-// "onednn 161.2, eigen 134.8, blas 141.3" (GFLOP/s of each timed backend), for logs.
-std::string describe_gemm_rates(const GemmSetup& setup);
+// The measured rates of `setup`, GFLOP/s by backend.
+pb::GemmRates gemm_rates(const GemmSetup& setup);
 
 // Fills the gemm_backend, gemm_gflops and openblas_core fields of a record (pb::Summary,
 // pb::Event) from `setup`.
 template <typename Record>
 void record_gemm(const GemmSetup& setup, Record* record) {
   record->set_gemm_backend(gemm_backend_name(setup.backend));
-  for (const GemmTiming& t : setup.timings)
-    (*record->mutable_gemm_gflops())[gemm_backend_name(t.backend)] = t.gflops;
+  if (!setup.timings.empty()) *record->mutable_gemm_gflops() = gemm_rates(setup);
   if (!setup.openblas_core.empty()) record->set_openblas_core(setup.openblas_core);
 }
 

@@ -252,7 +252,7 @@ pb::Checkpoint to_checkpoint(const RunState& state, const ParamStore<float>& sto
   c.set_learning_rate(static_cast<float>(state.last_learning_rate));
   for (const EpochMetrics& m : state.history) *c.add_history() = to_row(m);
   c.set_elapsed_seconds(state.elapsed_seconds);
-  c.set_gemm_backend(state.gemm_backend);
+  if (!state.gemm_backend.empty()) c.set_gemm_backend(state.gemm_backend);
   return c;
 }
 

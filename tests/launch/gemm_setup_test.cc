@@ -34,7 +34,11 @@ TEST(GemmSetup, AutoSetsTheFastestOfEveryAvailableBackend) {
   ASSERT_EQ(setup.timings.size(), available_gemm_backends().size());
   EXPECT_EQ(setup.backend, fastest_gemm(setup.timings).backend);
   EXPECT_EQ(gemm_backend(), setup.backend);
-  EXPECT_NE(describe_gemm_rates(setup).find(gemm_backend_name(setup.backend)), std::string::npos);
+  const pb::GemmRates rates = gemm_rates(setup);
+  EXPECT_EQ(rates.has_onednn(), gemm_backend_available(GemmBackend::kOnednn));
+  EXPECT_TRUE(rates.has_eigen());
+  EXPECT_EQ(rates.has_blas(), gemm_backend_available(GemmBackend::kBlas));
+  EXPECT_GT(rates.eigen(), 0.0);
 }
 
 TEST(GemmSetup, UnknownNameIsAUsageError) {
