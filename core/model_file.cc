@@ -7,6 +7,7 @@
 
 #include "core/checkpoint_file.h"
 #include "core/errors.h"
+#include "core/gemm.h"
 #include "core/hidden_sizes.h"
 #include "core/loss.h"
 #include "core/packed_floats.h"
@@ -94,6 +95,8 @@ int TrainedModel::hidden_layers() const {
 }
 
 std::unique_ptr<Model<float>> TrainedModel::build() const {
+  for (GemmBackend b : available_gemm_backends())
+    if (file.config().gemm() == gemm_backend_name(b)) set_gemm_backend(b);
   auto model = std::make_unique<Model<float>>(config);
   std::copy(params.begin(), params.end(), model->store().values());
   return model;

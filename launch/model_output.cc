@@ -1,6 +1,7 @@
 // The run's model file; see model_output.h.
 #include "launch/model_output.h"
 
+#include "core/gemm.h"
 #include "core/model_file.h"
 #include "launch/run_summary.h"
 
@@ -16,6 +17,9 @@ pb::Model run_model(const pb::TrainConfig& config, const ParamStore<float>& stor
   for (const std::string& name : data.header.features) m.add_feature_names(name);
   for (const std::string& name : data.header.targets) m.add_target_names(name);
   *m.mutable_config() = config;
+  // The backend the run resolved (auto: the one measured fastest), so applying the model
+  // reproduces the run's numbers bit for bit.
+  m.mutable_config()->set_gemm(gemm_backend_name(gemm_backend()));
   *m.mutable_provenance() = provenance;
   const EpochMetrics kept = kept_epoch(result);
   auto& metrics = *m.mutable_metrics();
