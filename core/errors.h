@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace mlp {
 
@@ -18,6 +19,16 @@ enum class ExitCode : int {
   kCheckpoint = 7,        // unreadable, corrupt or incompatible checkpoint
   kStoppedBySignal = 75,  // stopped by SIGUSR1/SIGTERM after writing a checkpoint
 };
+
+// Input quoted in an error line: "text" when short, else its first characters and its length.
+// Error lines cross ranks in records of about a thousand characters (dist/agreement.cc); a
+// whole 100 MB field would push the reason out of the line.
+inline std::string quote_input(std::string_view text) {
+  constexpr size_t kShown = 60;
+  if (text.size() <= kShown) return "\"" + std::string(text) + "\"";
+  return "\"" + std::string(text.substr(0, kShown)) + "...\" (" + std::to_string(text.size()) +
+         " characters)";
+}
 
 class Error : public std::runtime_error {
  public:
