@@ -30,7 +30,7 @@ bool is_random(const pb::Axis& axis) {
 }
 
 std::string axis_label(const pb::Axis& axis, int index) {
-  return "axis " + std::to_string(index + 1) + " (\"" + axis.field() + "\")";
+  return "axis " + std::to_string(index + 1) + " (" + quote_input(axis.field()) + ")";
 }
 
 std::string real_text(double value) {
@@ -62,8 +62,8 @@ void check_axis(const pb::Axis& axis, int index) {
   if (axis.field().empty())
     throw UsageError("axis " + std::to_string(index + 1) + ": field is empty");
   if (kReservedFields.count(axis.field()))
-    throw UsageError(label + ": the sweep sets \"" + axis.field() +
-                     "\" itself (seeds come from replicates or seeds)");
+    throw UsageError(label + ": the sweep sets " + quote_input(axis.field()) +
+                     " itself (seeds come from replicates or seeds)");
   if (is_random(axis) == (axis.values_size() > 0))
     throw UsageError(label + ": give either grid values or one distribution " +
                      "(uniform, log_uniform, int_uniform, choice)");
@@ -73,7 +73,7 @@ void check_axis(const pb::Axis& axis, int index) {
   for (const std::string& value : axis.values()) {
     apply(&scratch, axis, index, value);
     if (!seen.insert(value).second)
-      throw UsageError(label + ": value \"" + value + "\" is listed twice");
+      throw UsageError(label + ": value " + quote_input(value) + " is listed twice");
   }
   switch (axis.distribution_case()) {
     case pb::Axis::kUniform:

@@ -235,5 +235,12 @@ TEST(SweepPlan, FullRangeIntegerAxisDrawsInRange) {
             std::string::npos);
 }
 
+// Found by fuzzing: a field name holding a newline made a two-line error.
+TEST(SweepPlan, ErrorsQuotingTheSpecStayOneLine) {
+  EXPECT_EQ(expect_usage_error("axis { field: \"early_stopping.pati\\nce\" values: \"1\" }\n"),
+            "axis 1 (\"early_stopping.pati\\nce\"): no config field named "
+            "\"early_stopping.pati\\nce\"");
+}
+
 }  // namespace
 }  // namespace mlp

@@ -83,10 +83,18 @@ scancel --signal=USR1 --batch "${array}_0" || fail "scancel --signal=USR1 --batc
 wait_until 60 "stop recorded by trial $victim" grep -q '^exit_codes: 75$' "$trial/state.txt"
 grep -q "requeueing array task ${array}_0" "$work/sweep/slurm/${array}_0.out" || fail "task 0 not requeued"
 # A requeued job waits about two minutes before it is eligible again; release it at once.
-pending() { scontrol show job "${array}_0" | grep -q 'JobState=PENDING'; }
+pending() { scontrol show job "${array}_0" | grep -q 'JobState=PENDING.*Reason=BeginTime'; }
 wait_until 30 "requeued task pending" pending
 scontrol update JobId="${array}_0" StartTime=now || fail "cannot release the requeued task"
-finished() { [[ -z $(squeue -h -j "$array") ]]; }
+# Every trial recorded as done and nothing of the array left in the queue (a squeue that fails,
+# as it may under load, proves nothing).
+finished() {
+  local id queue
+  for id in $(cat "$work/sweep/trials.list"); do
+    grep -q '^state: DONE$' "$work/sweep/trials/$id/state.txt" || return 1
+  done
+  queue=$(squeue -h -j "$array") && [[ -z $queue ]]
+}
 wait_until 240 "end of the job array" finished
 
 # Every trial done by its own record; the preempted one in two attempts, stopped then finished.
