@@ -13,8 +13,9 @@
 namespace mlp {
 
 constexpr uint32_t kCheckpointFormatVersion = 1;
-// No checkpoint of this program comes near this; a larger file is refused before allocating.
-constexpr uint64_t kMaxCheckpointBytes = uint64_t{4} << 30;
+// Protobuf parses no message of 2 GiB or more, so a larger file is refused before allocating
+// (models are bounded well below it, see core/model.h).
+constexpr uint64_t kMaxCheckpointBytes = (uint64_t{1} << 31) - 1;
 
 // Frames payload as one record and writes it atomically (write_file_atomically): checkpoints and
 // model files.

@@ -49,7 +49,7 @@ void split_fields(std::string_view line, std::vector<std::string_view>* fields) 
 // stripped first.
 float parse_number(std::string_view field, const std::string& path, int64_t line, int64_t column) {
   if (field.empty()) throw DataError(where(path, line, column) + "empty field, expected a number");
-  const std::string quoted = "\"" + std::string(field) + "\"";
+  const std::string quoted = quote_input(field);
   std::string_view digits = field;
   if (digits.size() > 1 && digits[0] == '+' && digits[1] != '-' && digits[1] != '+') {
     digits.remove_prefix(1);
@@ -83,12 +83,12 @@ int32_t to_label(float value, std::string_view field, const std::string& path, i
                  bool signed_labels) {
   if (signed_labels && value == -1) return -1;
   if (value < 0 || value != std::floor(value)) {
-    throw DataError(where(path, line, 1) + "class label \"" + std::string(field) +
-                    "\" is not an integer >= 0; real-valued targets need regression mode");
+    throw DataError(where(path, line, 1) + "class label " + quote_input(field) +
+                    " is not an integer >= 0; real-valued targets need regression mode");
   }
   if (value >= kMaxClasses) {
-    throw DataError(where(path, line, 1) + "class label \"" + std::string(field) +
-                    "\" is too large; labels must be below " +
+    throw DataError(where(path, line, 1) + "class label " + quote_input(field) +
+                    " is too large; labels must be below " +
                     std::to_string(static_cast<int>(kMaxClasses)));
   }
   return static_cast<int32_t>(value);

@@ -4,6 +4,7 @@
 
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace mlp {
 
@@ -18,6 +19,28 @@ enum class ExitCode : int {
   kCheckpoint = 7,        // unreadable, corrupt or incompatible checkpoint
   kStoppedBySignal = 75,  // stopped by SIGUSR1/SIGTERM after writing a checkpoint
 };
+
+// Input quoted in an error line: "text" when short, else its first characters and its length;
+// control characters are escaped (\n, \xNN) so the line stays one line. Error lines cross
+// ranks in records of about a thousand characters (dist/agreement.cc); a whole 100 MB field
+// would push the reason out of the line.
+inline std::string quote_input(std::string_view text) {
+  constexpr size_t kShown = 60;
+  std::string out = "\"";
+  for (const char c : text.substr(0, kShown)) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (c == '\n') {
+      out += "\\n";
+    } else if (byte < 0x20 || byte == 0x7f) {
+      const char* const hex = "0123456789abcdef";
+      out += std::string("\\x") + hex[byte >> 4] + hex[byte & 15];
+    } else {
+      out += c;
+    }
+  }
+  if (text.size() <= kShown) return out + "\"";
+  return out + "...\" (" + std::to_string(text.size()) + " characters)";
+}
 
 class Error : public std::runtime_error {
  public:

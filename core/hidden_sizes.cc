@@ -13,7 +13,7 @@ std::vector<int> parse_hidden_sizes(const std::string& text) {
   std::vector<int> sizes;
   if (text.empty()) return sizes;
   const auto fail = [&text]() {
-    return UsageError("--hidden: \"" + text + "\" is not a list of positive integers");
+    return UsageError("--hidden: " + quote_input(text) + " is not a list of positive integers");
   };
   size_t begin = 0;
   while (true) {
@@ -26,6 +26,11 @@ std::vector<int> parse_hidden_sizes(const std::string& text) {
       if (width > std::numeric_limits<int>::max()) throw fail();
     }
     if (width == 0) throw fail();
+    if (width > kMaxLayerWidth)
+      throw UsageError("--hidden: a layer of " + std::to_string(width) + " units; at most " +
+                       std::to_string(kMaxLayerWidth) + " per layer");
+    if (sizes.size() == static_cast<size_t>(kMaxHiddenLayers))
+      throw UsageError("--hidden: more than " + std::to_string(kMaxHiddenLayers) + " layers");
     sizes.push_back(static_cast<int>(width));
     if (end == text.size()) return sizes;
     begin = end + 1;

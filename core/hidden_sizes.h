@@ -2,13 +2,22 @@
 // and by config validation, which runs where no model is built (the sweep launcher).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
 namespace mlp {
 
+// Bounds on what a config may ask for, checked before anything is allocated. With Adam's two
+// state vectors and early stopping's best copy a checkpoint holds 16 bytes per parameter, and
+// protobuf parses no message of 2 GiB or more.
+constexpr int kMaxHiddenLayers = 100;
+constexpr int kMaxLayerWidth = 1 << 16;
+constexpr int64_t kMaxParameters = 100'000'000;
+
 // Parses "256,128" into {256, 128}; "" gives {}. Throws UsageError on anything else
-// (non-numbers, zero or negative widths, empty items).
+// (non-numbers, zero or negative widths, empty items, more than kMaxHiddenLayers layers or a
+// width over kMaxLayerWidth).
 std::vector<int> parse_hidden_sizes(const std::string& text);
 
 }  // namespace mlp

@@ -22,6 +22,18 @@ Model<T>::Model(const pb::ModelConfig& cfg) : config_(cfg) {
     throw std::invalid_argument("Model: inputs and outputs must be resolved before building");
   }
   const std::vector<int> hidden = parse_hidden_sizes(cfg.hidden());
+  int64_t parameters = 0;
+  int64_t fan_in = cfg.inputs();
+  for (int64_t fan_out : hidden) {
+    parameters += (fan_in + 1) * fan_out;
+    fan_in = fan_out;
+  }
+  parameters += (fan_in + 1) * cfg.outputs();
+  if (parameters > kMaxParameters)
+    throw UsageError("the model has " + std::to_string(parameters) + " parameters (" +
+                     std::to_string(cfg.inputs()) + " inputs, " + std::to_string(hidden.size()) +
+                     " hidden layers, " + std::to_string(cfg.outputs()) + " outputs); at most " +
+                     std::to_string(kMaxParameters) + " fit a checkpoint");
   // The blocks are recorded as the layers are added, so nothing asks a layer for its type.
   const auto add = [this](std::unique_ptr<Layer<T>> layer) {
     layers_.push_back(std::move(layer));

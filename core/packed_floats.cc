@@ -19,7 +19,8 @@ void unpack_floats(const std::string& bytes, float* out, size_t n, const std::st
     throw Error(ExitCode::kCheckpoint, what + " holds " +
                                            std::to_string(bytes.size() / sizeof(float)) +
                                            " floats, expected " + std::to_string(n));
-  std::memcpy(out, bytes.data(), bytes.size());
+  // memcpy from an empty string's data() to a null out is undefined even for zero bytes.
+  if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
 }
 
 }  // namespace mlp

@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <vector>
 
 namespace mlp {
@@ -33,7 +34,13 @@ void raise_if_any_rank_failed(Communicator& comm, const Error* local_error) {
   Record mine{};
   if (local_error) {
     mine.code = static_cast<int32_t>(local_error->code());
-    std::strncpy(mine.message, local_error->what(), sizeof mine.message - 1);
+    // An over-long line keeps its start (where) and its end (what would fix it).
+    std::string text = local_error->what();
+    const size_t room = sizeof mine.message - 1;
+    if (text.size() > room)
+      text =
+          text.substr(0, room / 2 - 3) + " ... " + text.substr(text.size() - (room - room / 2 - 2));
+    std::strncpy(mine.message, text.c_str(), room);
   }
   std::vector<Record> all(comm.size());
   comm.allgather(&mine, sizeof mine, all.data());

@@ -39,19 +39,25 @@ Message* owner_of(Message* msg, const std::string& path, const FieldDescriptor**
     const size_t dot = path.find('.', start);
     const std::string name = path.substr(start, dot == std::string::npos ? dot : dot - start);
     const FieldDescriptor* field = msg->GetDescriptor()->FindFieldByName(name);
-    if (!field) throw UsageError("no config field named \"" + path + "\"");
+    if (!field) throw UsageError("no config field named " + quote_input(path));
     if (dot == std::string::npos) {
       *leaf = field;
       return msg;
     }
     if (field->type() != FieldDescriptor::TYPE_MESSAGE || field->is_repeated())
-      throw UsageError("config field \"" + path + "\" does not name a scalar field");
+      throw UsageError("config field " + quote_input(path) + " does not name a scalar field");
     msg = msg->GetReflection()->MutableMessage(msg, field);
     start = dot + 1;
   }
 }
 
-std::string quoted(const std::string& text) { return "\"" + text + "\""; }
+std::string quoted(const std::string& text) { return quote_input(text); }
+
+// A number that parsed but does not fit, as written when short (a long one is cut like any
+// quoted input).
+std::string number_shown(const std::string& text) {
+  return text.size() <= 60 ? text : quote_input(text);
+}
 
 long long parse_integer(const std::string& text, long long lo, long long hi,
                         const std::string& label) {
@@ -62,8 +68,8 @@ long long parse_integer(const std::string& text, long long lo, long long hi,
       std::isspace(static_cast<unsigned char>(text[0])))
     throw UsageError(label + ": " + quoted(text) + " is not an integer");
   if (value < lo || value > hi)
-    throw UsageError(label + ": " + text + " is out of range [" + std::to_string(lo) + ", " +
-                     std::to_string(hi) + "]");
+    throw UsageError(label + ": " + std::to_string(value) + " is out of range [" +
+                     std::to_string(lo) + ", " + std::to_string(hi) + "]");
   return value;
 }
 
@@ -108,7 +114,7 @@ void set_field_from_text(Message* msg, const std::string& path, const std::strin
       const long long v = parse_integer(text, 0, std::numeric_limits<long long>::max(), label);
       if (field->cpp_type() == FieldDescriptor::CPPTYPE_UINT32) {
         if (v > std::numeric_limits<uint32_t>::max())
-          throw UsageError(label + ": " + text + " is out of range");
+          throw UsageError(label + ": " + number_shown(text) + " is out of range");
         r->SetUInt32(owner, field, static_cast<uint32_t>(v));
       } else {
         r->SetUInt64(owner, field, static_cast<uint64_t>(v));
@@ -118,7 +124,7 @@ void set_field_from_text(Message* msg, const std::string& path, const std::strin
     case FieldDescriptor::CPPTYPE_FLOAT: {
       const double v = parse_real(text, label);
       if (std::fabs(v) > std::numeric_limits<float>::max())
-        throw UsageError(label + ": " + text + " does not fit a float");
+        throw UsageError(label + ": " + number_shown(text) + " does not fit a float");
       r->SetFloat(owner, field, static_cast<float>(v));
       break;
     }
@@ -150,7 +156,7 @@ void set_field_from_text(Message* msg, const std::string& path, const std::strin
       r->SetString(owner, field, text);
       break;
     case FieldDescriptor::CPPTYPE_MESSAGE:
-      throw UsageError(label + ": config field \"" + path + "\" is a message, not a value");
+      throw UsageError(label + ": config field " + quoted(path) + " is a message, not a value");
   }
 }
 
@@ -161,11 +167,11 @@ std::string field_choices(const Descriptor& type, const std::string& path) {
     const size_t dot = path.find('.', start);
     const FieldDescriptor* field =
         owner->FindFieldByName(path.substr(start, dot == std::string::npos ? dot : dot - start));
-    if (!field) throw UsageError("no config field named \"" + path + "\"");
+    if (!field) throw UsageError("no config field named " + quoted(path));
     if (dot == std::string::npos)
       return field->cpp_type() == FieldDescriptor::CPPTYPE_ENUM ? enum_choices(field) : "";
     if (field->message_type() == nullptr)
-      throw UsageError("config field \"" + path + "\" does not name a scalar field");
+      throw UsageError("config field " + quoted(path) + " does not name a scalar field");
     owner = field->message_type();
     start = dot + 1;
   }
@@ -269,9 +275,11 @@ void read_text_file(const std::string& path, Message* msg) {
    public:
     explicit Collector(const std::string& path) : path_(path) {}
     void AddError(int line, int column, const std::string& message) override {
+      // Protobuf's messages quote the offending token in full after their reason.
+      constexpr size_t kKept = 200;
       if (first_.empty())
         first_ = path_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " +
-                 message;
+                 (message.size() <= kKept ? message : message.substr(0, kKept) + "...");
     }
     const std::string& first() const { return first_; }
 

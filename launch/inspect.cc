@@ -40,6 +40,18 @@ void describe_vector(const std::string& name, const std::string& bytes, std::ost
       << "\n";
 }
 
+// Where a layout entry's values lie in the parameter bytes; false when they do not lie there.
+// Checked without overflow: offsets and sizes come from the file.
+bool block_bytes(const pb::ParamBlockInfo& b, size_t params_bytes, size_t* begin, size_t* size) {
+  const uint64_t floats = params_bytes / sizeof(float);
+  if (b.rows() < 0 || b.cols() < 0 || b.offset() > floats) return false;
+  const uint64_t count = static_cast<uint64_t>(b.rows()) * static_cast<uint64_t>(b.cols());
+  if (count > floats - b.offset()) return false;
+  *begin = static_cast<size_t>(b.offset()) * sizeof(float);
+  *size = static_cast<size_t>(count) * sizeof(float);
+  return true;
+}
+
 }  // namespace
 
 void inspect_checkpoint(const std::string& path, std::ostream& out) {
@@ -55,9 +67,8 @@ void inspect_checkpoint(const std::string& path, std::ostream& out) {
       << c.optimizer().step_count() << " steps taken\n"
       << "parameters:\n";
   for (const pb::ParamBlockInfo& b : c.layout()) {
-    const size_t begin = b.offset() * sizeof(float);
-    const size_t size = static_cast<size_t>(b.rows()) * b.cols() * sizeof(float);
-    if (begin + size > c.params().size()) {
+    size_t begin = 0, size = 0;
+    if (!block_bytes(b, c.params().size(), &begin, &size)) {
       out << "  " << b.name() << ": outside the parameter vector\n";
       continue;
     }
@@ -66,8 +77,13 @@ void inspect_checkpoint(const std::string& path, std::ostream& out) {
         c.params().substr(begin, size), out);
   }
   describe_vector("all parameters", c.params(), out);
-  for (int i = 0; i < c.optimizer().slots_size(); ++i)
-    describe_vector("optimizer " + c.optimizer().slot_names(i), c.optimizer().slots(i), out);
+  const pb::OptimizerState& o = c.optimizer();
+  if (o.slots_size() != o.slot_names_size())
+    out << "  optimizer: " << o.slots_size() << " state vectors but " << o.slot_names_size()
+        << " names\n";
+  for (int i = 0; i < o.slots_size(); ++i)
+    describe_vector("optimizer " + (i < o.slot_names_size() ? o.slot_names(i) : "(unnamed)"),
+                    o.slots(i), out);
   out << "config:\n" << to_text(c.config());
 }
 

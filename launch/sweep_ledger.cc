@@ -21,13 +21,48 @@ std::string trial_dir(const std::string& sweep_dir, const std::string& id) {
   return sweep_dir + "/trials/" + id;
 }
 
+std::string trial_state_path(const std::string& sweep_dir, const std::string& id) {
+  return trial_dir(sweep_dir, id) + "/state.txt";
+}
+
+namespace {
+
+// The fields a trial's runner records; the rest of a TrialRecord belongs to the plan.
+pb::TrialRecord run_fields(const pb::TrialRecord& record) {
+  pb::TrialRecord fields;
+  fields.set_state(record.state());
+  fields.set_attempts(record.attempts());
+  fields.set_failures(record.failures());
+  *fields.mutable_exit_codes() = record.exit_codes();
+  if (record.has_wall_seconds()) fields.set_wall_seconds(record.wall_seconds());
+  return fields;
+}
+
+}  // namespace
+
 pb::SweepLedger read_ledger(const std::string& sweep_dir) {
   const std::string path = ledger_path(sweep_dir);
   if (!std::filesystem::exists(path))
     throw UsageError(path + ": no ledger; run `sweep plan SPEC --out " + sweep_dir + "` first");
   pb::SweepLedger ledger;
   read_text_file(path, &ledger);
+  for (pb::TrialRecord& t : *ledger.mutable_trial()) read_trial_state(sweep_dir, &t);
   return ledger;
+}
+
+bool read_trial_state(const std::string& sweep_dir, pb::TrialRecord* record) {
+  const std::string path = trial_state_path(sweep_dir, record->id());
+  if (!std::filesystem::exists(path)) return false;
+  pb::TrialRecord own;
+  read_text_file(path, &own);
+  record->clear_exit_codes();
+  record->clear_wall_seconds();
+  record->MergeFrom(run_fields(own));
+  return true;
+}
+
+void write_trial_state(const std::string& sweep_dir, const pb::TrialRecord& record) {
+  write_file_atomically(trial_state_path(sweep_dir, record.id()), to_text(run_fields(record)));
 }
 
 void write_ledger(const std::string& sweep_dir, const pb::SweepLedger& ledger) {

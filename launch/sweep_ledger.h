@@ -14,9 +14,21 @@ std::string ledger_path(const std::string& sweep_dir);
 // DIR/trials/<id>: the run folder of one trial.
 std::string trial_dir(const std::string& sweep_dir, const std::string& id);
 
-// Reads DIR/ledger.txt. Throws UsageError when it is missing ("run `sweep plan` first") or
-// does not parse (path:line:column).
+// DIR/trials/<id>/state.txt: the trial's own record of where it stands, written atomically by
+// whoever runs it (`sweep run`, or a SLURM array task's shell, which cannot rewrite the shared
+// ledger safely). A text-format TrialRecord holding state, attempts, failures, exit_codes and
+// wall_seconds; these take precedence over the ledger's copy.
+std::string trial_state_path(const std::string& sweep_dir, const std::string& id);
+
+// Reads DIR/ledger.txt and lays each trial's state file over its entry. Throws UsageError when
+// the ledger is missing ("run `sweep plan` first") or a file does not parse (path:line:column).
 pb::SweepLedger read_ledger(const std::string& sweep_dir);
+
+// Lays the trial's state file, when there is one, over *record. Returns whether there was one.
+bool read_trial_state(const std::string& sweep_dir, pb::TrialRecord* record);
+
+// Replaces the trial's state file atomically with the run fields of `record`.
+void write_trial_state(const std::string& sweep_dir, const pb::TrialRecord& record);
 
 // Replaces DIR/ledger.txt atomically and durably (write_file_atomically).
 void write_ledger(const std::string& sweep_dir, const pb::SweepLedger& ledger);

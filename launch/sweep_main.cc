@@ -29,6 +29,8 @@ const char kUsage[] =
     "       sweep report DIR [options]      write trials.csv, epochs.csv, summary.csv and plots\n"
     "       sweep COMMAND --help            options of a command\n";
 
+const char kDirHelp[] = "the sweep folder written by `sweep plan`";
+
 // The trainer installed next to this binary (the build puts both in one folder).
 std::string default_trainer() {
   char self[PATH_MAX];
@@ -45,20 +47,24 @@ struct Command {
   po::variables_map vm;
 };
 
-// Parses a command's arguments; returns false (help printed) when --help was given.
-bool parse(int argc, char** argv, const std::string& name, const std::string& operand, Command* c) {
-  c->options.add_options()("help,h", "print this help")(operand.c_str(), po::value<std::string>(),
-                                                        "positional operand");
+// Parses a command's arguments; returns false (help printed) when --help was given. The operand
+// is parsed as a hidden option so that help lists it in the usage line, not as --OPERAND.
+bool parse(int argc, char** argv, const std::string& name, const std::string& operand,
+           const std::string& operand_help, Command* c) {
+  c->options.add_options()("help,h", "print this help");
+  po::options_description all;
+  all.add(c->options).add_options()(operand.c_str(), po::value<std::string>());
   c->positional.add(operand.c_str(), 1);
   try {
-    po::store(
-        po::command_line_parser(argc, argv).options(c->options).positional(c->positional).run(),
-        c->vm);
+    po::store(po::command_line_parser(argc, argv).options(all).positional(c->positional).run(),
+              c->vm);
   } catch (const po::error& e) {
     throw mlp::UsageError("sweep " + name + ": " + e.what() + " (see sweep " + name + " --help)");
   }
   if (c->vm.count("help")) {
-    std::cout << "usage: sweep " << name << " " << operand << " [options]\n" << c->options;
+    std::cout << "usage: sweep " << name << " " << operand << " [options]\n"
+              << "  " << operand << ": " << operand_help << "\n\n"
+              << c->options;
     return false;
   }
   if (!c->vm.count(operand))
@@ -71,7 +77,7 @@ int plan(int argc, char** argv) {
   Command c{po::options_description("sweep plan options"), {}, {}};
   c.options.add_options()("out", po::value<std::string>()->value_name("DIR"),
                           "sweep folder to write");
-  if (!parse(argc, argv, "plan", "SPEC", &c)) return 0;
+  if (!parse(argc, argv, "plan", "SPEC", "the sweep spec (text-format SweepSpec)", &c)) return 0;
   if (!c.vm.count("out")) throw mlp::UsageError("sweep plan: --out DIR is required");
   const std::string dir = c.vm["out"].as<std::string>();
   const mlp::pb::SweepSpec spec = mlp::read_sweep_spec(c.vm["SPEC"].as<std::string>());
@@ -103,7 +109,7 @@ int run(int argc, char** argv) {
       "trainer", po::value<std::string>(&o.trainer)->default_value(default_trainer()),
       "trainer binary")("mpirun", po::value<std::string>(&o.mpirun)->default_value(o.mpirun),
                         "mpirun binary");
-  if (!parse(argc, argv, "run", "DIR", &c)) return 0;
+  if (!parse(argc, argv, "run", "DIR", kDirHelp, &c)) return 0;
   po::notify(c.vm);
   return mlp::run_sweep(c.vm["DIR"].as<std::string>(), o);
 }
@@ -112,14 +118,16 @@ int slurm(int argc, char** argv) {
   Command c{po::options_description("sweep slurm options"), {}, {}};
   mlp::SlurmOptions o;
   c.options.add_options()("partition", po::value<std::string>(&o.partition), "SLURM partition")(
-      "time", po::value<std::string>(&o.time)->default_value(o.time), "time limit of one trial")(
+      "time", po::value<std::string>(&o.time)->default_value(o.time),
+      "time limit of one trial in SLURM's format (minutes, HH:MM:SS, D-HH:MM:SS, ...)")(
       "max-ranks", po::value<int>(&o.max_ranks)->default_value(0),
       "ranks in use at once over the array (0: the spec's max_ranks; 0 there: no throttle)")(
       "signal-seconds", po::value<int>(&o.signal_seconds)->default_value(o.signal_seconds),
-      "seconds before the time limit at which the trainer is told to checkpoint")(
+      "seconds before the time limit at which the trainer is told to checkpoint; below --time "
+      "(0: a tenth of --time, at most 600)")(
       "trainer", po::value<std::string>(&o.trainer)->default_value(default_trainer()),
       "trainer binary as seen from the compute nodes");
-  if (!parse(argc, argv, "slurm", "DIR", &c)) return 0;
+  if (!parse(argc, argv, "slurm", "DIR", kDirHelp, &c)) return 0;
   po::notify(c.vm);
   o.trainer = std::filesystem::absolute(o.trainer).string();
   const std::string dir = c.vm["DIR"].as<std::string>();
@@ -137,7 +145,7 @@ int report(int argc, char** argv) {
   c.options.add_options()(
       "plot-script", po::value<std::string>(&o.plot_script)->default_value(MLP_PLOT_SCRIPT),
       "plotting script run as `python3 SCRIPT DIR`")("no-plots", "skip the plots");
-  if (!parse(argc, argv, "report", "DIR", &c)) return 0;
+  if (!parse(argc, argv, "report", "DIR", kDirHelp, &c)) return 0;
   po::notify(c.vm);
   if (c.vm.count("no-plots")) o.plot_script.clear();
   mlp::write_sweep_report(c.vm["DIR"].as<std::string>(), o, stdout);

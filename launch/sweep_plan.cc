@@ -30,7 +30,7 @@ bool is_random(const pb::Axis& axis) {
 }
 
 std::string axis_label(const pb::Axis& axis, int index) {
-  return "axis " + std::to_string(index + 1) + " (\"" + axis.field() + "\")";
+  return "axis " + std::to_string(index + 1) + " (" + quote_input(axis.field()) + ")";
 }
 
 std::string real_text(double value) {
@@ -62,8 +62,8 @@ void check_axis(const pb::Axis& axis, int index) {
   if (axis.field().empty())
     throw UsageError("axis " + std::to_string(index + 1) + ": field is empty");
   if (kReservedFields.count(axis.field()))
-    throw UsageError(label + ": the sweep sets \"" + axis.field() +
-                     "\" itself (seeds come from replicates or seeds)");
+    throw UsageError(label + ": the sweep sets " + quote_input(axis.field()) +
+                     " itself (seeds come from replicates or seeds)");
   if (is_random(axis) == (axis.values_size() > 0))
     throw UsageError(label + ": give either grid values or one distribution " +
                      "(uniform, log_uniform, int_uniform, choice)");
@@ -73,7 +73,7 @@ void check_axis(const pb::Axis& axis, int index) {
   for (const std::string& value : axis.values()) {
     apply(&scratch, axis, index, value);
     if (!seen.insert(value).second)
-      throw UsageError(label + ": value \"" + value + "\" is listed twice");
+      throw UsageError(label + ": value " + quote_input(value) + " is listed twice");
   }
   switch (axis.distribution_case()) {
     case pb::Axis::kUniform:
@@ -116,10 +116,13 @@ std::string draw(const pb::Axis& axis, int index, uint64_t draw_seed, int sample
       return real_text(std::exp(std::log(r.lo()) + u * (std::log(r.hi()) - std::log(r.lo()))));
     }
     case pb::Axis::kIntUniform: {
+      // Unsigned distances: the full int64 range spans 2^64 values, which no signed type holds.
       const pb::IntRange& r = axis.int_uniform();
-      const double span = static_cast<double>(r.hi()) - static_cast<double>(r.lo()) + 1;
-      const int64_t offset = static_cast<int64_t>(std::floor(u * span));
-      return std::to_string(std::min(r.hi(), r.lo() + offset));
+      const uint64_t span = static_cast<uint64_t>(r.hi()) - static_cast<uint64_t>(r.lo());
+      const long double scaled = u * (static_cast<long double>(span) + 1);
+      const uint64_t offset =
+          scaled >= static_cast<long double>(span) ? span : static_cast<uint64_t>(scaled);
+      return std::to_string(static_cast<int64_t>(static_cast<uint64_t>(r.lo()) + offset));
     }
     case pb::Axis::kChoice: {
       const int n = axis.choice().values_size();
@@ -134,13 +137,17 @@ std::string draw(const pb::Axis& axis, int index, uint64_t draw_seed, int sample
 std::vector<uint64_t> trial_seeds(const pb::SweepSpec& spec, uint64_t base_seed) {
   if (spec.seeds_size() > 0) {
     if (spec.has_replicates()) throw UsageError("replicates: give replicates or seeds, not both");
+    if (spec.seeds_size() > kMaxTrials)
+      throw UsageError("seeds: " + std::to_string(spec.seeds_size()) + " seeds, more than the " +
+                       std::to_string(kMaxTrials) + " trials a sweep may have");
     std::set<uint64_t> distinct(spec.seeds().begin(), spec.seeds().end());
     if (distinct.size() != static_cast<size_t>(spec.seeds_size()))
       throw UsageError("seeds: a seed is listed twice");
     return {spec.seeds().begin(), spec.seeds().end()};
   }
-  if (spec.replicates() < 1)
-    throw UsageError("replicates: must be at least 1, got " + std::to_string(spec.replicates()));
+  if (spec.replicates() < 1 || spec.replicates() > kMaxTrials)
+    throw UsageError("replicates: must be in [1, " + std::to_string(kMaxTrials) + "], got " +
+                     std::to_string(spec.replicates()));
   std::vector<uint64_t> seeds;
   for (int r = 0; r < spec.replicates(); ++r) seeds.push_back(base_seed + static_cast<uint64_t>(r));
   return seeds;
@@ -182,6 +189,9 @@ std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicate
   std::vector<int> grid_axes, random_axes;
   std::set<std::string> fields;
   for (int i = 0; i < spec.axis_size(); ++i) {
+    if (spec.axis(i).values_size() > kMaxTrials)
+      throw UsageError(axis_label(spec.axis(i), i) + ": more than " + std::to_string(kMaxTrials) +
+                       " values");
     check_axis(spec.axis(i), i);
     if (!fields.insert(spec.axis(i).field()).second)
       throw UsageError(axis_label(spec.axis(i), i) + ": the field is already an earlier axis");
@@ -197,8 +207,17 @@ std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicate
   fill_defaults(&base);
   const std::vector<uint64_t> seeds = trial_seeds(spec, base.seed());
 
+  // Counted before anything is expanded: a few bytes of spec can ask for billions of trials.
+  uint64_t planned = static_cast<uint64_t>(samples) * seeds.size();
   size_t grid_points = 1;
-  for (int i : grid_axes) grid_points *= static_cast<size_t>(spec.axis(i).values_size());
+  for (int i : grid_axes) {
+    grid_points *= static_cast<size_t>(spec.axis(i).values_size());
+    planned *= static_cast<uint64_t>(spec.axis(i).values_size());
+    if (planned > kMaxTrials) break;
+  }
+  if (planned > kMaxTrials)
+    throw UsageError("the spec plans more than " + std::to_string(kMaxTrials) +
+                     " trials (grid points x samples x seeds); split it into several sweeps");
 
   std::vector<PlannedTrial> trials;
   std::set<std::string> ids;
@@ -285,8 +304,10 @@ pb::SweepLedger write_sweep_plan(const pb::SweepSpec& spec, const std::string& d
     const std::string folder = trial_dir(abs_dir, trial.record.id());
     std::filesystem::create_directories(folder, error);
     if (error) throw UsageError("--out: cannot create " + folder + ": " + error.message());
+    // Relative to the sweep folder, so the folder can be moved or copied; the runners pass
+    // the trial folder's current path with --out.
     pb::TrainConfig config = trial.config;
-    config.set_out_dir(folder);
+    config.set_out_dir(trial_dir(".", trial.record.id()).substr(2));
     write_file_atomically(folder + "/config.txt", to_text(config));
 
     pb::TrialRecord* record = ledger.add_trial();

@@ -11,6 +11,10 @@
 
 namespace mlp {
 
+// Trials one sweep may plan; more is almost surely a mistake in the spec (and the ledger of a
+// larger one would be rewritten at every state change).
+constexpr int kMaxTrials = 10000;
+
 struct PlannedTrial {
   pb::TrialRecord record;  // id, config_id, replicate, seed, axis values; state PLANNED
   pb::TrainConfig config;  // resolved (fill_defaults), validated; out_dir not yet set
@@ -34,10 +38,10 @@ std::string trial_id(const pb::TrainConfig& config);
 std::vector<std::string> axis_fields(const pb::SweepSpec& spec);
 
 // Writes the sweep folder: DIR/planned_spec.txt (the spec as planned, in text format),
-// DIR/trials/<id>/config.txt (the resolved config with out_dir that folder, absolute),
-// DIR/plan.txt (one line per trial) and DIR/ledger.txt. Re-planning into a folder keeps the ledger
-// state of trials whose id is still planned, so a sweep can be extended by editing its spec.
-// Returns the ledger written.
+// DIR/trials/<id>/config.txt (the resolved config with out_dir that folder relative to DIR:
+// runners pass the folder with --out, so DIR can be moved or copied), DIR/plan.txt (one line per
+// trial) and DIR/ledger.txt. Re-planning into a folder keeps the ledger state of trials whose id
+// is still planned, so a sweep can be extended by editing its spec. Returns the ledger written.
 pb::SweepLedger write_sweep_plan(const pb::SweepSpec& spec, const std::string& dir,
                                  int* duplicates = nullptr);
 

@@ -143,27 +143,39 @@ class Scheduler {
     bool changed = false;
     for (int i = 0; i < ledger_.trial_size(); ++i) {
       pb::TrialRecord& t = trial(i);
+      const pb::TrialState before = t.state();
       if (t.state() == pb::RUNNING) {
-        // Once the dead launcher's attempt has let go of the trial (lock), its summary.json
+        // Once the other runner (a dead launcher's mpirun, a SLURM task) has let go of the
+        // trial's lock, its state file says how it ended; if it still says running, summary.json
         // tells whether it finished: the file is removed before each attempt and written by the
         // trainer only at the end of a run.
         ::close(lock_trial(t.id()));
+        read_trial_state(dir_, &t);
+      }
+      if (t.state() == pb::RUNNING) {
         const bool finished = std::filesystem::exists(trial_dir(dir_, t.id()) + "/summary.json");
         t.set_state(finished ? pb::DONE : pb::PLANNED);
         std::fprintf(stderr, "sweep: trial %s was running when its launcher stopped; %s\n",
                      t.id().c_str(), finished ? "it finished" : "resuming it");
-        changed = true;
       }
       const bool attempts_left = t.failures() < options_.retries;
       if (t.state() == pb::FAILED && attempts_left) {
         t.set_state(pb::PLANNED);
-        changed = true;
       } else if (t.state() == pb::PLANNED && !attempts_left) {
         t.set_state(pb::FAILED);
+      }
+      if (t.state() != before) {
+        write_trial_state(dir_, t);
         changed = true;
       }
     }
     if (changed) write_ledger(dir_, ledger_);
+  }
+
+  // Records a change of one trial: its own state file, then the ledger.
+  void save(const pb::TrialRecord& t) {
+    write_trial_state(dir_, t);
+    write_ledger(dir_, ledger_);
   }
 
   // Locks DIR/trials/<id>/.trial.lock, waiting while an earlier launcher's mpirun (which
@@ -206,9 +218,10 @@ class Scheduler {
     const std::string np = std::to_string(ledger_.ranks_per_trial());
     // Open MPI binds rank 0 of every job to core 0, so trials running side by side would share
     // one core; the kernel spreads unbound processes over the free ones.
+    // --out: the config holds the trial folder relative to the sweep folder, which may move.
     const std::vector<std::string> args = {
-        options_.mpirun,  "-np",      np,     "--bind-to", "none",
-        options_.trainer, "--config", config, "--resume",  "auto"};
+        options_.mpirun, "-np",  np,      "--bind-to", "none",     options_.trainer,
+        "--config",      config, "--out", folder,      "--resume", "auto"};
     std::string command;
     for (const std::string& a : args) command += (command.empty() ? "" : " ") + a;
     const std::string header =
@@ -218,7 +231,7 @@ class Scheduler {
 
     t.set_attempts(t.attempts() + 1);
     t.set_state(pb::RUNNING);
-    write_ledger(dir_, ledger_);
+    save(t);
 
     std::vector<char*> argv;
     for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -301,7 +314,7 @@ class Scheduler {
              " of " + std::to_string(options_.retries) + " attempts" + (again ? ", retrying" : "") +
              "): " + failure_reason(log) + " [" + log + "]";
     }
-    write_ledger(dir_, ledger_);
+    save(t);
     std::fprintf(stderr, "sweep: trial %s %s\n", describe(ledger_, t).c_str(), what.c_str());
     progress();
   }

@@ -1,7 +1,7 @@
 // Runs a planned sweep on this machine: each trial as `mpirun -np K --bind-to none trainer
-// --config DIR/trials/<id>/config.txt --resume auto`, as many at once as the rank limit allows,
-// with the ledger rewritten atomically on every state change so a re-run continues where a killed
-// launcher stopped.
+// --config DIR/trials/<id>/config.txt --out DIR/trials/<id> --resume auto`, as many at once as
+// the rank limit allows, with the trial's state file and the ledger rewritten atomically on every
+// state change so a re-run continues where a killed launcher stopped.
 #pragma once
 
 #include <string>

@@ -162,11 +162,7 @@ TrainerArgs parse_trainer_args(int argc, const char* const* argv) {
 void validate_config(const pb::TrainConfig& c) {
   const pb::OptimizerConfig& o = c.optimizer();
   const pb::DataConfig& d = c.data();
-  try {
-    parse_hidden_sizes(c.model().hidden());
-  } catch (const UsageError& e) {
-    throw UsageError(flag_for_path("model.hidden") + ": " + e.what());
-  }
+  parse_hidden_sizes(c.model().hidden());  // its errors name --hidden already
   require(c.batch_size() > 0, "batch_size",
           "must be a positive integer, got " + std::to_string(c.batch_size()));
   require(c.epochs() > 0, "epochs",

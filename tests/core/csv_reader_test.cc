@@ -216,5 +216,18 @@ TEST_F(CsvReader, ClassificationWithSeveralTargetsIsAUsageError) {
   EXPECT_THROW(read_csv(csv("1,2,3\n"), options), UsageError);
 }
 
+// A field of 100,000 characters is quoted by its start and length: the reason must survive the
+// cut that error lines get when they cross ranks.
+TEST_F(CsvReader, HugeFieldIsQuotedShortAndKeepsTheReason) {
+  const std::string field(100000, 'x');
+  EXPECT_TRUE(fails_with("1," + field + "\n", ":1:2: \"" + std::string(60, 'x') +
+                                                  "...\" (100000 characters) is not a number"));
+  EXPECT_TRUE(
+      fails_with("0." + std::string(100000, '5') + ",1\n",
+                 ":1:1: class label \"0." + std::string(58, '5') +
+                     "...\" (100002 characters) is not an integer >= 0; real-valued targets "
+                     "need regression mode"));
+}
+
 }  // namespace
 }  // namespace mlp

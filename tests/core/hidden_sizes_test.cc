@@ -29,5 +29,25 @@ TEST(ParseHiddenSizes, RejectsAnythingElseNamingTheFlag) {
   }
 }
 
+// A few bytes of config must not allocate gigabytes: layers and widths are bounded.
+TEST(ParseHiddenSizes, LayerCountAndWidthAreBounded) {
+  EXPECT_EQ(parse_hidden_sizes("65536").size(), 1u);
+  std::string deep = "1";
+  for (int i = 1; i < kMaxHiddenLayers; ++i) deep += ",1";
+  EXPECT_EQ(parse_hidden_sizes(deep).size(), static_cast<size_t>(kMaxHiddenLayers));
+  try {
+    parse_hidden_sizes(deep + ",1");
+    ADD_FAILURE() << "101 layers accepted";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "--hidden: more than 100 layers");
+  }
+  try {
+    parse_hidden_sizes("8,65537");
+    ADD_FAILURE() << "a layer of 65537 units accepted";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "--hidden: a layer of 65537 units; at most 65536 per layer");
+  }
+}
+
 }  // namespace
 }  // namespace mlp

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/errors.h"
 #include "core/loss.h"
 #include "core/optimizer.h"
 #include "gradient_check.h"
@@ -220,6 +221,23 @@ TEST(Model, TinyModelOverfitsSixteenSamples) {
   }
   EXPECT_LT(total / samples, 0.01);
   EXPECT_EQ(loss->count_correct(model.forward(x, {}), targets), samples);
+}
+
+// A few bytes of config must not allocate gigabytes: the parameter count is bounded before
+// anything is built.
+TEST(Model, ParameterCountIsBoundedBeforeAllocating) {
+  pb::ModelConfig config;
+  config.set_inputs(784);
+  config.set_outputs(10);
+  config.set_hidden("65536,65536");
+  try {
+    Model<float> model(config);
+    ADD_FAILURE() << "a model of 4.3 billion parameters was built";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(),
+                 "the model has 4347133962 parameters (784 inputs, 2 hidden layers, 10 outputs); "
+                 "at most 100000000 fit a checkpoint");
+  }
 }
 
 }  // namespace

@@ -34,18 +34,8 @@ train() {
 
 newest_checkpoint() { ls "$work/$1"/checkpoints/ckpt-*.pb 2>/dev/null | tail -n 1; }
 
-# The training state of a checkpoint as text, bytes of floats included: the frame (12-byte
-# header, 4-byte footer) is cut off and protoc decodes the payload; the config, provenance and
-# timings, which may differ between equal runs, are left out.
-training_state() {
-  tail -c +13 "$1" | head -c -4 >"$work/payload"
-  "$protoc" --decode=mlp.pb.Checkpoint -I "$proto_dir" checkpoint.proto <"$work/payload" >"$work/decoded" ||
-    return 1
-  awk '/^[a-z_]+ \{$/ { block = $1 }
-       block == "config" || block == "provenance" { if ($0 == "}") block = ""; next }
-       /^ *(seconds|samples_per_second|epoch_seconds|elapsed_seconds): / { next }
-       { print }' "$work/decoded"
-}
+# shellcheck source=../support/checkpoint_state.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/checkpoint_state.sh"
 
 # Both runs' final checkpoints hold the same training state, bit for bit, and their metrics
 # rows agree outside the timing columns.

@@ -140,7 +140,8 @@ TEST(SweepPlan, PlanFolderIsIdenticalWhenPlannedTwiceAndKeepsTrialState) {
       trial_dir(std::filesystem::absolute(dir).string(), first.trial(0).id());
   pb::TrainConfig config;
   read_text_file(folder + "/config.txt", &config);
-  EXPECT_EQ(config.out_dir(), folder);
+  // Relative to the sweep folder, which can then be moved (the runners pass --out).
+  EXPECT_EQ(config.out_dir(), "trials/" + first.trial(0).id());
   EXPECT_FLOAT_EQ(config.optimizer().lr(), 0.1f);
   EXPECT_EQ(trial_id(config), first.trial(0).id());
 
@@ -204,6 +205,41 @@ TEST(SweepPlan, SpecErrorsNameTheirLineOrAxis) {
   EXPECT_NE(expect_usage_error("axis { field: \"optimizer.lr\" values: [\"0.1\", \"-1\"] }\n")
                 .find("optimizer.lr=-1 is invalid: --lr: must be a positive number"),
             std::string::npos);
+}
+
+// A few bytes of spec must not plan millions of trials (each a folder and a ledger entry).
+TEST(SweepPlan, TrialCountsAreBoundedBeforeExpanding) {
+  EXPECT_EQ(expect_usage_error("replicates: 390390\n"),
+            "replicates: must be in [1, 10000], got 390390");
+  EXPECT_EQ(expect_usage_error("axis { field: \"optimizer.lr\" uniform { lo: 0.1 hi: 0.2 } }\n"
+                               "samples: 2000000000\n"),
+            "the spec plans more than 10000 trials (grid points x samples x seeds); split it into "
+            "several sweeps");
+  EXPECT_EQ(expect_usage_error("axis { field: \"optimizer.lr\" values: [\"0.1\", \"0.2\"] }\n"
+                               "axis { field: \"epochs\" int_uniform { lo: 1 hi: 9 } }\n"
+                               "samples: 100\nreplicates: 51\n"),
+            "the spec plans more than 10000 trials (grid points x samples x seeds); split it into "
+            "several sweeps");
+}
+
+// The full int64 range spans 2^64 values: drawn without overflow, every draw inside it.
+TEST(SweepPlan, FullRangeIntegerAxisDrawsInRange) {
+  const std::vector<PlannedTrial> trials = expand_sweep(
+      parse_spec("axis { field: \"max_steps\" int_uniform { lo: 0 hi: 9223372036854775807 } }\n"
+                 "samples: 20\n"));
+  ASSERT_EQ(trials.size(), 20u);
+  for (const PlannedTrial& t : trials) EXPECT_GE(t.config.max_steps(), 0);
+  EXPECT_NE(expect_usage_error("axis { field: \"data.train_limit\" int_uniform { lo: "
+                               "-9223372036854775808 hi: 9223372036854775807 } }\nsamples: 20\n")
+                .find("must be non-negative"),
+            std::string::npos);
+}
+
+// Found by fuzzing: a field name holding a newline made a two-line error.
+TEST(SweepPlan, ErrorsQuotingTheSpecStayOneLine) {
+  EXPECT_EQ(expect_usage_error("axis { field: \"early_stopping.pati\\nce\" values: \"1\" }\n"),
+            "axis 1 (\"early_stopping.pati\\nce\"): no config field named "
+            "\"early_stopping.pati\\nce\"");
 }
 
 }  // namespace

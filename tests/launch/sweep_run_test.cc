@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 #include <utility>
@@ -245,6 +246,40 @@ TEST(SweepRun, TrialsRunningSideBySideKeepEveryCpuOfTheLauncher) {
     ASSERT_FALSE(events.empty());
     EXPECT_EQ(events.front().event(), "start");
     EXPECT_EQ(events.front().cpus(), allowed_cpus());
+  }
+}
+
+// Nothing in a planned folder names the folder: a copy runs in place of the original.
+TEST(SweepRun, ACopiedSweepFolderRunsWhereItIs) {
+  const std::string data = fresh_dir("relocated");
+  const std::string train = sweep_test::write_blobs(data, "train.csv", 300);
+  const std::string test = sweep_test::write_blobs(data, "test.csv", 30);
+  write(data + "/spec.txt", sweep_test::tiny_base(train, test, 2) + "replicates: 2\n");
+  ASSERT_EQ(
+      run_sweep_binary("plan " + data + "/spec.txt --out " + data + "/planned", data).exit_code, 0);
+  const std::string dir = data + "/copy";
+  std::filesystem::copy(data + "/planned", dir, std::filesystem::copy_options::recursive);
+  ASSERT_EQ(wait_exit_code(start_sweep(dir, "")), 0) << slurp(dir + "/launcher.log");
+  const pb::SweepLedger ledger = read_ledger(dir);
+  for (const pb::TrialRecord& t : ledger.trial()) {
+    EXPECT_EQ(t.state(), pb::DONE);
+    EXPECT_TRUE(std::filesystem::exists(trial_dir(dir, t.id()) + "/summary.json"));
+    EXPECT_FALSE(std::filesystem::exists(trial_dir(data + "/planned", t.id()) + "/metrics.csv"));
+  }
+  EXPECT_EQ(read_ledger(data + "/planned").trial(0).state(), pb::PLANNED);
+}
+
+TEST(SweepCli, HelpShowsTheOperandAsAnOperand) {
+  const std::string dir = fresh_dir("cli_help");
+  for (const std::string command : {"plan", "run", "slurm", "report"}) {
+    const sweep_test::Run r = run_sweep_binary(command + " --help", dir);
+    EXPECT_EQ(r.exit_code, 0);
+    const std::string operand = command == "plan" ? "SPEC" : "DIR";
+    EXPECT_EQ(r.out.rfind(
+                  "usage: sweep " + command + " " + operand + " [options]\n  " + operand + ": ", 0),
+              0u)
+        << r.out;
+    EXPECT_EQ(r.out.find("--" + operand), std::string::npos) << r.out;
   }
 }
 

@@ -109,5 +109,20 @@ TEST(TrainerOptions, ConfigFileErrorsNameFileLineAndColumn) {
   EXPECT_NE(parse_error({"--config", path.c_str()}).find("no_such_field"), std::string::npos);
 }
 
+// Protobuf's parse errors quote the token at fault in full; the line keeps its reason.
+TEST(TrainerOptions, ConfigErrorsQuotingHugeInputStayShort) {
+  const std::string path = testing::TempDir() + "/huge_token_config.txt";
+  std::ofstream(path) << "epochs: 3\n" << std::string(100000, 'x') << ": 1\n";
+  const std::string error = parse_error({"--config", path.c_str()});
+  EXPECT_EQ(error.rfind(path + ":2:", 0), 0u) << error.substr(0, 300);
+  EXPECT_LT(error.size(), 400u);
+  std::ofstream(path) << "model { hidden: \"" << std::string(100000, '7') << "\" }\n";
+  EXPECT_EQ(parse_error({"--config", path.c_str()}),
+            "--hidden: \"" + std::string(60, '7') +
+                "...\" (100000 characters) is not a list of positive integers");
+  std::ofstream(path) << "optimizer { lr: " << std::string(5000, '1') << " }\n";
+  EXPECT_LT(parse_error({"--config", path.c_str()}).size(), 400u);
+}
+
 }  // namespace
 }  // namespace mlp
