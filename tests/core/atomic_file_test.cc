@@ -4,6 +4,10 @@
 
 #include <gtest/gtest.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <string>
 
@@ -32,6 +36,47 @@ TEST(AtomicFile, AFolderThatDoesNotExistIsOneError) {
   } catch (const Error& e) {
     EXPECT_EQ(std::string(e.what()), path + ".tmp: cannot create: No such file or directory");
   }
+}
+
+TEST(AtomicFile, ASymlinkStaysALinkAndItsTargetIsReplaced) {
+  test_files::TempDir dir;
+  const std::string target = dir.file("target.csv"), link = dir.file("link.csv");
+  write_file_atomically(target, "old\n");
+  std::filesystem::create_symlink(target, link);
+  write_file_atomically(link, "new\n");
+  EXPECT_TRUE(std::filesystem::is_symlink(link));
+  const std::vector<uint8_t> bytes = test_files::read_bytes(target);
+  EXPECT_EQ(std::string(bytes.begin(), bytes.end()), "new\n");
+  EXPECT_FALSE(std::filesystem::exists(link + ".tmp"));
+}
+
+// `--output /dev/stdout` or a named pipe: a rename would put a regular file in its place.
+TEST(AtomicFile, APipeIsWrittenInPlaceAndStaysAPipe) {
+  test_files::TempDir dir;
+  const std::string fifo = dir.file("pipe");
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+  ASSERT_GE(reader, 0);
+  write_file_atomically(fifo, "rows\n");
+  char got[16] = {};
+  EXPECT_EQ(::read(reader, got, sizeof got), 5);
+  ::close(reader);
+  EXPECT_EQ(std::string(got), "rows\n");
+  EXPECT_TRUE(std::filesystem::is_fifo(fifo));
+  EXPECT_FALSE(std::filesystem::exists(fifo + ".tmp"));
+}
+
+TEST(AtomicFile, AFolderIsOneErrorAndStaysAFolder) {
+  test_files::TempDir dir;
+  const std::string folder = dir.file("out");
+  std::filesystem::create_directory(folder);
+  try {
+    write_file_atomically(folder, "x");
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()), folder + ": cannot open for writing: Is a directory");
+  }
+  EXPECT_TRUE(std::filesystem::is_directory(folder));
 }
 
 }  // namespace
