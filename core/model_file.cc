@@ -187,12 +187,15 @@ pb::Model model_from_checkpoint(const pb::Checkpoint& c) {
   return m;
 }
 
+bool is_checkpoint(const pb::Checkpoint& checkpoint) {
+  return checkpoint.has_optimizer() && checkpoint.layout_size() > 0;
+}
+
 namespace {
 
 bool is_checkpoint_payload(const std::string& payload) {
   pb::Checkpoint checkpoint;
-  return checkpoint.ParseFromString(payload) && checkpoint.has_optimizer() &&
-         checkpoint.layout_size() > 0;
+  return checkpoint.ParseFromString(payload) && is_checkpoint(checkpoint);
 }
 
 }  // namespace
