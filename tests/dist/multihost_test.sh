@@ -44,8 +44,8 @@ exec 9>/run/lock/mlp-multihost-test.lock
 flock -w 600 9 || fail "another multihost test held the lock for 600 s"
 "$sim" up 3 >"$work/setup.out" 2>&1 || fail "sim_hosts.sh up failed"
 
-# shellcheck source=mpi_job.sh
-source "$(dirname "${BASH_SOURCE[0]}")/mpi_job.sh"
+# shellcheck source=../support/mpi_job.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/mpi_job.sh"
 
 # Runs mpirun on the first host with the simulated hosts' settings; extra args go to mpirun.
 across_hosts() { (eval "$("$sim" env)" && exec "$sim" exec "${hosts[0]}" "$mpiexec" "$@"); }
