@@ -1,6 +1,11 @@
-// CRC32C by table (slicing by one byte: checkpoints are read once, speed is not the point) and
-// the TFRecord frame.
+// CRC32C, by the SSE4.2 instruction where the CPU has it (every rank checks the whole data cache
+// at start-up: a byte table manages about 0.1-0.5 GB/s, the instruction over 10), else by table;
+// and the TFRecord frame.
 #include "core/record_io.h"
+
+#if defined(__x86_64__)
+#include <nmmintrin.h>
+#endif
 
 #include <array>
 #include <cstring>
@@ -40,12 +45,36 @@ uint32_t get_u32(const char* in) {
   throw std::runtime_error("record at byte " + std::to_string(offset) + ": " + why);
 }
 
+#if defined(__x86_64__)
+// The instruction folds in the same reflected Castagnoli polynomial as the table, 8 bytes a step.
+__attribute__((target("sse4.2"))) uint32_t crc32c_sse42(const unsigned char* p, size_t n,
+                                                         uint32_t crc) {
+  uint64_t c = crc;
+  for (; n >= 8; n -= 8, p += 8) {
+    uint64_t word;
+    std::memcpy(&word, p, 8);
+    c = _mm_crc32_u64(c, word);
+  }
+  auto c32 = static_cast<uint32_t>(c);
+  for (; n > 0; --n) c32 = _mm_crc32_u8(c32, *p++);
+  return c32;
+}
+
+bool has_sse42() {
+  static const bool has = __builtin_cpu_supports("sse4.2");
+  return has;
+}
+#endif
+
 }  // namespace
 
 uint32_t crc32c(const void* data, size_t n, uint32_t crc) {
-  static const std::array<uint32_t, 256> table = make_table();
   const auto* p = static_cast<const unsigned char*>(data);
   crc = ~crc;
+#if defined(__x86_64__)
+  if (has_sse42()) return ~crc32c_sse42(p, n, crc);
+#endif
+  static const std::array<uint32_t, 256> table = make_table();
   for (size_t i = 0; i < n; ++i) crc = table[(crc ^ p[i]) & 0xff] ^ (crc >> 8);
   return ~crc;
 }
