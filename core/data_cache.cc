@@ -1,5 +1,5 @@
 // The data cache's file format, its checks, and the build-once protocol; see data_cache.h.
-// POSIX calls: the file is mapped, fsynced and locked.
+// POSIX calls: the file is mapped and locked.
 #include "core/data_cache.h"
 
 #include <dirent.h>
@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 
+#include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/hash.h"
 #include "core/record_io.h"
@@ -128,8 +129,6 @@ std::string host_name() {
   return name;
 }
 
-std::string temp_prefix(const std::string& path) { return path + ".tmp."; }
-
 // Temp files of this key left by builders on this host that no longer run.
 void remove_stale_temp_files(const std::string& path) {
   const std::filesystem::path p(path);
@@ -149,23 +148,8 @@ void remove_stale_temp_files(const std::string& path) {
                    "; give a writable folder with --data-cache DIR, or --data-cache off");
 }
 
-void write_all(int fd, const void* data, size_t n, const std::string& tmp) {
-  const auto* p = static_cast<const char*>(data);
-  while (n > 0) {
-    const ssize_t put = ::write(fd, p, n);
-    if (put < 0 && errno == EINTR) continue;
-    if (put < 0) {
-      const std::string why = errno_text();
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail_write(tmp + ": write failed: " + why);
-    }
-    p += put;
-    n -= static_cast<size_t>(put);
-  }
-}
-
-// Temp name unique to this process, fsync, rename, fsync the folder.
+// Under a temp name unique to this process: builders on hosts that share the folder never write
+// into one another's file.
 void write_cache_file(const std::string& path, uint64_t key, const SampleTable& table) {
   const TableShape& s = table.shape();
   Header h;
@@ -179,27 +163,14 @@ void write_cache_file(const std::string& path, uint64_t key, const SampleTable& 
   for (const Part& part : parts) h.payload_crc = crc32c(part.data, part.bytes, h.payload_crc);
   unsigned char header[kHeaderBytes];
   encode(h, header);
-
-  const std::string tmp = temp_prefix(path) + host_name() + "." + std::to_string(::getpid());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) fail_write(tmp + ": cannot create: " + errno_text());
-  write_all(fd, header, kHeaderBytes, tmp);
-  for (const Part& part : parts) write_all(fd, part.data, part.bytes, tmp);
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const std::string why = errno_text();
-    ::unlink(tmp.c_str());
-    fail_write(tmp + ": fsync failed: " + why);
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const std::string why = errno_text();
-    ::unlink(tmp.c_str());
-    fail_write(path + ": rename failed: " + why);
-  }
-  const std::string dir = std::filesystem::path(path).parent_path().string();
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd >= 0) {
-    ::fsync(dir_fd);
-    ::close(dir_fd);
+  try {
+    AtomicFileStream file(path, ExitCode::kUsage,
+                          ".tmp." + host_name() + "." + std::to_string(::getpid()));
+    file.write({reinterpret_cast<const char*>(header), kHeaderBytes});
+    for (const Part& part : parts) file.write({static_cast<const char*>(part.data), part.bytes});
+    file.commit();
+  } catch (const Error& e) {
+    fail_write(e.what());
   }
 }
 
