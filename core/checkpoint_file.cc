@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/record_io.h"
@@ -68,32 +70,57 @@ std::string read_whole_file(const std::string& path) {
 
 }  // namespace
 
-void write_record_file(const std::string& path, const std::string& payload) {
-  std::string framed;
-  append_record(payload, &framed);
-  write_file_atomically(path, framed);
+void write_record_file(const std::string& path, const google::protobuf::MessageLite& message) {
+  // Hands the serialized bytes to the file as protobuf produces them, CRC on the way.
+  class CrcFileOutput : public google::protobuf::io::CopyingOutputStream {
+   public:
+    explicit CrcFileOutput(AtomicFileStream* file) : file_(file) {}
+    bool Write(const void* buffer, int size) override {
+      crc_ = crc32c(buffer, static_cast<size_t>(size), crc_);
+      file_->write({static_cast<const char*>(buffer), static_cast<size_t>(size)});
+      return true;
+    }
+    uint32_t crc() const { return crc_; }
+
+   private:
+    AtomicFileStream* file_;
+    uint32_t crc_ = 0;
+  };
+  AtomicFileStream file(path);
+  const size_t length = message.ByteSizeLong();
+  file.write(record_header(length));
+  CrcFileOutput output(&file);
+  {
+    google::protobuf::io::CopyingOutputStreamAdaptor stream(&output);
+    if (!message.SerializeToZeroCopyStream(&stream) || !stream.Flush() ||
+        static_cast<size_t>(stream.ByteCount()) != length)
+      fail(path + ": " + message.GetTypeName() + " does not serialize");
+  }
+  file.write(record_footer(output.crc()));
+  file.commit();
 }
 
 std::string read_record_file(const std::string& path, const std::string& kind) {
-  const std::string bytes = read_whole_file(path);
+  std::string bytes = read_whole_file(path);
   if (bytes.empty()) fail(path + ": empty file, not a " + kind);
   size_t offset = 0;
-  std::string payload;
+  size_t length = 0;
   try {
-    payload = read_record(bytes, &offset, kMaxCheckpointBytes);
+    length = read_record_view(bytes, &offset, kMaxCheckpointBytes).size();
   } catch (const std::runtime_error& e) {
     fail(path + ": not a valid " + kind + ": " + e.what());
   }
   if (offset != bytes.size())
     fail(path + ": " + std::to_string(bytes.size() - offset) + " unexpected bytes after the " +
          kind + " record");
-  return payload;
+  // The payload moved to the front in place: a copy would double the memory of reading.
+  bytes.resize(12 + length);
+  bytes.erase(0, 12);
+  return bytes;
 }
 
 void write_checkpoint(const std::string& path, const pb::Checkpoint& checkpoint) {
-  std::string payload;
-  if (!checkpoint.SerializeToString(&payload)) fail(path + ": checkpoint does not serialize");
-  write_record_file(path, payload);
+  write_record_file(path, checkpoint);
 }
 
 pb::Checkpoint read_checkpoint(const std::string& path) {

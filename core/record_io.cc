@@ -81,18 +81,26 @@ uint32_t crc32c(const void* data, size_t n, uint32_t crc) {
 
 uint32_t mask_crc(uint32_t crc) { return ((crc >> 15) | (crc << 17)) + 0xa282ead8u; }
 
-void append_record(std::string_view payload, std::string* out) {
+std::string record_header(uint64_t length) {
   char header[12];
-  put_u64(payload.size(), header);
+  put_u64(length, header);
   put_u32(mask_crc(crc32c(header, 8)), header + 8);
-  char footer[4];
-  put_u32(mask_crc(crc32c(payload.data(), payload.size())), footer);
-  out->append(header, 12);
-  out->append(payload.data(), payload.size());
-  out->append(footer, 4);
+  return std::string(header, 12);
 }
 
-std::string read_record(std::string_view bytes, size_t* offset, uint64_t max_payload) {
+std::string record_footer(uint32_t payload_crc) {
+  char footer[4];
+  put_u32(mask_crc(payload_crc), footer);
+  return std::string(footer, 4);
+}
+
+void append_record(std::string_view payload, std::string* out) {
+  out->append(record_header(payload.size()));
+  out->append(payload.data(), payload.size());
+  out->append(record_footer(crc32c(payload.data(), payload.size())));
+}
+
+std::string_view read_record_view(std::string_view bytes, size_t* offset, uint64_t max_payload) {
   const size_t start = *offset;
   if (bytes.size() - start < 12)
     fail(start, "truncated header (" + std::to_string(bytes.size() - start) + " of 12 bytes)");
@@ -109,7 +117,11 @@ std::string read_record(std::string_view bytes, size_t* offset, uint64_t max_pay
   if (get_u32(payload + length) != mask_crc(crc32c(payload, length)))
     fail(start, "payload CRC mismatch");
   *offset = start + 12 + length + 4;
-  return std::string(payload, length);
+  return std::string_view(payload, length);
+}
+
+std::string read_record(std::string_view bytes, size_t* offset, uint64_t max_payload) {
+  return std::string(read_record_view(bytes, offset, max_payload));
 }
 
 }  // namespace mlp
