@@ -29,6 +29,10 @@ void write_record_file(const std::string& path, const google::protobuf::MessageL
 // Error(kCheckpoint) "path: what is wrong".
 std::string read_record_file(const std::string& path, const std::string& kind);
 
+// The checks of read_record_file, a piece at a time: verifies a file just written without
+// holding it in memory. Throws Error(kCheckpoint) "path: what is wrong".
+void verify_record_file(const std::string& path, const std::string& kind);
+
 // Frames and writes a checkpoint atomically.
 void write_checkpoint(const std::string& path, const pb::Checkpoint& checkpoint);
 

@@ -7,6 +7,7 @@
 #include <nmmintrin.h>
 #endif
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <stdexcept>
@@ -100,24 +101,57 @@ void append_record(std::string_view payload, std::string* out) {
   out->append(record_footer(crc32c(payload.data(), payload.size())));
 }
 
-std::string_view read_record_view(std::string_view bytes, size_t* offset, uint64_t max_payload) {
-  const size_t start = *offset;
-  if (bytes.size() - start < 12)
-    fail(start, "truncated header (" + std::to_string(bytes.size() - start) + " of 12 bytes)");
-  const char* header = bytes.data() + start;
+namespace {
+
+// Checks the 12-byte header of the record at byte `start` (`available` bytes from there on,
+// header included) and returns its payload length.
+uint64_t checked_length(const char* header, uint64_t available, size_t start, uint64_t max_payload) {
+  if (available < 12)
+    fail(start, "truncated header (" + std::to_string(available) + " of 12 bytes)");
   if (get_u32(header + 8) != mask_crc(crc32c(header, 8))) fail(start, "length CRC mismatch");
   const uint64_t length = get_u64(header);
   if (length > max_payload)
     fail(start, "length " + std::to_string(length) + " exceeds the limit of " +
                     std::to_string(max_payload) + " bytes");
-  if (bytes.size() - start - 12 < length + 4)
-    fail(start, "truncated (" + std::to_string(bytes.size() - start) +
-                    " bytes left, the record needs " + std::to_string(length + 16) + ")");
+  if (available - 12 < length + 4)
+    fail(start, "truncated (" + std::to_string(available) + " bytes left, the record needs " +
+                    std::to_string(length + 16) + ")");
+  return length;
+}
+
+void check_footer(const char* footer, uint32_t payload_crc, size_t start) {
+  if (get_u32(footer) != mask_crc(payload_crc)) fail(start, "payload CRC mismatch");
+}
+
+}  // namespace
+
+std::string_view read_record_view(std::string_view bytes, size_t* offset, uint64_t max_payload) {
+  const size_t start = *offset;
+  const char* header = bytes.data() + start;
+  const uint64_t length = checked_length(header, bytes.size() - start, start, max_payload);
   const char* payload = header + 12;
-  if (get_u32(payload + length) != mask_crc(crc32c(payload, length)))
-    fail(start, "payload CRC mismatch");
+  check_footer(payload + length, crc32c(payload, length), start);
   *offset = start + 12 + length + 4;
   return std::string_view(payload, length);
+}
+
+uint64_t check_record_stream(const std::function<size_t(char*, size_t)>& read, uint64_t size,
+                             uint64_t max_payload) {
+  char header[12];
+  const size_t got = read(header, 12);
+  const uint64_t length = checked_length(header, got < 12 ? got : size, 0, max_payload);
+  std::vector<char> buffer(std::min<uint64_t>(length, uint64_t{1} << 20));
+  uint32_t crc = 0;
+  for (uint64_t done = 0; done < length;) {
+    const size_t got = read(buffer.data(), std::min<uint64_t>(buffer.size(), length - done));
+    if (got == 0) fail(0, "truncated (the file shrank while it was read)");
+    crc = crc32c(buffer.data(), got, crc);
+    done += got;
+  }
+  char footer[4];
+  if (read(footer, 4) < 4) fail(0, "truncated (the file shrank while it was read)");
+  check_footer(footer, crc, 0);
+  return 12 + length + 4;
 }
 
 std::string read_record(std::string_view bytes, size_t* offset, uint64_t max_payload) {
