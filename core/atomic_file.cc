@@ -38,18 +38,16 @@ bool is_special(const std::string& path) {
 
 }  // namespace
 
-AtomicFileStream::AtomicFileStream(const std::string& path, ExitCode on_error)
-    : path_(path), tmp_(path + ".tmp"), on_error_(on_error) {
-  const std::string suffix = tmp_.substr(path.size());
-  path_ = link_target(path);
+AtomicFileStream::AtomicFileStream(const std::string& path, ExitCode on_error,
+                                   const std::string& temp_suffix)
+    : path_(link_target(path)), on_error_(on_error) {
   if (is_special(path_)) {
     // Written in place (no temporary, no fsync): `--output /dev/stdout` or a named pipe.
-    tmp_.clear();
     fd_ = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
     if (fd_ < 0) throw Error(on_error_, path_ + ": cannot open for writing: " + errno_text());
     return;
   }
-  tmp_ = path_ + suffix;
+  tmp_ = path_ + temp_suffix;
   fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd_ < 0) throw Error(on_error_, tmp_ + ": cannot create: " + errno_text());
 }

@@ -11,14 +11,16 @@
 namespace mlp {
 
 // A file written piece by piece (outputs too large to hold in memory) that appears at its path
-// only when complete and durable: the pieces go to `path.tmp` in the same folder; commit()
-// fsyncs it, renames it over path and fsyncs the folder. Destroyed without commit(), or after
-// a failure, the temporary file is removed. A symlink is followed (the link stays, its target is
-// replaced); a pipe, terminal or device (`/dev/stdout`, `/dev/null`) is written in place.
-// Failures throw Error(on_error) naming the path and the failing call (errno text).
+// only when complete and durable: the pieces go to `path` + temp_suffix (".tmp") in the same
+// folder; commit() fsyncs it, renames it over path and fsyncs the folder. Writers that may race
+// for one path give suffixes of their own. Destroyed without commit(), or after a failure, the
+// temporary file is removed. A symlink is followed (the link stays, its target is replaced); a
+// pipe, terminal or device (`/dev/stdout`, `/dev/null`) is written in place. Failures throw
+// Error(on_error) naming the path and the failing call (errno text).
 class AtomicFileStream {
  public:
-  explicit AtomicFileStream(const std::string& path, ExitCode on_error = ExitCode::kCheckpoint);
+  explicit AtomicFileStream(const std::string& path, ExitCode on_error = ExitCode::kCheckpoint,
+                            const std::string& temp_suffix = ".tmp");
   ~AtomicFileStream();
   AtomicFileStream(const AtomicFileStream&) = delete;
   AtomicFileStream& operator=(const AtomicFileStream&) = delete;

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/record_io.h"
@@ -34,7 +36,8 @@ bool is_checkpoint_name(const std::string& name) {
   return std::all_of(name.begin() + p, name.end() - s, [](char c) { return c >= '0' && c <= '9'; });
 }
 
-std::string read_whole_file(const std::string& path) {
+// Opens a regular file of at most kMaxCheckpointBytes; sets *size.
+int open_checked(const std::string& path, uint64_t* size) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) fail(path + ": cannot open: " + errno_text());
   struct stat st {};
@@ -51,16 +54,34 @@ std::string read_whole_file(const std::string& path) {
     fail(path + ": " + std::to_string(st.st_size) + " bytes is over the checkpoint size limit of " +
          std::to_string(kMaxCheckpointBytes));
   }
-  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  *size = static_cast<uint64_t>(st.st_size);
+  return fd;
+}
+
+// Reads up to n bytes (fewer only at the end of the file); closes fd when it fails.
+size_t read_some(int fd, char* out, size_t n, const std::string& path) {
   size_t done = 0;
-  while (done < bytes.size()) {
-    const ssize_t got = ::read(fd, bytes.data() + done, bytes.size() - done);
+  while (done < n) {
+    const ssize_t got = ::read(fd, out + done, n - done);
     if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {
+    if (got < 0) {
+      const std::string why = errno_text();
       ::close(fd);
-      fail(path + ": read failed: " + (got < 0 ? errno_text() : "file shrank while reading"));
+      fail(path + ": read failed: " + why);
     }
+    if (got == 0) break;
     done += static_cast<size_t>(got);
+  }
+  return done;
+}
+
+std::string read_whole_file(const std::string& path) {
+  uint64_t size = 0;
+  const int fd = open_checked(path, &size);
+  std::string bytes(static_cast<size_t>(size), '\0');
+  if (read_some(fd, bytes.data(), bytes.size(), path) != bytes.size()) {
+    ::close(fd);
+    fail(path + ": read failed: file shrank while reading");
   }
   ::close(fd);
   return bytes;
@@ -68,32 +89,81 @@ std::string read_whole_file(const std::string& path) {
 
 }  // namespace
 
-void write_record_file(const std::string& path, const std::string& payload) {
-  std::string framed;
-  append_record(payload, &framed);
-  write_file_atomically(path, framed);
+void write_record_file(const std::string& path, const google::protobuf::MessageLite& message) {
+  // Hands the serialized bytes to the file as protobuf produces them, CRC on the way.
+  class CrcFileOutput : public google::protobuf::io::CopyingOutputStream {
+   public:
+    explicit CrcFileOutput(AtomicFileStream* file) : file_(file) {}
+    bool Write(const void* buffer, int size) override {
+      crc_ = crc32c(buffer, static_cast<size_t>(size), crc_);
+      file_->write({static_cast<const char*>(buffer), static_cast<size_t>(size)});
+      return true;
+    }
+    uint32_t crc() const { return crc_; }
+
+   private:
+    AtomicFileStream* file_;
+    uint32_t crc_ = 0;
+  };
+  AtomicFileStream file(path);
+  const size_t length = message.ByteSizeLong();
+  file.write(record_header(length));
+  CrcFileOutput output(&file);
+  {
+    google::protobuf::io::CopyingOutputStreamAdaptor stream(&output);
+    if (!message.SerializeToZeroCopyStream(&stream) || !stream.Flush() ||
+        static_cast<size_t>(stream.ByteCount()) != length)
+      fail(path + ": " + message.GetTypeName() + " does not serialize");
+  }
+  file.write(record_footer(output.crc()));
+  file.commit();
 }
 
 std::string read_record_file(const std::string& path, const std::string& kind) {
-  const std::string bytes = read_whole_file(path);
+  std::string bytes = read_whole_file(path);
   if (bytes.empty()) fail(path + ": empty file, not a " + kind);
   size_t offset = 0;
-  std::string payload;
+  size_t length = 0;
   try {
-    payload = read_record(bytes, &offset, kMaxCheckpointBytes);
+    length = read_record_view(bytes, &offset, kMaxCheckpointBytes).size();
   } catch (const std::runtime_error& e) {
     fail(path + ": not a valid " + kind + ": " + e.what());
   }
   if (offset != bytes.size())
     fail(path + ": " + std::to_string(bytes.size() - offset) + " unexpected bytes after the " +
          kind + " record");
-  return payload;
+  // The payload moved to the front in place: a copy would double the memory of reading.
+  bytes.resize(12 + length);
+  bytes.erase(0, 12);
+  return bytes;
+}
+
+void verify_record_file(const std::string& path, const std::string& kind) {
+  uint64_t size = 0;
+  const int fd = open_checked(path, &size);
+  if (size == 0) {
+    ::close(fd);
+    fail(path + ": empty file, not a " + kind);
+  }
+  uint64_t used = 0;
+  try {
+    used = check_record_stream(
+        [&](char* out, size_t n) { return read_some(fd, out, n, path); }, size,
+        kMaxCheckpointBytes);
+  } catch (const Error&) {
+    throw;  // a failed read, which closed fd
+  } catch (const std::runtime_error& e) {
+    ::close(fd);
+    fail(path + ": not a valid " + kind + ": " + e.what());
+  }
+  ::close(fd);
+  if (used != size)
+    fail(path + ": " + std::to_string(size - used) + " unexpected bytes after the " + kind +
+         " record");
 }
 
 void write_checkpoint(const std::string& path, const pb::Checkpoint& checkpoint) {
-  std::string payload;
-  if (!checkpoint.SerializeToString(&payload)) fail(path + ": checkpoint does not serialize");
-  write_record_file(path, payload);
+  write_record_file(path, checkpoint);
 }
 
 pb::Checkpoint read_checkpoint(const std::string& path) {

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include <google/protobuf/message_lite.h>
+
 #include "proto/checkpoint.pb.h"
 
 namespace mlp {
@@ -17,14 +19,19 @@ constexpr uint32_t kCheckpointFormatVersion = 1;
 // (models are bounded well below it, see core/model.h).
 constexpr uint64_t kMaxCheckpointBytes = (uint64_t{1} << 31) - 1;
 
-// Frames payload as one record and writes it atomically (write_file_atomically): checkpoints and
-// model files.
-void write_record_file(const std::string& path, const std::string& payload);
+// Serializes message as the one record of a file written atomically (AtomicFileStream):
+// checkpoints and model files. The payload is streamed, never held whole, so writing needs
+// little memory beyond the message (a checkpoint of a 1.86 M-parameter model is 22 MB).
+void write_record_file(const std::string& path, const google::protobuf::MessageLite& message);
 
 // Reads a file that must hold exactly one framed record (size cap, frame, CRCs) and returns its
 // payload. `kind` names what the file should be in errors ("checkpoint"). Throws
 // Error(kCheckpoint) "path: what is wrong".
 std::string read_record_file(const std::string& path, const std::string& kind);
+
+// The checks of read_record_file, a piece at a time: verifies a file just written without
+// holding it in memory. Throws Error(kCheckpoint) "path: what is wrong".
+void verify_record_file(const std::string& path, const std::string& kind);
 
 // Frames and writes a checkpoint atomically.
 void write_checkpoint(const std::string& path, const pb::Checkpoint& checkpoint);

@@ -168,7 +168,17 @@ bool CsvRowReader::next() {
   return false;
 }
 
-Dataset read_csv(const std::string& path, const CsvOptions& options, CsvHeader* header) {
+CsvHeader read_csv_header(const std::string& path, int targets) {
+  const CsvRowReader reader(path, true, targets);
+  const std::vector<std::string>& names = reader.header();
+  const size_t split = std::min(static_cast<size_t>(targets), names.size());
+  CsvHeader header;
+  header.targets.assign(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(split));
+  header.features.assign(names.begin() + static_cast<std::ptrdiff_t>(split), names.end());
+  return header;
+}
+
+Dataset read_csv(const std::string& path, const CsvOptions& options) {
   if (options.targets < 1) {
     throw UsageError("CSV target column count " + std::to_string(options.targets) +
                      " must be at least 1");
@@ -202,27 +212,17 @@ Dataset read_csv(const std::string& path, const CsvOptions& options, CsvHeader* 
     }
     labels.push_back(label == -1 ? 0 : label);
   }
-  if (header != nullptr && !reader.header().empty()) {
-    const auto& names = reader.header();
-    const size_t split = std::min(num_targets, names.size());
-    header->targets.assign(names.begin(), names.begin() + static_cast<std::ptrdiff_t>(split));
-    header->features.assign(names.begin() + static_cast<std::ptrdiff_t>(split), names.end());
-  }
-
-  Dataset data;
   const auto n = static_cast<Eigen::Index>(reader.rows());
-  data.x = Eigen::Map<const Matrix<float>>(
+  Matrix<float> x = Eigen::Map<const Matrix<float>>(
       features.data(), static_cast<Eigen::Index>(reader.width() - num_targets), n);
-  if (options.classify) {
-    data.labels = std::move(labels);
-    int32_t max_label = 0;
-    for (const int32_t label : data.labels) max_label = std::max(max_label, label);
-    data.num_classes = max_label + 1;
-  } else {
-    data.targets =
+  int32_t max_label = -1;
+  for (const int32_t label : labels) max_label = std::max(max_label, label);
+  Matrix<float> target_matrix;
+  if (!options.classify)
+    target_matrix =
         Eigen::Map<const Matrix<float>>(targets.data(), static_cast<Eigen::Index>(num_targets), n);
-  }
-  return data;
+  return whole_table(SampleTable::of_floats(std::move(x), std::move(labels),
+                                            std::move(target_matrix), max_label + 1));
 }
 
 }  // namespace mlp

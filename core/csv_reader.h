@@ -63,9 +63,13 @@ class CsvRowReader {
   int64_t rows_ = 0;
 };
 
-// Reads the whole file. Classification: labels from column 1, num_classes = max label + 1.
-// Regression: targets (K, N) from the first K columns. header, when given, receives the column
-// names of a header line. Throws DataError "path:line:column: what".
-Dataset read_csv(const std::string& path, const CsvOptions& options, CsvHeader* header = nullptr);
+// Reads the whole file into a dataset over an in-memory float table. Classification: labels from
+// column 1, num_classes = max label + 1. Regression: targets (K, N) from the first K columns.
+// Throws DataError "path:line:column: what".
+Dataset read_csv(const std::string& path, const CsvOptions& options);
+
+// The column names of the file's header line (its first line), the first `targets` of them
+// being the targets'. Reads that line only.
+CsvHeader read_csv_header(const std::string& path, int targets);
 
 }  // namespace mlp

@@ -140,6 +140,8 @@ IdxArray read_idx(const std::string& path, size_t expected_dims, const char* wha
   return a;
 }
 
+}  // namespace
+
 // Prefers the uncompressed file when both forms are present: it is read without inflating.
 std::string find_idx_file(const std::string& dir, const std::string& base) {
   const std::filesystem::path raw = std::filesystem::path(dir) / base;
@@ -149,8 +151,6 @@ std::string find_idx_file(const std::string& dir, const std::string& base) {
   throw DataError(dir + ": neither " + base + " nor " + base +
                   ".gz found; point the data directory at the (Fashion-)MNIST IDX files");
 }
-
-}  // namespace
 
 std::vector<uint8_t> read_maybe_gzip(const std::string& path, uint64_t max_bytes) {
   File f = open_for_reading(path);
@@ -213,7 +213,7 @@ IdxHeader parse_idx_header(const uint8_t* bytes, size_t size, const std::string&
   return h;
 }
 
-IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& name) {
+IdxArray parse_idx(std::vector<uint8_t> bytes, const std::string& name) {
   const IdxHeader h = parse_idx_header(bytes.data(), bytes.size(), name);
   const uint64_t expected = h.header_bytes + h.data_bytes;
   if (bytes.size() != expected) {
@@ -226,7 +226,9 @@ IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& name) {
   }
   IdxArray a;
   a.dims = h.dims;
-  a.data.assign(bytes.begin() + static_cast<std::ptrdiff_t>(h.header_bytes), bytes.end());
+  // In place: a copy would double the peak memory of reading a large file.
+  bytes.erase(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(h.header_bytes));
+  a.data = std::move(bytes);
   return a;
 }
 
@@ -292,30 +294,27 @@ Dataset read_idx_pair(const std::string& images_path, const std::string& labels_
     throw UsageError("number of classes " + std::to_string(num_classes) +
                      " is outside 1..256, the range of IDX byte labels");
   }
-  const IdxArray images = read_idx(images_path, 3, "images (N, rows, cols)");
+  IdxArray images = read_idx(images_path, 3, "images (N, rows, cols)");
   const IdxArray labels = read_idx(labels_path, 1, "labels (N)");
   if (images.dims[0] != labels.dims[0]) {
     throw DataError(images_path + " holds " + std::to_string(images.dims[0]) + " images but " +
                     labels_path + " holds " + std::to_string(labels.dims[0]) +
                     " labels; use the labels file that belongs to these images");
   }
-  const auto n = static_cast<Eigen::Index>(images.dims[0]);
-  const auto features = static_cast<Eigen::Index>(images.dims[1]) * images.dims[2];
-
-  Dataset data;
-  data.num_classes = num_classes;
-  data.labels.resize(static_cast<size_t>(n));
-  for (size_t j = 0; j < data.labels.size(); ++j) {
+  const int64_t features = int64_t{images.dims[1]} * images.dims[2];
+  std::vector<int32_t> label_values(labels.data.size());
+  for (size_t j = 0; j < label_values.size(); ++j) {
     const uint8_t label = labels.data[j];
     if (label >= num_classes) {
       throw DataError(labels_path + ": label " + std::to_string(label) + " at index " +
                       std::to_string(j) + " (byte offset " + std::to_string(8 + j) +
                       ") is not below the number of classes " + std::to_string(num_classes));
     }
-    data.labels[j] = label;
+    label_values[j] = label;
   }
-  data.x = pixels_to_features(images.data.data(), static_cast<int>(features), n);
-  return data;
+  // Image j is rows*cols contiguous bytes, which is exactly column j of a column-major (I, N).
+  return whole_table(SampleTable::of_bytes(features, std::move(images.data),
+                                           std::move(label_values), num_classes));
 }
 
 Dataset read_idx_set(const std::string& dir, const std::string& prefix, int num_classes) {

@@ -22,7 +22,7 @@ std::vector<uint8_t> read_maybe_gzip(const std::string& path, uint64_t max_bytes
 
 // Parses and validates IDX bytes: magic 00 00 08 D (type 0x08, 1 <= D <= 4), nonzero dims,
 // overflow-safe size, and a length of exactly header + product(dims). `name` is used in errors.
-IdxArray parse_idx(const std::vector<uint8_t>& bytes, const std::string& name);
+IdxArray parse_idx(std::vector<uint8_t> bytes, const std::string& name);
 
 // The header of IDX bytes: checks the magic 00 00 08 D (1 <= D <= 4), the header's length,
 // nonzero dims and an overflow-safe size under the data-file limit. `size` is how many bytes are
@@ -58,10 +58,15 @@ class IdxImageReader {
   std::vector<uint8_t> buffer_;
 };
 
-// Reads an images file (3 dims: N, rows, cols) and a labels file (1 dim: N) into a dataset with
-// pixels scaled to [0, 1]. Checks equal counts and labels below num_classes.
+// Reads an images file (3 dims: N, rows, cols) and a labels file (1 dim: N) into a dataset over
+// an in-memory byte table (pixels read as byte / 255, so in [0, 1]). Checks equal counts and
+// labels below num_classes.
 Dataset read_idx_pair(const std::string& images_path, const std::string& labels_path,
                       int num_classes = 10);
+
+// The file of an IDX folder named `base` (e.g. train-images-idx3-ubyte): raw, else with .gz.
+// Throws DataError when neither exists.
+std::string find_idx_file(const std::string& dir, const std::string& base);
 
 // Reads PREFIX-images-idx3-ubyte and PREFIX-labels-idx1-ubyte of dir (each raw or .gz);
 // prefix "train" or "t10k".

@@ -84,10 +84,7 @@ pb::Standardization standardization_message(const Standardizer& standardizer) {
 }
 
 void write_model_file(const std::string& path, const pb::Model& model) {
-  std::string payload;
-  if (!model.SerializeToString(&payload))
-    throw Error(ExitCode::kCheckpoint, path + ": model does not serialize");
-  write_record_file(path, payload);
+  write_record_file(path, model);
 }
 
 int TrainedModel::hidden_layers() const {

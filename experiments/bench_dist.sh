@@ -3,7 +3,10 @@
 # at np 1 and 2, blocking vs overlapped gradient sync, beside PyTorch DDP (gloo) in the same run.
 # Each configuration runs ROUNDS times interleaved and keeps its fastest round, because the
 # machine is shared and a disturbed round is only ever slower. Prints a table.
-# Usage: experiments/bench_dist.sh [BUILD_DIR]   (default build/; env: ROUNDS=3 STEPS=60)
+# MULTIHOST=1 (root, iproute2, util-linux) adds np 2 across two simulated hosts
+# (launch/scripts/sim_hosts.sh: one rank per network namespace, TCP between them), so the
+# allreduce over TCP between hosts shows beside shared memory within one.
+# Usage: experiments/bench_dist.sh [BUILD_DIR]   (default build/; env: ROUNDS=3 STEPS=60 MULTIHOST=0)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -18,9 +21,20 @@ cmake --build "$build" -j2 --target bench_dist >/dev/null
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 OPENBLAS_NUM_THREADS=1
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
+sim="$here/../launch/scripts/sim_hosts.sh"
+if [[ ${MULTIHOST:-0} == 1 ]]; then
+  # Names and addresses of this benchmark only, apart from a user's own simulated hosts.
+  export SIM_HOSTS_PREFIX=mlpbench SIM_HOSTS_SUBNET=198.18.94
+  trap 'rm -f "$results"; "$sim" down >/dev/null 2>&1' EXIT
+  "$sim" up 2 >/dev/null
+fi
 
 ours() {  # label np mode
   echo "label=$1 $(mpirun -np "$2" --bind-to core "$bench" --steps "$steps" --mode "$3")" >>"$results"
+}
+across_hosts() {  # label np mode: one rank per simulated host, mpirun started on the first
+  echo "label=$1 $( (eval "$("$sim" env)" && "$sim" exec mlpbench1 mpirun -np "$2" "$bench" \
+                      --steps "$steps" --mode "$3"))" >>"$results"
 }
 torch_ddp() {  # label np
   echo "label=$1 $(/usr/bin/python3 "$here/bench_dist_torch.py" --np "$2" --steps "$steps" 2>/dev/null | tail -1)" >>"$results"
@@ -31,6 +45,7 @@ for round in $(seq "$rounds"); do
   ours mlp_np1 1 blocking
   ours mlp_np2_blocking 2 blocking
   ours mlp_np2_overlap 2 overlap
+  if [[ ${MULTIHOST:-0} == 1 ]]; then across_hosts mlp_np2_two_hosts 2 blocking; fi
   torch_ddp torch_np1 1
   torch_ddp torch_ddp_np2 2
 done
@@ -50,7 +65,8 @@ awk '
     printf "%-18s %3s %10s %6s %8s %8s %8s %9s %8s %6s %10s %8s %6s\n", "config", "np", "samples/s",
            "eff", "step ms", "fwd ms", "bwd ms", "sync ms", "opt ms", "sync%", "allred ms",
            "comp ms", "comp/1"
-    n = split("mlp_np1 mlp_np2_blocking mlp_np2_overlap torch_np1 torch_ddp_np2", order, " ")
+    n = split("mlp_np1 mlp_np2_blocking mlp_np2_overlap mlp_np2_two_hosts torch_np1 torch_ddp_np2",
+              order, " ")
     for (k = 1; k <= n; ++k) {
       l = order[k]; if (!(l in best)) continue
       base = (l ~ /^torch/) ? best["torch_np1"] : best["mlp_np1"]
@@ -72,4 +88,7 @@ awk '
     printf "gradient sync after backward (median step); allred ms: one blocking MPI_Allreduce of the\n"
     printf "gradient (%s MB) with nothing else running. mlp vs torch DDP at np 2: %.2fx\n",
            "7.45", (best["torch_ddp_np2"] > 0 ? best["mlp_np2_blocking"] / best["torch_ddp_np2"] : 0)
+    if ("mlp_np2_two_hosts" in best)
+      printf "allreduce of the gradient at np 2: %.2f ms shared memory (one host), %.2f ms TCP between two simulated hosts\n",
+             ar["mlp_np2_blocking"], ar["mlp_np2_two_hosts"]
   }' "$results"

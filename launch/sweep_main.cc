@@ -106,6 +106,8 @@ int run(int argc, char** argv) {
                           "a failing trial is attempted at most R times in all")(
       "max-ranks", po::value<int>(&o.max_ranks)->default_value(0),
       "ranks in use at once (0: the spec's max_ranks, else the number of cores)")(
+      "trial-timeout", po::value<double>(&o.trial_timeout)->default_value(0),
+      "seconds an attempt may run before it is ended and counted failed (0: no limit)")(
       "trainer", po::value<std::string>(&o.trainer)->default_value(default_trainer()),
       "trainer binary")("mpirun", po::value<std::string>(&o.mpirun)->default_value(o.mpirun),
                         "mpirun binary");

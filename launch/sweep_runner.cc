@@ -62,6 +62,7 @@ class StopHandlers {
 struct Running {
   int index;  // into the ledger's trials
   Clock::time_point start;
+  bool timed_out = false;  // ended for running past --trial-timeout
 };
 
 double seconds_since(Clock::time_point start) {
@@ -121,6 +122,7 @@ class Scheduler {
         forwarded = stop_signals;
         stop_children(forwarded == 1 ? SIGUSR1 : SIGTERM);
       }
+      end_overdue_trials();
       int status = 0;
       const pid_t pid = ::waitpid(-1, &status, WNOHANG);
       if (pid == 0 || (pid < 0 && errno == EINTR)) {
@@ -269,6 +271,25 @@ class Scheduler {
     ::_exit(127);
   }
 
+  // SIGTERM asks the trainers for a checkpoint (mpirun forwards it, and the group's ranks get it
+  // directly); whatever still runs kTrialKillGraceSeconds later, a mpirun waiting for a lost
+  // host's daemon say, is killed.
+  void end_overdue_trials() {
+    const double limit = options_.trial_timeout;
+    if (limit <= 0) return;
+    for (auto& [pid, r] : running_) {
+      const double age = seconds_since(r.start);
+      if (!r.timed_out && age > limit) {
+        r.timed_out = true;
+        std::fprintf(stderr, "sweep: trial %s ran past --trial-timeout %s; ending it\n",
+                     describe(ledger_, trial(r.index)).c_str(), duration_text(limit).c_str());
+        ::kill(-pid, SIGTERM);
+      } else if (r.timed_out && age > limit + kTrialKillGraceSeconds) {
+        ::kill(-pid, SIGKILL);
+      }
+    }
+  }
+
   void stop_children(int signal_number) {
     std::fprintf(stderr, "sweep: stopping %zu running trial%s (%s)%s\n", running_.size(),
                  running_.size() == 1 ? "" : "s",
@@ -298,11 +319,11 @@ class Scheduler {
       finished_seconds_ += wall;
       ++finished_;
       what = "done in " + duration_text(wall);
-    } else if (code == kExitNonFinite) {
+    } else if (code == kExitNonFinite && !r.timed_out) {
       t.set_state(pb::DIVERGED);
       t.set_wall_seconds(wall);
       what = "diverged (non-finite loss, exit code 4); not retried";
-    } else if (code == kExitStopped || stop_signals > 0) {
+    } else if ((code == kExitStopped || stop_signals > 0) && !r.timed_out) {
       t.set_state(pb::PLANNED);
       what = "interrupted (exit code " + std::to_string(code) + "); it resumes on the next run";
     } else {
@@ -312,7 +333,10 @@ class Scheduler {
       const std::string log = trial_dir(dir_, t.id()) + "/trainer.log";
       what = "failed with exit code " + std::to_string(code) + " (" + std::to_string(t.failures()) +
              " of " + std::to_string(options_.retries) + " attempts" + (again ? ", retrying" : "") +
-             "): " + failure_reason(log) + " [" + log + "]";
+             "): " +
+             (r.timed_out ? "ran past --trial-timeout " + duration_text(options_.trial_timeout)
+                          : failure_reason(log)) +
+             " [" + log + "]";
     }
     save(t);
     std::fprintf(stderr, "sweep: trial %s %s\n", describe(ledger_, t).c_str(), what.c_str());
@@ -368,6 +392,8 @@ class Scheduler {
 int run_sweep(const std::string& sweep_dir, const SweepRunOptions& options) {
   if (options.retries < 1) throw UsageError("--retries: must be at least 1");
   if (options.max_ranks < 0) throw UsageError("--max-ranks: must be positive");
+  if (!(options.trial_timeout >= 0))
+    throw UsageError("--trial-timeout: must be a number of seconds >= 0 (0: no limit)");
   const std::string dir = std::filesystem::absolute(sweep_dir).lexically_normal().string();
   read_ledger(dir);  // a folder without a plan gets that message, not a locking error
   const SweepLock lock(dir);

@@ -8,12 +8,17 @@
 
 namespace mlp {
 
+constexpr double kTrialKillGraceSeconds = 10;
+
 struct SweepRunOptions {
   // A trial that fails is attempted at most this many times in all (attempts stopped by a
   // signal do not count).
   int retries = 2;
   // Ranks in use at once over all trials; 0: the ledger's max_ranks, else the number of cores.
   int max_ranks = 0;
+  // Seconds an attempt may run before it is ended (SIGTERM, then SIGKILL to its process group
+  // kTrialKillGraceSeconds later) and counted as failed; 0: no limit.
+  double trial_timeout = 0;
   std::string trainer;            // path of the trainer binary
   std::string mpirun = "mpirun";  // path or name (searched in PATH) of mpirun
 };
@@ -24,7 +29,9 @@ struct SweepRunOptions {
 // trials with attempts left are retried; done and diverged trials are skipped.
 //
 // Exit code of a trial: 0 done; 4 diverged; 75 (stopped by a signal) interrupted, run again;
-// anything else a failure, retried until `retries` failing attempts. Each trial's stdout and
+// anything else a failure, retried until `retries` failing attempts. An attempt ended for
+// running past `trial_timeout` is a failure whatever its exit code (a host lost for good leaves
+// mpirun waiting forever; the retry resumes from the trial's last checkpoint). Each trial's stdout and
 // stderr go to DIR/trials/<id>/trainer.log. Progress (counts and an ETA from the mean wall time
 // of finished trials) goes to stderr.
 //

@@ -34,6 +34,8 @@ const std::vector<Flag>& flags() {
       {"standardize", "data.standardize", "standardize features with training-set mean and std"},
       {"train-limit", "data.train_limit", "use only the first N training samples (0: all)"},
       {"test-limit", "data.test_limit", "use only the first N test samples (0: all)"},
+      {"data-cache", "data.cache_dir",
+       "per-host data cache folder (empty: ~/.cache/mlp-trainer; off: floats in memory)"},
       {"hidden", "model.hidden", "hidden layer widths, e.g. 256,128; empty for none"},
       {"activation", "model.activation", "hidden activation"},
       {"loss", "model.loss", "loss"},

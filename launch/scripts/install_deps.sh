@@ -10,7 +10,8 @@ packages=(build-essential cmake pkg-config zlib1g-dev
           libopenmpi-dev openmpi-bin
           libonnx-dev python3-onnx python3-numpy
           dataset-fashion-mnist python3
-          clang libfuzzer-14-dev slurm-wlm munge util-linux)
+          clang libfuzzer-14-dev slurm-wlm munge util-linux
+          iproute2 mount)
 if [[ "${1:-}" == "--with-bench" ]]; then
   packages+=(python3-torch python3-matplotlib python3-numpy)
 fi

@@ -139,6 +139,37 @@ TEST(CheckpointFile, BadFilesAreRefusedWithTheirReason) {
   EXPECT_EQ(read_error(bad), bad + ": CRC is valid but the payload is not a Checkpoint message");
 }
 
+// Verifying a file piece by piece (after writing a checkpoint) finds what reading it whole
+// finds, with the same message, on a payload of several read chunks.
+TEST(CheckpointFile, VerifyingPieceByPieceRefusesWhatReadingRefuses) {
+  const std::string dir = fresh_dir("verify");
+  const std::string good_path = checkpoint_path(dir, 1);
+  write_checkpoint(good_path, sample_checkpoint(1, 700000));  // 2.8 MB
+  EXPECT_NO_THROW(verify_record_file(good_path, "checkpoint"));
+  const std::string good = file_bytes(good_path);
+  std::string flipped = good;
+  flipped[good.size() - 100] ^= 0x10;
+  const std::string bad = dir + "/bad.pb";
+  for (const std::string& bytes :
+       {std::string(), good.substr(0, 5), good.substr(0, good.size() / 2), flipped, good + "x",
+        std::string("\x1f\x8b\x08\x08 this is a gzip file, not a checkpoint")}) {
+    write_bytes(bad, bytes);
+    std::string verify_error = "no error", read_error = "no error";
+    try {
+      verify_record_file(bad, "checkpoint");
+    } catch (const Error& e) {
+      verify_error = e.what();
+    }
+    try {
+      read_record_file(bad, "checkpoint");
+    } catch (const Error& e) {
+      read_error = e.what();
+    }
+    EXPECT_NE(verify_error, "no error");
+    EXPECT_EQ(verify_error, read_error);
+  }
+}
+
 TEST(CheckpointFile, NewestValidFallsBackPastCorruptOnesAndPruneKeepsTheNewest) {
   const std::string dir = fresh_dir("fallback");
   for (int64_t step : {10, 20, 30})

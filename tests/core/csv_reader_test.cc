@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/core/gathered.h"
 #include "tests/core/test_files.h"
 
 namespace mlp {
@@ -38,13 +39,13 @@ TEST_F(CsvReader, Classification) {
   const Dataset d = read_csv(csv("2,0.5,-1\n0,1.5,2e3\n4,-0.25,7\n"), {});
   ASSERT_EQ(d.size(), 3);
   ASSERT_EQ(d.features(), 2);
-  EXPECT_EQ(d.labels, (std::vector<int32_t>{2, 0, 4}));
+  EXPECT_EQ(gather_all(d).labels, (std::vector<int32_t>{2, 0, 4}));
   EXPECT_EQ(d.num_classes, 5);
-  EXPECT_EQ(d.targets.size(), 0);
+  EXPECT_EQ(gather_all(d).targets.size(), 0);
   EXPECT_TRUE(d.classification());
   Matrix<float> expected(2, 3);  // (I, N): one column per row of the file
   expected << 0.5f, 1.5f, -0.25f, -1, 2000, 7;
-  EXPECT_EQ(d.x, expected);
+  EXPECT_EQ(gather_all(d).x, expected);
 }
 
 TEST_F(CsvReader, RegressionWithSeveralTargets) {
@@ -54,15 +55,15 @@ TEST_F(CsvReader, RegressionWithSeveralTargets) {
   const Dataset d = read_csv(csv("1.5,-2,10,20,30\n0.25,4,11,21,31\n"), options);
   ASSERT_EQ(d.size(), 2);
   ASSERT_EQ(d.features(), 3);
-  EXPECT_TRUE(d.labels.empty());
+  EXPECT_TRUE(gather_all(d).labels.empty());
   EXPECT_EQ(d.num_classes, 0);
   EXPECT_FALSE(d.classification());
   Matrix<float> targets(2, 2);  // (K, N)
   targets << 1.5f, 0.25f, -2, 4;
-  EXPECT_EQ(d.targets, targets);
+  EXPECT_EQ(gather_all(d).targets, targets);
   Matrix<float> x(3, 2);  // (I, N)
   x << 10, 11, 20, 21, 30, 31;
-  EXPECT_EQ(d.x, x);
+  EXPECT_EQ(gather_all(d).x, x);
 }
 
 TEST_F(CsvReader, HeaderIsSkippedOnlyWhenAsked) {
@@ -70,7 +71,7 @@ TEST_F(CsvReader, HeaderIsSkippedOnlyWhenAsked) {
   options.header = true;
   const Dataset d = read_csv(csv("label,a,b\n1,2,3\n"), options);
   ASSERT_EQ(d.size(), 1);
-  EXPECT_EQ(d.labels, (std::vector<int32_t>{1}));
+  EXPECT_EQ(gather_all(d).labels, (std::vector<int32_t>{1}));
   EXPECT_TRUE(fails_with("label,a,b\n1,2,3\n",
                          ":1:1: \"label\" is not a number; pass --csv-header if the file starts "
                          "with a header line"));
@@ -81,8 +82,9 @@ TEST_F(CsvReader, HeaderNamesSplitIntoTargetsAndFeatures) {
   options.header = true;
   options.classify = false;
   options.targets = 2;
-  CsvHeader header;
-  read_csv(csv("y1, y2,a,b\n1,2,3,4\n"), options, &header);
+  const std::string path = csv("y1, y2,a,b\n1,2,3,4\n");
+  read_csv(path, options);
+  const CsvHeader header = read_csv_header(path, 2);
   EXPECT_EQ(header.targets, (std::vector<std::string>{"y1", "y2"}));
   EXPECT_EQ(header.features, (std::vector<std::string>{"a", "b"}));
 }
@@ -90,7 +92,8 @@ TEST_F(CsvReader, HeaderNamesSplitIntoTargetsAndFeatures) {
 TEST_F(CsvReader, PerceptronLabelsMayBeSigned) {
   CsvOptions options;
   options.signed_labels = true;
-  EXPECT_EQ(read_csv(csv("-1,2\n1,3\n-1,4\n"), options).labels, (std::vector<int32_t>{0, 1, 0}));
+  EXPECT_EQ(gather_all(read_csv(csv("-1,2\n1,3\n-1,4\n"), options)).labels,
+            (std::vector<int32_t>{0, 1, 0}));
   EXPECT_TRUE(fails_with("-1,2\n1,3\n0,4\n",
                          ":3:1: labels -1 (line 1) and 0 (line 3) both appear; write the two "
                          "classes as -1/+1 or as 0/1",
@@ -119,14 +122,14 @@ TEST_F(CsvReader, CrlfSpacesSignsAndTrailingBlankLines) {
                                  "1, 2.5 ,+3\r\n0,-4,5e-1\r\n\r\n\n"),
                              {});
   ASSERT_EQ(d.size(), 2);
-  EXPECT_EQ(d.labels, (std::vector<int32_t>{1, 0}));
+  EXPECT_EQ(gather_all(d).labels, (std::vector<int32_t>{1, 0}));
   Matrix<float> x(2, 2);
   x << 2.5f, -4, 3, 0.5f;
-  EXPECT_EQ(d.x, x);
+  EXPECT_EQ(gather_all(d).x, x);
 }
 
 TEST_F(CsvReader, NoFinalNewline) {
-  EXPECT_EQ(read_csv(csv("1,2\n3,4"), {}).labels, (std::vector<int32_t>{1, 3}));
+  EXPECT_EQ(gather_all(read_csv(csv("1,2\n3,4"), {})).labels, (std::vector<int32_t>{1, 3}));
 }
 
 // Bad files: the whole message is asserted, so the location is checked too.
@@ -191,7 +194,7 @@ TEST_F(CsvReader, FractionalClassLabel) {
                          "real-valued targets need regression mode"));
   CsvOptions regression;
   regression.classify = false;
-  EXPECT_FLOAT_EQ(read_csv(csv("1.5,2\n"), regression).targets(0, 0), 1.5f);
+  EXPECT_FLOAT_EQ(gather_all(read_csv(csv("1.5,2\n"), regression)).targets(0, 0), 1.5f);
 }
 
 TEST_F(CsvReader, HugeClassLabel) {

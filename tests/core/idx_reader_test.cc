@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "tests/core/gathered.h"
 #include "tests/core/test_files.h"
 
 namespace mlp {
@@ -56,14 +57,16 @@ void expect_matches_written(const Dataset& d) {
   ASSERT_EQ(d.size(), 3);
   ASSERT_EQ(d.features(), 6);
   EXPECT_EQ(d.num_classes, 10);
-  EXPECT_EQ(d.labels, (std::vector<int32_t>{7, 0, 9}));
-  EXPECT_EQ(d.targets.size(), 0);
+  EXPECT_EQ(d.table->shape().type, FeatureType::kUint8);  // pixels stay bytes until gathered
+  const Gathered g = gather_all(d);
+  EXPECT_EQ(g.labels, (std::vector<int32_t>{7, 0, 9}));
+  EXPECT_EQ(g.targets.size(), 0);
   EXPECT_TRUE(d.classification());
   for (int j = 0; j < 3; ++j) {
-    for (int i = 0; i < 6; ++i) EXPECT_EQ(d.x(i, j), p[static_cast<size_t>(j * 6 + i)] / 255.0f);
+    for (int i = 0; i < 6; ++i) EXPECT_EQ(g.x(i, j), p[static_cast<size_t>(j * 6 + i)] / 255.0f);
   }
-  EXPECT_EQ(d.x(5, 2), 1.0f);
-  EXPECT_EQ(d.x(0, 0), 0.0f);
+  EXPECT_EQ(g.x(5, 2), 1.0f);
+  EXPECT_EQ(g.x(0, 0), 0.0f);
 }
 
 TEST_F(IdxReader, RawRoundTrip) {
@@ -103,8 +106,9 @@ TEST_F(IdxReader, FolderWithMixedRawAndGzipFiles) {
   const TrainTest tt = read_idx_folder(dir_.path());
   expect_matches_written(tt.train);
   ASSERT_EQ(tt.test.size(), 1);
-  EXPECT_EQ(tt.test.labels, (std::vector<int32_t>{4}));
-  EXPECT_EQ(tt.test.x(5, 0), 5 / 255.0f);
+  const Gathered test = gather_all(tt.test);
+  EXPECT_EQ(test.labels, (std::vector<int32_t>{4}));
+  EXPECT_EQ(test.x(5, 0), 5 / 255.0f);
 }
 
 // Bad files. Each case asserts the part of the message that tells the user what is wrong.
@@ -311,10 +315,11 @@ TEST(IdxFashionMnist, RealFilesWhenPresent) {
   for (const Dataset* d : {&tt.train, &tt.test}) {
     EXPECT_EQ(d->features(), 784);
     EXPECT_EQ(d->num_classes, 10);
-    EXPECT_EQ(*std::min_element(d->labels.begin(), d->labels.end()), 0);
-    EXPECT_EQ(*std::max_element(d->labels.begin(), d->labels.end()), 9);
-    EXPECT_EQ(d->x.minCoeff(), 0.0f);
-    EXPECT_EQ(d->x.maxCoeff(), 1.0f);
+    const Gathered g = gather_all(*d);
+    EXPECT_EQ(*std::min_element(g.labels.begin(), g.labels.end()), 0);
+    EXPECT_EQ(*std::max_element(g.labels.begin(), g.labels.end()), 9);
+    EXPECT_EQ(g.x.minCoeff(), 0.0f);
+    EXPECT_EQ(g.x.maxCoeff(), 1.0f);
   }
 }
 
@@ -330,7 +335,7 @@ TEST_F(IdxReader, ImageStreamMatchesWholeFileRead) {
       all.conservativeResize(Eigen::NoChange, all.cols() + chunk.cols());
       all.rightCols(chunk.cols()) = chunk;
     }
-    EXPECT_EQ(all, read_idx_pair(path, good_labels()).x);
+    EXPECT_EQ(all, gather_all(read_idx_pair(path, good_labels())).x);
   }
 }
 

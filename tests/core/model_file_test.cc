@@ -11,6 +11,7 @@
 #include "core/checkpoint_file.h"
 #include "core/errors.h"
 #include "core/packed_floats.h"
+#include "tests/core/gathered.h"
 #include "tests/core/model_configs.h"
 #include "tests/core/test_files.h"
 
@@ -67,12 +68,12 @@ TEST_F(ModelFile, RoundTripAppliesExactlyAsTheTrainedNetwork) {
   ASSERT_TRUE(t.standardized);
 
   Matrix<float> x = Matrix<float>::Random(3, 6);  // (I, N) raw features
-  Dataset d;
-  d.x = x;
+  Dataset d = whole_table(SampleTable::of_floats(x, std::vector<int32_t>(6, 0), {}, 3));
   s.apply(d);
-  const Matrix<float> expected = network_.forward(d.x, {});
+  const Matrix<float> standardized = gather_all(d).x;
+  const Matrix<float> expected = network_.forward(standardized, {});
   t.prepare(&x);
-  EXPECT_EQ(x, d.x);
+  EXPECT_EQ(x, standardized);
   EXPECT_EQ(t.build()->forward(x, {}), expected);
 }
 

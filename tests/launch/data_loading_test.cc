@@ -1,19 +1,26 @@
 // From a config to the run's datasets: sizes resolved into the model config, limits, the
 // validation split, standardization with training statistics, regression targets, and the one
-// error line of each way the data can fail to suit the config.
+// error line of each way the data can fail to suit the config. Through the per-host cache the
+// samples (and so the fingerprint) are exactly those of floats held in memory, for IDX bytes and
+// CSV floats; a second load maps the file the first one wrote; a damaged file is rebuilt.
 #include "launch/data_loading.h"
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <string>
 
+#include "core/data_cache.h"
 #include "core/errors.h"
+#include "tests/core/gathered.h"
 #include "tests/core/test_files.h"
 
 namespace mlp {
 namespace {
 
 using test_files::TempDir;
+using test_files::write_gzip;
+using test_files::write_raw;
 using test_files::write_text;
 
 // n rows "label,f0,f1,f2": label i % classes, features that grow with the row.
@@ -67,10 +74,11 @@ TEST(DataLoading, LimitsApplyBeforeTheSplitAndStandardizingUsesTrainingStatistic
   const TrainingData data = load_training_data(&c);
   EXPECT_EQ(data.train.size() + data.val.size(), 20);
   EXPECT_EQ(data.test.size(), 4);
-  const Eigen::VectorXf mean = data.train.x.rowwise().mean();
+  const Matrix<float> x = gather_all(data.train).x;
+  const Eigen::VectorXf mean = x.rowwise().mean();
   EXPECT_NEAR(mean(0), 0.0f, 1e-5f);
   EXPECT_NEAR(mean(1), 0.0f, 1e-5f);
-  EXPECT_EQ(data.train.x(2, 0), 0.0f);  // a constant feature maps to 0, not NaN
+  EXPECT_EQ(x(2, 0), 0.0f);  // a constant feature maps to 0, not NaN
 }
 
 TEST(DataLoading, SquaredErrorReadsRealTargetsAndOutputsOnePerTarget) {
@@ -82,8 +90,9 @@ TEST(DataLoading, SquaredErrorReadsRealTargetsAndOutputsOnePerTarget) {
   const TrainingData data = load_training_data(&c);
   EXPECT_EQ(c.model().inputs(), 2);
   EXPECT_EQ(c.model().outputs(), 2);
-  EXPECT_TRUE(data.train.labels.empty());
-  EXPECT_EQ(data.train.targets(1, 0), 1.5f);
+  const Gathered g = gather_all(data.train);
+  EXPECT_TRUE(g.labels.empty());
+  EXPECT_EQ(g.targets(1, 0), 1.5f);
 }
 
 TEST(DataLoading, DataThatDoesNotSuitTheConfigIsOneLine) {
@@ -111,6 +120,103 @@ TEST(DataLoading, DataThatDoesNotSuitTheConfigIsOneLine) {
 
   c = csv_config(one);
   EXPECT_EQ(error_of<DataError>(c), "softmax cross-entropy needs at least 2 classes in the labels");
+}
+
+std::vector<uint8_t> idx(const std::vector<uint32_t>& dims, const std::vector<uint8_t>& data) {
+  std::vector<uint8_t> bytes = {0, 0, 8, static_cast<uint8_t>(dims.size())};
+  for (const uint32_t d : dims)
+    for (int shift = 24; shift >= 0; shift -= 8) bytes.push_back(static_cast<uint8_t>(d >> shift));
+  bytes.insert(bytes.end(), data.begin(), data.end());
+  return bytes;
+}
+
+// n images of 2x3 pixels and their labels, as a prefix (train, t10k) of an IDX folder.
+void write_idx_set(const TempDir& dir, const std::string& prefix, uint32_t n) {
+  std::vector<uint8_t> pixels(n * 6), labels(n);
+  for (size_t k = 0; k < pixels.size(); ++k) pixels[k] = static_cast<uint8_t>(k * 53 % 256);
+  for (uint32_t j = 0; j < n; ++j) labels[j] = static_cast<uint8_t>(j % 10);
+  write_gzip(dir.file(prefix + "-images-idx3-ubyte.gz"), idx({n, 2, 3}, pixels));
+  write_raw(dir.file(prefix + "-labels-idx1-ubyte"), idx({n}, labels));
+}
+
+pb::TrainConfig config_with_cache(const std::string& cache_dir) {
+  pb::TrainConfig c;
+  c.mutable_data()->set_cache_dir(cache_dir);
+  c.mutable_data()->set_standardize(true);
+  c.mutable_data()->set_val_fraction(0.25);
+  return c;
+}
+
+void expect_same_sets(const TrainingData& a, const TrainingData& b) {
+  const Dataset* sets_a[] = {&a.train, &a.val, &a.test};
+  const Dataset* sets_b[] = {&b.train, &b.val, &b.test};
+  for (int k = 0; k < 3; ++k) {
+    EXPECT_EQ(fingerprint(*sets_a[k]), fingerprint(*sets_b[k]));
+    const Gathered ga = gather_all(*sets_a[k]), gb = gather_all(*sets_b[k]);
+    EXPECT_EQ(ga.x, gb.x);
+    EXPECT_EQ(ga.labels, gb.labels);
+    EXPECT_EQ(ga.targets, gb.targets);
+  }
+}
+
+TEST(DataLoading, IdxThroughTheCacheEqualsFloatsInMemory) {
+  TempDir data, cache;
+  write_idx_set(data, "train", 40);
+  write_idx_set(data, "t10k", 12);
+  pb::TrainConfig cached = config_with_cache(cache.path()), in_memory = config_with_cache("off");
+  cached.mutable_data()->set_data_dir(data.path());
+  in_memory.mutable_data()->set_data_dir(data.path());
+
+  const TrainingData a = load_training_data(&cached);
+  EXPECT_EQ(a.train.table->shape().type, FeatureType::kUint8);
+  const TrainingData b = load_training_data(&in_memory);
+  EXPECT_EQ(b.train.table->shape().type, FeatureType::kFloat32);
+  expect_same_sets(a, b);
+  EXPECT_EQ(cached.model().inputs(), 6);
+  EXPECT_EQ(cached.model().outputs(), 10);
+  EXPECT_EQ(std::distance(std::filesystem::directory_iterator(cache.path()), {}), 4);  // + locks
+
+  // A second run maps the files the first one wrote.
+  expect_same_sets(load_training_data(&cached), a);
+}
+
+TEST(DataLoading, CsvRegressionThroughTheCacheEqualsFloatsInMemory) {
+  TempDir data, cache;
+  std::string text;
+  for (int j = 0; j < 30; ++j)
+    text += std::to_string(j * 0.5) + "," + std::to_string(-j) + "," + std::to_string(j % 7) +
+            "," + std::to_string(j * j % 11) + "\n";
+  const std::string csv = write_text(data.file("train.csv"), text);
+  pb::TrainConfig cached = config_with_cache(cache.path()), in_memory = config_with_cache("off");
+  for (pb::TrainConfig* c : {&cached, &in_memory}) {
+    c->mutable_data()->set_train_csv(csv);
+    c->mutable_data()->set_csv_targets(2);
+    c->mutable_model()->set_loss(pb::SQUARED_ERROR);
+  }
+  const TrainingData a = load_training_data(&cached), b = load_training_data(&in_memory);
+  expect_same_sets(a, b);
+  EXPECT_EQ(cached.model().outputs(), 2);
+}
+
+TEST(DataLoading, DamagedCacheFileIsRebuilt) {
+  TempDir data, cache;
+  write_idx_set(data, "train", 40);
+  write_idx_set(data, "t10k", 12);
+  pb::TrainConfig c = config_with_cache(cache.path());
+  c.mutable_data()->set_data_dir(data.path());
+  const TrainingData before = load_training_data(&c);
+  const std::string path =
+      data_cache_path(cache.path(), source_key({data.file("train-images-idx3-ubyte.gz"),
+                                                data.file("train-labels-idx1-ubyte")},
+                                               "idx classes=10"));
+  ASSERT_TRUE(std::filesystem::exists(path));
+  std::filesystem::resize_file(path, std::filesystem::file_size(path) - 1);
+
+  ::testing::internal::CaptureStderr();
+  const TrainingData after = load_training_data(&c);
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  EXPECT_NE(err.find("trainer: warning: data cache: " + path + ": truncated"), std::string::npos) << err;
+  expect_same_sets(before, after);
 }
 
 }  // namespace

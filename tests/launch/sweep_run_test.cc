@@ -1,6 +1,7 @@
 // The sweep binary end to end under mpirun with the real trainer on small CSV trials: a launcher
 // killed with SIGKILL and re-run finishes every trial once with the results of an uninterrupted
-// sweep; failing trials are retried then marked failed, diverging ones are not retried; SIGTERM
+// sweep; failing trials are retried then marked failed, diverging ones are not retried; a trial
+// past --trial-timeout is ended, counted failed and retried; SIGTERM
 // stops the sweep with a consistent ledger; malformed specs fail with their line.
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -20,6 +21,7 @@
 #include "launch/cpu_affinity.h"
 #include "launch/sweep_ledger.h"
 #include "launch/sweep_report.h"
+#include "launch/sweep_runner.h"
 #include "tests/launch/run_records.h"
 #include "tests/launch/sweep_test_support.h"
 
@@ -204,6 +206,40 @@ TEST(SweepRun, FailingTrialsAreRetriedAndDivergingOnesAreNot) {
   EXPECT_EQ(ledger.trial(1).attempts(), 3);
   EXPECT_EQ(ledger.trial(1).state(), pb::FAILED);
   EXPECT_EQ(ledger.trial(2).attempts(), 1);
+}
+
+// A trial that would run for minutes, as one waiting on a lost host would run forever: each
+// attempt is ended at the limit, counts as a failure and is retried by the usual rules.
+TEST(SweepRun, TrialPastItsTimeoutIsEndedCountedFailedAndRetried) {
+  const std::string data = fresh_dir("timeout");
+  const std::string train = sweep_test::write_blobs(data, "train.csv", 3000);
+  const std::string test = sweep_test::write_blobs(data, "test.csv", 300);
+  write(data + "/spec.txt", sweep_test::tiny_base(train, test, 100000) +
+                                "axis { field: \"model.hidden\" values: [\"128,128\"] }\n");
+  const std::string dir = data + "/sweep";
+  ASSERT_EQ(run_sweep_binary("plan " + data + "/spec.txt --out " + dir, data).exit_code, 0);
+
+  const auto start = std::chrono::steady_clock::now();
+  const sweep_test::Run r =
+      run_sweep_binary("run " + dir + trainer_flag() + " --retries 2 --trial-timeout 3", data);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_EQ(r.exit_code, 1) << r.err;
+  EXPECT_LT(seconds, 2 * (3 + kTrialKillGraceSeconds) + 20);
+  const pb::SweepLedger ledger = read_ledger(dir);
+  ASSERT_EQ(ledger.trial_size(), 1);
+  EXPECT_EQ(ledger.trial(0).state(), pb::FAILED);
+  EXPECT_EQ(ledger.trial(0).attempts(), 2);
+  EXPECT_EQ(ledger.trial(0).failures(), 2);
+  EXPECT_NE(r.err.find("ran past --trial-timeout 3.0s; ending it"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(1 of 2 attempts, retrying): ran past --trial-timeout 3.0s"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("(2 of 2 attempts): ran past --trial-timeout 3.0s"), std::string::npos)
+      << r.err;
+  EXPECT_NE(run_sweep_binary("run " + dir + trainer_flag() + " --trial-timeout -1", data)
+                .err.find("--trial-timeout: must be a number of seconds >= 0"),
+            std::string::npos);
 }
 
 TEST(SweepRun, SigtermStopsTheSweepAndTheNextRunFinishesIt) {

@@ -1,0 +1,31 @@
+// Facts about the process and the host it runs on that a run records: its peak memory, and every
+// rank's host name, CPU model and matrix-product backend (a mixed cluster shows which rank ran
+// where).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "dist/communicator.h"
+
+namespace mlp {
+
+// The process's peak resident set so far, in MB (the kernel's high-water mark, ru_maxrss).
+double peak_rss_mb();
+
+// The CPU's model name from /proc/cpuinfo ("Intel(R) Xeon(R) Processor"), with its family and
+// model numbers where the name alone does not tell them apart; "unknown" when unreadable.
+std::string cpu_model_name();
+
+struct RankHost {
+  std::string host;  // host name
+  std::string cpu;   // cpu_model_name()
+  std::string gemm;  // matrix-product backend
+};
+
+// Every rank's RankHost, in rank order, on every rank: a collective all ranks must call. Each
+// text is cut to kRankHostTextBytes - 1 bytes.
+constexpr size_t kRankHostTextBytes = 128;
+std::vector<RankHost> gather_rank_hosts(Communicator& comm, const std::string& gemm);
+
+}  // namespace mlp
