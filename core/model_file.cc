@@ -184,15 +184,12 @@ pb::Model model_from_checkpoint(const pb::Checkpoint& c) {
   return m;
 }
 
-bool is_checkpoint(const pb::Checkpoint& checkpoint) {
-  return checkpoint.has_optimizer() && checkpoint.layout_size() > 0;
-}
-
 namespace {
 
 bool is_checkpoint_payload(const std::string& payload) {
   pb::Checkpoint checkpoint;
-  return checkpoint.ParseFromString(payload) && is_checkpoint(checkpoint);
+  return checkpoint.ParseFromString(payload) && checkpoint.has_optimizer() &&
+         checkpoint.layout_size() > 0;
 }
 
 }  // namespace

@@ -65,10 +65,6 @@ TrainedModel check_model(const pb::Model& m, const std::string& source);
 // message; check_model still applies.
 pb::Model model_from_checkpoint(const pb::Checkpoint& checkpoint);
 
-// True when a parsed record is a checkpoint: it has optimizer state and a parameter layout, which
-// a model file never has (the two messages share field 1, so a model file parses as either).
-bool is_checkpoint(const pb::Checkpoint& checkpoint);
-
 // True when the file holds a checkpoint (a framed Checkpoint message with optimizer state and a
 // parameter layout, which a model file never has). Throws Error(kCheckpoint) when it holds no
 // valid record at all.

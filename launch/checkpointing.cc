@@ -8,7 +8,6 @@
 #include "core/checkpoint_file.h"
 #include "core/errors.h"
 #include "core/lr_schedule.h"
-#include "core/model_file.h"
 #include "dist/agreement.h"
 #include "launch/run_setup.h"
 
@@ -78,10 +77,6 @@ bool load_checkpoint_everywhere(Communicator& comm, const std::string& resume,
     }
     if (!path.empty()) {
       *checkpoint = read_checkpoint(path);
-      if (!is_checkpoint(*checkpoint))
-        throw Error(ExitCode::kCheckpoint,
-                    path + ": a model file, not a checkpoint; --resume takes a checkpoint "
-                           "(OUT/checkpoints/ckpt-*.pb) or auto");
       checkpoint->SerializeToString(&bytes);
       *source = path;
     }

@@ -362,13 +362,6 @@ TEST_F(BadCheckpoint, FileOverTheSizeLimitIsRefusedBeforeReading) {
   fs::remove(path);
 }
 
-TEST_F(BadCheckpoint, AModelFileIsRefusedAsNoCheckpoint) {
-  const std::string model = w_.dir + "/source/model.pb";
-  expect_one_error_line(resume(model), 7,
-                        model + ": a model file, not a checkpoint; --resume takes a checkpoint "
-                                "(OUT/checkpoints/ckpt-*.pb) or auto");
-}
-
 TEST_F(BadCheckpoint, CheckpointOfAnotherModelIsRefusedNamingTheField) {
   expect_one_error_line(
       w_.train("other", "--hidden 16,8 --resume " + good_), 7,
