@@ -18,17 +18,28 @@ class OptimizerBase : public Optimizer {
  public:
   OptimizerBase(const pb::OptimizerConfig& cfg, const std::vector<ParamBlock>& layout,
                 int slot_count)
-      : layout_(layout), weight_decay_(cfg.weight_decay()) {
-    slots_.assign(static_cast<size_t>(slot_count), std::vector<float>(layout_size(layout), 0.0f));
+      : Optimizer(layout_size(layout)), layout_(layout), weight_decay_(cfg.weight_decay()) {
+    slots_.assign(static_cast<size_t>(slot_count), std::vector<float>(parameter_count_, 0.0f));
   }
 
-  void step(float* params, const float* grads, float lr) override {
+  using Optimizer::step;
+  void step(float* params, const float* range_grads, float lr, FlatRange range) override {
+    if (range.begin > range.end || range.end > parameter_count_)
+      throw std::logic_error("Optimizer::step: range outside the parameters");
     ++step_count_;
     begin_step(lr);
     for (const ParamBlock& block : layout_) {
+      const size_t begin = std::max(block.offset, range.begin);
+      const size_t end = std::min(block.offset + block.size(), range.end);
       // A decay of zero leaves an undecayed block's gradient exactly as it was, and keeps one
       // loop body.
-      update(block.offset, block.size(), params, grads, block.roles.decayed ? weight_decay_ : 0.0f);
+      const float decay = block.roles.decayed ? weight_decay_ : 0.0f;
+      // Chunks on the fixed grid, so that a range's update is bitwise the whole buffer's.
+      for (size_t chunk = begin; chunk < end;) {
+        const size_t next = std::min(end, (chunk / kOptimizerGrid + 1) * kOptimizerGrid);
+        update(chunk, next - chunk, params + chunk, range_grads + (chunk - range.begin), decay);
+        chunk = next;
+      }
     }
   }
 
@@ -36,9 +47,10 @@ class OptimizerBase : public Optimizer {
   // Per-step scalars (learning rate, bias corrections) computed once, not per element; by
   // default just the rate.
   virtual void begin_step(float lr) { lr_ = lr; }
-  // Updates [offset, offset + count) of params and of the state.
-  virtual void update(size_t offset, size_t count, float* params, const float* grads,
-                      float decay) = 0;
+  // Updates the count parameters at w (element `offset` of the buffer) from their gradient g,
+  // and the state at the same offset. count <= kOptimizerGrid: the chunk stays in L1 between
+  // passes.
+  virtual void update(size_t offset, size_t count, float* w, const float* g, float decay) = 0;
 
   float lr_ = 0;
 
@@ -54,10 +66,8 @@ class Sgd : public OptimizerBase {
   std::vector<std::string> slot_names() const override { return {}; }
 
  protected:
-  void update(size_t offset, size_t count, float* params, const float* grads,
+  void update(size_t /*offset*/, size_t count, float* __restrict w, const float* __restrict g,
               float decay) override {
-    float* __restrict w = params + offset;
-    const float* __restrict g = grads + offset;
     for (size_t i = 0; i < count; ++i) w[i] -= lr_ * (g[i] + decay * w[i]);
   }
 };
@@ -69,10 +79,8 @@ class Momentum : public OptimizerBase {
   std::vector<std::string> slot_names() const override { return {"velocity"}; }
 
  protected:
-  void update(size_t offset, size_t count, float* params, const float* grads,
+  void update(size_t offset, size_t count, float* __restrict w, const float* __restrict g,
               float decay) override {
-    float* __restrict w = params + offset;
-    const float* __restrict g = grads + offset;
     float* __restrict v = slots_[0].data() + offset;
     // nesterov_ is loop-invariant, so the compiler hoists the branch out of the loop.
     for (size_t i = 0; i < count; ++i) {
@@ -104,21 +112,18 @@ class Adam : public OptimizerBase {
     inv_correction2_ = static_cast<float>(1.0 / (1.0 - std::pow(static_cast<double>(beta2_), t)));
   }
   // std::sqrt may set errno, which keeps the compiler from vectorizing a loop that calls it;
-  // Eigen's packet sqrt does not. So the block goes in chunks that stay in L1 between the
-  // moment pass and the parameter pass: memory sees each value once, as in a single loop.
-  void update(size_t offset, size_t count, float* params, const float* grads,
+  // Eigen's packet sqrt does not. The chunk stays in L1 between the moment pass and the
+  // parameter pass: memory sees each value once, as in a single loop.
+  void update(size_t offset, size_t count, float* w_ptr, const float* g_ptr,
               float decay) override {
-    constexpr size_t kChunk = 1024;
-    for (size_t begin = offset; begin < offset + count; begin += kChunk) {
-      const auto n = static_cast<Eigen::Index>(std::min(kChunk, offset + count - begin));
-      Eigen::Map<Eigen::ArrayXf> w(params + begin, n);
-      Eigen::Map<const Eigen::ArrayXf> g(grads + begin, n);
-      Eigen::Map<Eigen::ArrayXf> m(slots_[0].data() + begin, n);
-      Eigen::Map<Eigen::ArrayXf> v(slots_[1].data() + begin, n);
-      m = beta1_ * m + (1.0f - beta1_) * (g + decay * w);
-      v = beta2_ * v + (1.0f - beta2_) * (g + decay * w).square();
-      w -= step_size_ * m / ((v * inv_correction2_).sqrt() + epsilon_);
-    }
+    const auto n = static_cast<Eigen::Index>(count);
+    Eigen::Map<Eigen::ArrayXf> w(w_ptr, n);
+    Eigen::Map<const Eigen::ArrayXf> g(g_ptr, n);
+    Eigen::Map<Eigen::ArrayXf> m(slots_[0].data() + offset, n);
+    Eigen::Map<Eigen::ArrayXf> v(slots_[1].data() + offset, n);
+    m = beta1_ * m + (1.0f - beta1_) * (g + decay * w);
+    v = beta2_ * v + (1.0f - beta2_) * (g + decay * w).square();
+    w -= step_size_ * m / ((v * inv_correction2_).sqrt() + epsilon_);
   }
 
  private:

@@ -13,6 +13,11 @@
 
 namespace mlp {
 
+// Updates of a range that starts (and, unless it ends the buffer, ends) at a multiple of this
+// many elements are bitwise those of the same elements in an update of the whole buffer: the
+// optimizers work in chunks on this fixed grid.
+constexpr size_t kOptimizerGrid = 1024;
+
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
@@ -23,7 +28,12 @@ class Optimizer {
   //   ADAM:     m = b1 m + (1-b1) g; v = b2 v + (1-b2) g^2; t += 1;
   //             w -= lr * (m / (1 - b1^t)) / (sqrt(v / (1 - b2^t)) + eps)
   // Reads grads, updates params and the state; increments step_count().
-  virtual void step(float* params, const float* grads, float lr) = 0;
+  void step(float* params, const float* grads, float lr) {
+    step(params, grads, lr, FlatRange{0, parameter_count_});
+  }
+  // The same update of params[range] and of the state there only; range_grads holds the
+  // gradient of those elements alone (range_grads[0] is that of params[range.begin]).
+  virtual void step(float* params, const float* range_grads, float lr, FlatRange range) = 0;
 
   int64_t step_count() const { return step_count_; }
   void set_step_count(int64_t steps) { step_count_ = steps; }
@@ -33,6 +43,9 @@ class Optimizer {
   virtual std::vector<std::string> slot_names() const = 0;
 
  protected:
+  explicit Optimizer(size_t parameter_count) : parameter_count_(parameter_count) {}
+
+  size_t parameter_count_;
   int64_t step_count_ = 0;
   std::vector<std::vector<float>> slots_;
 };

@@ -26,6 +26,12 @@ struct ParamBlock {
   size_t size() const { return static_cast<size_t>(rows) * static_cast<size_t>(cols); }
 };
 
+// A range [begin, end) of the flat buffers.
+struct FlatRange {
+  size_t begin = 0, end = 0;
+  size_t size() const { return end - begin; }
+};
+
 // The length of the flat buffers a layout describes: the end of its last block.
 size_t layout_size(const std::vector<ParamBlock>& layout);
 

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
+#include <stdexcept>
 #include <thread>
 
 #include "core/errors.h"
@@ -29,6 +30,10 @@ class LocalCommunicator : public Communicator {
   void broadcast(void*, size_t, int) override {}
   void allgather(const void* in, size_t bytes, void* out) override { std::memcpy(out, in, bytes); }
   void barrier() override {}
+  void reduce_scatter_sum(const float* in, float* out, const std::vector<size_t>& counts) override {
+    std::memcpy(out, in, counts.at(0) * sizeof(float));
+  }
+  void allgather_in_place(float*, const std::vector<size_t>&) override {}
   void start_allreduce_sum(float*, size_t) override {}
   void wait_all() override {}
   bool test_all() override { return true; }
@@ -149,6 +154,22 @@ class MpiCommunicator : public Communicator {
     Guard g(this, "MPI_Barrier");
     check(MPI_Barrier(MPI_COMM_WORLD), "MPI_Barrier");
   }
+  void reduce_scatter_sum(const float* in, float* out, const std::vector<size_t>& counts) override {
+    const std::vector<int> c = counts_of(counts);
+    Guard g(this, "MPI_Reduce_scatter");
+    check(MPI_Reduce_scatter(in, out, c.data(), MPI_FLOAT, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Reduce_scatter");
+  }
+  void allgather_in_place(float* data, const std::vector<size_t>& counts) override {
+    const std::vector<int> c = counts_of(counts);
+    std::vector<int> offsets(c.size(), 0);
+    for (size_t r = 1; r < c.size(); ++r) offsets[r] = offsets[r - 1] + c[r - 1];
+    Guard g(this, "MPI_Allgatherv");
+    check(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, data, c.data(), offsets.data(),
+                         MPI_FLOAT, MPI_COMM_WORLD),
+          "MPI_Allgatherv");
+  }
+
   void start_allreduce_sum(float* data, size_t n) override {
     MPI_Request request;
     check(
@@ -197,6 +218,15 @@ class MpiCommunicator : public Communicator {
       throw Error(ExitCode::kRankFailure,
                   "a collective of " + std::to_string(n) + " elements exceeds MPI's int count");
     return static_cast<int>(n);
+  }
+  // Per-rank counts as MPI's ints; their sum must fit one too, as it is an offset.
+  std::vector<int> counts_of(const std::vector<size_t>& counts) const {
+    if (counts.size() != static_cast<size_t>(size_))
+      throw std::logic_error("a split collective needs one count per rank");
+    size_t total = 0;
+    for (size_t n : counts) total += n;
+    count(total);
+    return std::vector<int>(counts.begin(), counts.end());
   }
   void check(int code, const char* call) const {
     if (code == MPI_SUCCESS) return;

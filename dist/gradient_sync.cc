@@ -19,6 +19,9 @@ std::unique_ptr<GradientSync> make_blocking_sync(Communicator& comm, float* grad
 std::unique_ptr<GradientSync> make_overlap_sync(Communicator& comm, float* grads,
                                                 const std::vector<ParamBlock>& layout,
                                                 size_t min_bucket_elements);
+std::unique_ptr<GradientSync> make_sharded_sync(Communicator& comm, float* grads,
+                                                const std::vector<ParamBlock>& layout,
+                                                size_t min_bucket_elements);
 
 std::unique_ptr<GradientSync> make_gradient_sync(pb::GradSync kind, Communicator& comm,
                                                  float* grads,
@@ -29,6 +32,8 @@ std::unique_ptr<GradientSync> make_gradient_sync(pb::GradSync kind, Communicator
       return make_blocking_sync(comm, grads, layout, min_bucket_elements);
     case pb::OVERLAP:
       return make_overlap_sync(comm, grads, layout, min_bucket_elements);
+    case pb::SHARDED:
+      return make_sharded_sync(comm, grads, layout, min_bucket_elements);
   }
   const std::string name =
       pb::GradSync_IsValid(kind) ? pb::GradSync_Name(kind) : std::to_string(static_cast<int>(kind));

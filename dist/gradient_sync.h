@@ -2,6 +2,9 @@
 // in a file of its own (blocking_sync.cc, overlap_sync.cc), made by make_gradient_sync from the
 // config's grad_sync value; adding one is that file, its maker's declaration and a case in
 // make_gradient_sync (gradient_sync.cc).
+// Sharded sums each rank's slice only (reduce-scatter); each rank updates its slice of the
+// parameters and optimizer state, and the updated parameters are shared (allgather): the same
+// traffic as one allreduce, while the optimizer's pass over memory is split between the ranks.
 // Blocking is the default: in experiments/bench_dist.sh (2 ranks, 784-1024-1024-10) overlap cut
 // the exposed sync from 5.5 to 1.3 ms but lengthened backward by more (Open MPI advances a
 // non-blocking collective only inside MPI calls, so its work lands in the next on_ready's
@@ -18,10 +21,8 @@
 
 namespace mlp {
 
-// A contiguous range [begin, end) of the flat gradient buffer.
-struct GradientBucket {
-  size_t begin = 0, end = 0;
-};
+// A contiguous range of the flat gradient buffer summed as one piece.
+using GradientBucket = FlatRange;
 
 // Unions of consecutive layout blocks, formed from the last block backwards until each holds
 // at least min_elements (the first blocks may form a smaller last bucket), in the order backward
@@ -41,10 +42,20 @@ class GradientSync {
   // began); throws std::logic_error otherwise.
   void on_ready(size_t begin, size_t end);
 
-  // Completes the step's sum: afterwards grads holds the sum over ranks, unless some rank saw a
-  // non-finite value, in which case it returns false on every rank and grads is unspecified.
+  // Completes the step's sum: afterwards owned_sum() holds the sum over ranks of owned(),
+  // unless some rank saw a non-finite value, in which case it returns false on every rank and
+  // the sum is unspecified.
   // loss_finite: this rank's loss was finite. Collective: every rank calls it once per step.
   virtual bool finish(bool loss_finite) = 0;
+
+  // The part of the flat buffers this rank updates after finish(): all of it, except when sharded.
+  virtual FlatRange owned() const { return FlatRange{0, size_}; }
+  // After finish() returned true: the summed gradient of owned(), element owned().begin first.
+  virtual const float* owned_sum() const { return grads_; }
+  // Once every rank has updated owned() of data (a buffer of the layout's length: parameters or
+  // an optimizer state vector), every rank holds all of it. Collective; nothing to do unless
+  // sharded.
+  virtual void share_owned(float* data) { (void)data; }
 
   // Whether this rank's own loss and gradient were finite in the last finish().
   bool locally_finite() const { return locally_finite_; }

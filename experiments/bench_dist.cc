@@ -113,6 +113,7 @@ int run(const Options& o, Communicator& comm) {
   // The trainer's own choice: rank 0 times the backends on these products, all ranks use it.
   pb::TrainConfig run_config;
   run_config.set_gemm(o.gemm);
+  run_config.set_grad_sync(o.mode);
   std::vector<int> widths = parse_hidden_sizes(o.hidden);
   widths.insert(widths.begin(), 784);
   widths.push_back(10);
@@ -163,10 +164,13 @@ int run(const Options& o, Communicator& comm) {
     if (!sync->finish(true)) usage("non-finite gradient in the benchmark");
     const double s = ms_since(t);
     t = Clock::now();
-    optimizer->step(store.values(), store.grads(), adam.lr());
+    optimizer->step(store.values(), sync->owned_sum(), adam.lr(), sync->owned());
     const double u = ms_since(t);
+    t = Clock::now();
+    sync->share_owned(store.values());
+    const double shared = ms_since(t);
     if (step >= o.warmup) {
-      forward_ms.push_back(f), backward_ms.push_back(b), sync_ms.push_back(s),
+      forward_ms.push_back(f), backward_ms.push_back(b), sync_ms.push_back(s + shared),
           optimizer_ms.push_back(u), compute_ms.push_back(f + b + u);
     }
   }
@@ -189,7 +193,7 @@ int run(const Options& o, Communicator& comm) {
         "step_ms=%.3f forward_ms=%.3f backward_ms=%.3f sync_ms=%.3f optimizer_ms=%.3f "
         "compute_ms=%.3f allreduce_ms=%.3f\n",
         comm.size(), gemm_backend_name(gemm.backend),
-        o.mode == pb::OVERLAP ? "overlap" : "blocking", store.size(),
+        field_text(run_config, "grad_sync").c_str(), store.size(),
         store.size() * sizeof(float) / 1e6,
         o.mode == pb::OVERLAP ? gradient_buckets(store.layout(), min_bucket).size() : size_t{1},
         global_batch * o.steps / timed_seconds, timed_seconds * 1000 / o.steps, median(forward_ms),

@@ -45,6 +45,7 @@ for round in $(seq "$rounds"); do
   ours mlp_np1 1 blocking
   ours mlp_np2_blocking 2 blocking
   ours mlp_np2_overlap 2 overlap
+  ours mlp_np2_sharded 2 sharded
   if [[ ${MULTIHOST:-0} == 1 ]]; then across_hosts mlp_np2_two_hosts 2 blocking; fi
   torch_ddp torch_np1 1
   torch_ddp torch_ddp_np2 2
@@ -65,7 +66,7 @@ awk '
     printf "%-18s %3s %10s %6s %8s %8s %8s %9s %8s %6s %10s %8s %6s\n", "config", "np", "samples/s",
            "eff", "step ms", "fwd ms", "bwd ms", "sync ms", "opt ms", "sync%", "allred ms",
            "comp ms", "comp/1"
-    n = split("mlp_np1 mlp_np2_blocking mlp_np2_overlap mlp_np2_two_hosts torch_np1 torch_ddp_np2",
+    n = split("mlp_np1 mlp_np2_blocking mlp_np2_overlap mlp_np2_sharded mlp_np2_two_hosts torch_np1 torch_ddp_np2",
               order, " ")
     for (k = 1; k <= n; ++k) {
       l = order[k]; if (!(l in best)) continue

@@ -134,7 +134,8 @@ class Trainer {
     }
     if (!sync_->finish(std::isfinite(local.loss))) raise_non_finite(global_step);
     const float lr = learning_rate(config_.optimizer(), global_step, total_steps_);
-    optimizer_->step(store.values(), store.grads(), lr);
+    optimizer_->step(store.values(), sync_->owned_sum(), lr, sync_->owned());
+    sync_->share_owned(store.values());
     if (config_.model().max_norm() > 0) apply_max_norm(store, config_.model().max_norm());
     if (hooks_.on_step) hooks_.on_step(global_step, ids, shard.size());
     state_.last_learning_rate = lr;
@@ -256,6 +257,7 @@ class Trainer {
                                                   std::to_string(state_.global_step) +
                                                   "; lower --lr");
     const Sums global = epoch_sums.reduced(comm_);
+    share_optimizer_state();
     state_.partial.set_loss(global.loss);
     state_.partial.set_correct(global.correct);
     state_.partial.set_count(global.count);
@@ -268,6 +270,12 @@ class Trainer {
     event.set_global_step(static_cast<double>(state_.global_step));
     event.set_reason(reason);
     output_->log_event("checkpoint_saved", event);
+  }
+
+  // Each rank's optimizer state is current only where it updates the parameters (all of
+  // them unless the gradient sync is sharded); before it is saved, every rank gets all of it.
+  void share_optimizer_state() {
+    for (std::vector<float>& slot : optimizer_->slots()) sync_->share_owned(slot.data());
   }
 
   [[noreturn]] void stop_for_signal() {
@@ -308,6 +316,7 @@ class Trainer {
       console_.test(result.test_loss, result.test_acc, classifies_);
     }
     result.parameters.assign(store.values(), store.values() + store.size());
+    share_optimizer_state();
     result.optimizer_slots = optimizer_->slots();
     result.epochs_run = static_cast<int>(state_.history.size());
     result.steps_run = state_.global_step;

@@ -1,6 +1,7 @@
-// Sums over ranks under mpirun: allreduce of integer-valued floats is exact (blocking and
-// non-blocking), and GradientSync gives the same sums in both modes, also when a rank has no
-// samples and reports no ranges, and agrees on a non-finite gradient seen by one rank only.
+// Sums over ranks under mpirun: allreduce, reduce-scatter and allgather of integer-valued floats
+// are exact, and GradientSync gives the same sums in every mode (sharded: each rank's slice),
+// also when a rank has no samples and reports no ranges, and agrees on a non-finite gradient
+// seen by one rank only.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -8,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/optimizer.h"
 #include "dist/gradient_sync.h"
 #include "tests/support/mpi_test_env.h"
 
@@ -76,19 +78,67 @@ TEST(AllreduceMpi, NonBlockingSumsInPiecesAreExact) {
   expect_exact_sums(data, comm.size());
 }
 
-TEST(GradientSyncMpi, OverlapAndBlockingGiveTheSameExactSums) {
+TEST(AllreduceMpi, ReduceScatterAndAllgatherInPlaceAreExact) {
+  Communicator& comm = test_world();
+  // Uneven slices, one of them empty when there is more than one rank.
+  std::vector<size_t> counts;
+  size_t n = 0;
+  for (int r = 0; r < comm.size(); ++r) {
+    counts.push_back(r == 1 ? 0 : 1000 + 7 * static_cast<size_t>(r));
+    n += counts.back();
+  }
+  size_t begin = 0;
+  for (int r = 0; r < comm.rank(); ++r) begin += counts[static_cast<size_t>(r)];
+  const std::vector<float> data = filled(comm.rank(), n);
+  const size_t mine = counts[static_cast<size_t>(comm.rank())];
+  std::vector<float> slice(mine + 1, -1.0f);  // one past: must stay untouched
+  comm.reduce_scatter_sum(data.data(), slice.data(), counts);
+  size_t wrong = 0;
+  for (size_t i = 0; i < mine; ++i) wrong += slice[i] != expected_sum(comm.size(), begin + i);
+  EXPECT_EQ(wrong, 0u);
+  EXPECT_EQ(slice.back(), -1.0f);
+
+  // Each rank fills only its own slice; afterwards every rank holds every slice.
+  std::vector<float> shared(n, -1.0f);
+  std::copy(slice.begin(), slice.end() - 1, shared.begin() + static_cast<std::ptrdiff_t>(begin));
+  comm.allgather_in_place(shared.data(), counts);
+  expect_exact_sums(shared, comm.size());
+}
+
+TEST(GradientSyncMpi, EveryModeGivesTheSameExactSums) {
   Communicator& comm = test_world();
   const std::vector<ParamBlock> layout = three_layer_layout();
   const size_t n = layout_size(layout);
-  for (pb::GradSync kind : {pb::BLOCKING, pb::OVERLAP}) {
+  size_t owned_total = 0;
+  for (pb::GradSync kind : {pb::BLOCKING, pb::OVERLAP, pb::SHARDED}) {
+    SCOPED_TRACE(pb::GradSync_Name(kind));
     std::vector<float> grads = filled(comm.rank(), n);
     const auto sync = make_gradient_sync(kind, comm, grads.data(), layout, 1000);
     sync->begin_step();
     report_layers(*sync, layout);
     EXPECT_TRUE(sync->finish(true));
     EXPECT_TRUE(sync->locally_finite());
-    expect_exact_sums(grads, comm.size());
+    const FlatRange owned = sync->owned();
+    ASSERT_LE(owned.end, n);
+    // The summed gradient of the owned range, copied where a parameter update would go, then
+    // shared: every rank ends with the whole sum.
+    std::vector<float> sums(n, -1.0f);
+    std::copy(sync->owned_sum(), sync->owned_sum() + owned.size(),
+              sums.begin() + static_cast<std::ptrdiff_t>(owned.begin));
+    sync->share_owned(sums.data());
+    expect_exact_sums(sums, comm.size());
+    if (kind == pb::SHARDED) {
+      EXPECT_EQ(owned.begin % kOptimizerGrid, 0u);
+      owned_total = owned.size();
+    } else {
+      EXPECT_EQ(owned.begin, 0u);
+      EXPECT_EQ(owned.end, n);
+    }
   }
+  // The slices cover the buffer exactly once.
+  double covered = static_cast<double>(owned_total);
+  comm.allreduce_sum(&covered, 1);
+  EXPECT_EQ(covered, static_cast<double>(n));
 }
 
 TEST(GradientSyncMpi, ARankWithoutSamplesStillMatchesTheBuckets) {
@@ -111,7 +161,7 @@ TEST(GradientSyncMpi, ANonFiniteGradientOnOneRankStopsEveryRank) {
   Communicator& comm = test_world();
   const std::vector<ParamBlock> layout = three_layer_layout();
   const int bad_rank = comm.size() - 1;
-  for (pb::GradSync kind : {pb::BLOCKING, pb::OVERLAP}) {
+  for (pb::GradSync kind : {pb::BLOCKING, pb::OVERLAP, pb::SHARDED}) {
     std::vector<float> grads = filled(comm.rank(), layout_size(layout));
     if (comm.rank() == bad_rank)
       grads[layout[2].offset + 5] = std::numeric_limits<float>::quiet_NaN();

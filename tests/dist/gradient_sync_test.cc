@@ -13,7 +13,7 @@
 namespace mlp {
 namespace {
 
-constexpr pb::GradSync kAllKinds[] = {pb::BLOCKING, pb::OVERLAP};
+constexpr pb::GradSync kAllKinds[] = {pb::BLOCKING, pb::OVERLAP, pb::SHARDED};
 
 std::vector<ParamBlock> blocks(const std::vector<int>& sizes) {
   std::vector<ParamBlock> layout;

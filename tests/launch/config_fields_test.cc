@@ -53,7 +53,7 @@ TEST(ConfigFields, EachBadValueIsOneLineNamingTheLabel) {
   EXPECT_EQ(set_error("optimizer.lr", "1e39"), "--flag: 1e39 does not fit a float");
   EXPECT_EQ(set_error("optimizer.lr", "inf"), "--flag: \"inf\" is not a finite number");
   EXPECT_EQ(set_error("data.standardize", "maybe"), "--flag: \"maybe\" is not true or false");
-  EXPECT_EQ(set_error("grad_sync", "ring"), "--flag: \"ring\" is not one of blocking|overlap");
+  EXPECT_EQ(set_error("grad_sync", "ring"), "--flag: \"ring\" is not one of blocking|overlap|sharded");
 }
 
 TEST(ConfigFields, FieldTextReadsBackWhatSetAcceptsAndDefaultsWhenUnset) {

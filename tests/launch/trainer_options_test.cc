@@ -69,7 +69,7 @@ TEST(TrainerOptions, HelpListsEveryFlagDefaultAndExitCode) {
   ASSERT_TRUE(a.help);
   for (const char* text : {"--batch-size", "(=128)", "--lr", "(=0.001)", "--hidden", "(=256,128)",
                            "--data-dir", "--train-csv", "75  stopped by SIGUSR1",
-                           "update rule: sgd|momentum|adam", "blocking|overlap"})
+                           "update rule: sgd|momentum|adam", "blocking|overlap|sharded"})
     EXPECT_NE(a.help_text.find(text), std::string::npos) << text;
 }
 
