@@ -70,7 +70,7 @@ const std::vector<Flag>& flags() {
       {"out", "out_dir", "run folder: config.txt, metrics.csv, summary.json"},
       {"stall-timeout", "stall_timeout", "seconds a rank may wait in one collective (0: forever)"},
       {"max-steps", "max_steps", "stop after this many global steps (0: no limit)"},
-      {"grad-sync", "grad_sync", "gradient allreduce (overlap: buckets during backward)"},
+      {"grad-sync", "grad_sync", "how gradients are summed over ranks"},
       {"grad-bucket-kb", "grad_bucket_kb", "smallest overlap bucket in KiB"},
       {"gemm", "gemm",
        "matrix-product backend: auto (fastest measured at start), onednn, eigen or blas"},
