@@ -37,6 +37,7 @@ pb::Summary make_summary(const TrainingResult& r, const RunTotals& totals,
   }
   s.set_wall_seconds(totals.wall_seconds);
   s.set_total_wall_seconds(totals.seconds_before_resume + totals.wall_seconds);
+  s.set_peak_rss_mb(totals.peak_rss_mb);
   *s.mutable_config() = config;
   return s;
 }

@@ -19,6 +19,7 @@ struct RunTotals {
   double train_samples = 0, train_seconds = 0;  // of the steps this process ran
   double wall_seconds = 0;                      // of this process
   double seconds_before_resume = 0;             // of the processes before it
+  double peak_rss_mb = 0;                       // of this process
 };
 
 // The metrics row of the model a run keeps: the best epoch's when its weights were restored,

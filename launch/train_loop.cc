@@ -31,6 +31,7 @@
 #include "launch/epoch_tally.h"
 #include "launch/evaluation.h"
 #include "launch/gemm_setup.h"
+#include "launch/host_info.h"
 #include "launch/model_output.h"
 #include "launch/progress.h"
 #include "launch/run_output.h"
@@ -322,18 +323,19 @@ class Trainer {
     result.steps_run = state_.global_step;
     result.last_epoch = state_.history.empty() ? EpochMetrics{} : state_.history.back();
     result.history = state_.history;
-    const RunTotals totals{comm_.size(),          store.size(),         data_.test.size() > 0,
-                           total_train_samples_,  total_train_seconds_, wall_seconds,
-                           seconds_before_resume_};
-    pb::Summary summary = make_summary(result, totals, config_);
-    record_gemm(gemm_, &summary);
-    output_->write_summary(summary);
     run_on_all_or_fail_together(comm_, [&] {
       if (is_root_)
         write_model_file(model_path(config_),
                          run_model(config_, store, data_,
                                    make_provenance(command_line_, data_fingerprint_), result));
     });
+    // After the model file, so the peak covers all of the run's work.
+    const RunTotals totals{comm_.size(),           store.size(),         data_.test.size() > 0,
+                           total_train_samples_,   total_train_seconds_, wall_seconds,
+                           seconds_before_resume_, peak_rss_mb()};
+    pb::Summary summary = make_summary(result, totals, config_);
+    record_gemm(gemm_, &summary);
+    output_->write_summary(summary);
     pb::Event event;
     event.set_epochs_run(result.epochs_run);
     *event.mutable_test_acc() = number_or_null(result.test_acc);

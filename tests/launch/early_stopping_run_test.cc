@@ -155,11 +155,11 @@ TEST(EarlyStoppingRun, ResumeInsideThePatienceWindowStopsAtTheSameEpoch) {
       b.out.find("resuming from " + checkpoint + " at epoch " + std::to_string(cut_epoch + 1)),
       std::string::npos)
       << b.out;
-  // The same outcome, timings aside.
+  // The same outcome, timings and memory aside.
   mlp::pb::Summary summary_b = mlp::test::read_summary(resumed);
   for (mlp::pb::Summary* s : {&summary_a, &summary_b}) {
     for (const char* timing :
-         {"samples_per_second", "wall_seconds", "total_wall_seconds", "gemm_gflops"})
+         {"samples_per_second", "wall_seconds", "total_wall_seconds", "gemm_gflops", "peak_rss_mb"})
       s->GetReflection()->ClearField(s, s->GetDescriptor()->FindFieldByName(timing));
     s->clear_config();
   }

@@ -2,9 +2,6 @@
 // target columns can be skipped, hidden activations and regression outputs have their columns,
 // bad rows end with one line and exit 3, and a million-row input streams in bounded memory.
 #include <gtest/gtest.h>
-#include <spawn.h>
-#include <sys/resource.h>
-#include <sys/wait.h>
 
 #include <algorithm>
 #include <cmath>
@@ -164,20 +161,6 @@ TEST_F(Predict, BadRowsEndWithOneLineAndExitThree) {
                        "skips K leading target columns\n");
 }
 
-// Runs the trainer and returns its peak resident set in KiB (ru_maxrss of the child alone).
-long peak_rss_kib(const std::vector<std::string>& args, int* exit_code) {
-  std::vector<char*> argv;
-  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid = 0;
-  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
-  int status = 0;
-  struct rusage usage {};
-  wait4(pid, &status, 0, &usage);
-  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  return usage.ru_maxrss;
-}
-
 TEST_F(Predict, AMillionRowsStreamInBoundedMemory) {
   constexpr int kRows = 1000000;
   const std::string input = dir_ + "/million.csv";
@@ -190,9 +173,10 @@ TEST_F(Predict, AMillionRowsStreamInBoundedMemory) {
     std::fclose(f);
   }
   int exit_code = -1;
-  const long rss = peak_rss_kib({MLP_TRAINER_PATH, "predict", "--model", dir_ + "/class/model.pb",
-                                 "--input", input, "--output", dir_ + "/million_out.csv"},
-                                &exit_code);
+  const long rss =
+      test::peak_rss_kib({MLP_TRAINER_PATH, "predict", "--model", dir_ + "/class/model.pb",
+                          "--input", input, "--output", dir_ + "/million_out.csv"},
+                         &exit_code);
   ASSERT_EQ(exit_code, 0);
   EXPECT_LT(rss, 100 * 1024) << "peak RSS " << rss << " KiB";
   std::ifstream out(dir_ + "/million_out.csv");

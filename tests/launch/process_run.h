@@ -3,7 +3,10 @@
 #pragma once
 
 #include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -11,6 +14,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 namespace mlp::test {
 
@@ -51,6 +55,22 @@ inline Run run_binary(const std::string& binary, const std::string& args,
   r.out = slurp(out);
   r.err = slurp(err);
   return r;
+}
+
+// Runs args[0] with args (no shell, output not captured) and returns its peak resident set in
+// KiB, ru_maxrss of the child alone; *exit_code is -1 when it did not exit normally.
+inline long peak_rss_kib(const std::vector<std::string>& args, int* exit_code) {
+  std::vector<char*> argv;
+  for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  pid_t pid = 0;
+  *exit_code = -1;
+  if (posix_spawn(&pid, argv[0], nullptr, nullptr, argv.data(), environ) != 0) return -1;
+  int status = 0;
+  struct rusage usage {};
+  wait4(pid, &status, 0, &usage);
+  *exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return usage.ru_maxrss;
 }
 
 }  // namespace mlp::test

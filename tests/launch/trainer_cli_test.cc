@@ -1,5 +1,6 @@
 // The trainer binary end to end, run alone: exit codes and the one-line error of bad input,
-// the run folder's files, and sane accuracy on a small Fashion-MNIST subset.
+// the run folder's files, the peak memory it reports, and sane accuracy on a small
+// Fashion-MNIST subset.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -10,6 +11,8 @@
 #include <string>
 
 #include "tests/launch/process_run.h"
+#include "tests/launch/run_records.h"
+#include "tests/support/synthetic_data.h"
 
 namespace {
 
@@ -108,6 +111,27 @@ TEST(TrainerCli, FashionMnistSubsetReachesSaneAccuracy) {
   const double test_acc = std::atof(summary.c_str() + at + 12);
   EXPECT_GT(test_acc, 0.78) << summary;
   EXPECT_LT(test_acc, 1.0);
+}
+
+// summary.json's peak_rss_mb is the kernel's high-water mark of the process: at least the model
+// state (parameters, gradients and Adam's two slots, 4.2 M floats each: 67 MB) and at most the
+// peak its parent sees for the whole process, which the model file is the last big work of.
+TEST(TrainerCli, SummaryReportsThePeakResidentMemory) {
+  const std::string dir = temp_path("peak_rss");
+  std::filesystem::create_directories(dir);
+  const std::string train =
+      mlp::test::write_rows(dir + "/train.csv", mlp::test::blob_rows(200, 8, 1));
+  int exit_code = -1;
+  const long process_kib = mlp::test::peak_rss_kib(
+      {MLP_TRAINER_PATH, "--train-csv", train, "--hidden", "2048,2048", "--batch-size", "50",
+       "--epochs", "1", "--gemm", "eigen", "--progress", "none", "--out", dir + "/run"},
+      &exit_code);
+  ASSERT_EQ(exit_code, 0);
+  const mlp::pb::Summary summary = mlp::test::read_summary(dir + "/run");
+  ASSERT_TRUE(summary.has_peak_rss_mb()) << summary.DebugString();
+  EXPECT_GE(summary.peak_rss_mb(), 64.0);
+  EXPECT_LE(summary.peak_rss_mb() * 1024, static_cast<double>(process_kib));
+  EXPECT_GE(summary.peak_rss_mb() * 1024, 0.9 * static_cast<double>(process_kib));
 }
 
 }  // namespace
