@@ -57,4 +57,14 @@ std::vector<RankHost> gather_rank_hosts(Communicator& comm, const std::string& g
   return all;
 }
 
+void record_rank_hosts(const std::vector<RankHost>& hosts, pb::Event* event) {
+  for (size_t r = 0; r < hosts.size(); ++r) {
+    pb::RankHost* rank = event->add_ranks();
+    rank->set_rank(static_cast<int>(r));
+    rank->set_host(hosts[r].host);
+    rank->set_cpu(hosts[r].cpu);
+    rank->set_gemm_backend(hosts[r].gemm);
+  }
+}
+
 }  // namespace mlp

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "dist/communicator.h"
+#include "proto/run_records.pb.h"
 
 namespace mlp {
 
@@ -27,5 +28,8 @@ struct RankHost {
 // text is cut to kRankHostTextBytes - 1 bytes.
 constexpr size_t kRankHostTextBytes = 128;
 std::vector<RankHost> gather_rank_hosts(Communicator& comm, const std::string& gemm);
+
+// Appends one pb::RankHost per entry of `hosts` (in rank order) to event->ranks.
+void record_rank_hosts(const std::vector<RankHost>& hosts, pb::Event* event);
 
 }  // namespace mlp

@@ -234,6 +234,7 @@ class Trainer {
     event.set_cpus(allowed_cpus());
     event.set_config(to_text(config_));
     record_gemm(gemm_, &event);
+    record_rank_hosts(gather_rank_hosts(comm_, gemm_backend_name(gemm_.backend)), &event);
     output_->log_event(resumed ? "resume" : "start", event);
     console_.banner(config_, data_.train.size(), data_.val.size(), data_.test.size(),
                     model_->store().size(), comm_.size());
