@@ -90,11 +90,12 @@ bool wait_for_long_trial_mid_run(const std::string& dir, bool need_done) {
 }
 
 // The reproducible part of a finished trial, as named numbers: its summary without timings and
-// every metrics row without throughput and time columns.
+// peak memory, and every metrics row without throughput and time columns.
 std::vector<std::pair<std::string, double>> results_of(const std::string& folder) {
   std::vector<std::pair<std::string, double>> out;
   for (const auto& [key, value] : read_summary_numbers(folder + "/summary.json"))
-    if (key.find("second") == std::string::npos) out.emplace_back(key, value);
+    if (key.find("second") == std::string::npos && key != "peak_rss_mb")
+      out.emplace_back(key, value);
   std::stringstream metrics(slurp(folder + "/metrics.csv"));
   const char* const columns[] = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc"};
   std::string line;
