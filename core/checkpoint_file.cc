@@ -3,6 +3,8 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -11,8 +13,7 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <stdexcept>
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
@@ -25,6 +26,11 @@ constexpr char kPrefix[] = "ckpt-";
 constexpr char kSuffix[] = ".pb";
 
 [[noreturn]] void fail(const std::string& what) { throw Error(ExitCode::kCheckpoint, what); }
+
+// The wire-format tag of a length-delimited field (bytes, string, message).
+uint32_t length_delimited_tag(int field_number) {
+  return static_cast<uint32_t>(field_number) << 3 | 2;
+}
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -75,6 +81,34 @@ size_t read_some(int fd, char* out, size_t n, const std::string& path) {
   return done;
 }
 
+// Bytes of the occurrence of a float field from level `depth` of its path on: tag, length and
+// contents.
+size_t float_field_bytes(const FloatField& field, size_t depth) {
+  using google::protobuf::io::CodedOutputStream;
+  const size_t inner = depth + 1 == field.path.size() ? field.count * sizeof(float)
+                                                      : float_field_bytes(field, depth + 1);
+  return CodedOutputStream::VarintSize32(length_delimited_tag(field.path[depth])) +
+         CodedOutputStream::VarintSize64(inner) + inner;
+}
+
+void write_float_field(const FloatField& field, size_t depth,
+                       google::protobuf::io::CodedOutputStream* out) {
+  const bool innermost = depth + 1 == field.path.size();
+  const size_t inner =
+      innermost ? field.count * sizeof(float) : float_field_bytes(field, depth + 1);
+  out->WriteTag(length_delimited_tag(field.path[depth]));
+  out->WriteVarint64(inner);
+  if (innermost)
+    out->WriteRaw(field.values, static_cast<int>(inner));
+  else
+    write_float_field(field, depth + 1, out);
+}
+
+void write_float_fields(const std::vector<FloatField>& floats,
+                        google::protobuf::io::CodedOutputStream* out) {
+  for (const FloatField& field : floats) write_float_field(field, 0, out);
+}
+
 std::string read_whole_file(const std::string& path) {
   uint64_t size = 0;
   const int fd = open_checked(path, &size);
@@ -89,7 +123,8 @@ std::string read_whole_file(const std::string& path) {
 
 }  // namespace
 
-void write_record_file(const std::string& path, const google::protobuf::MessageLite& message) {
+void write_record_file(const std::string& path, const google::protobuf::MessageLite& message,
+                       const std::vector<FloatField>& floats) {
   // Hands the serialized bytes to the file as protobuf produces them, CRC on the way.
   class CrcFileOutput : public google::protobuf::io::CopyingOutputStream {
    public:
@@ -105,18 +140,41 @@ void write_record_file(const std::string& path, const google::protobuf::MessageL
     AtomicFileStream* file_;
     uint32_t crc_ = 0;
   };
+  size_t length = message.ByteSizeLong();
+  for (const FloatField& field : floats) length += float_field_bytes(field, 0);
+  // No reader would take it (and a float field's bytes go to WriteRaw as an int).
+  if (length > kMaxCheckpointBytes)
+    fail(path + ": " + message.GetTypeName() + " of " + std::to_string(length) +
+         " bytes is over the size limit of " + std::to_string(kMaxCheckpointBytes));
   AtomicFileStream file(path);
-  const size_t length = message.ByteSizeLong();
   file.write(record_header(length));
   CrcFileOutput output(&file);
   {
     google::protobuf::io::CopyingOutputStreamAdaptor stream(&output);
-    if (!message.SerializeToZeroCopyStream(&stream) || !stream.Flush() ||
-        static_cast<size_t>(stream.ByteCount()) != length)
+    bool written = false;
+    {
+      google::protobuf::io::CodedOutputStream coded(&stream);
+      written = message.SerializeToCodedStream(&coded);
+      write_float_fields(floats, &coded);
+      written = written && !coded.HadError();
+    }
+    if (!written || !stream.Flush() || static_cast<size_t>(stream.ByteCount()) != length)
       fail(path + ": " + message.GetTypeName() + " does not serialize");
   }
   file.write(record_footer(output.crc()));
   file.commit();
+}
+
+void merge_float_fields(const std::vector<FloatField>& floats,
+                        google::protobuf::MessageLite* message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    write_float_fields(floats, &coded);
+  }
+  if (!message->MergeFromString(bytes))
+    throw std::logic_error("float fields do not merge into " + message->GetTypeName());
 }
 
 std::string read_record_file(const std::string& path, const std::string& kind) {
@@ -147,9 +205,8 @@ void verify_record_file(const std::string& path, const std::string& kind) {
   }
   uint64_t used = 0;
   try {
-    used = check_record_stream(
-        [&](char* out, size_t n) { return read_some(fd, out, n, path); }, size,
-        kMaxCheckpointBytes);
+    used = check_record_stream([&](char* out, size_t n) { return read_some(fd, out, n, path); },
+                               size, kMaxCheckpointBytes);
   } catch (const Error&) {
     throw;  // a failed read, which closed fd
   } catch (const std::runtime_error& e) {

@@ -4,11 +4,11 @@
 // format version, and says exactly what is wrong.
 #pragma once
 
+#include <google/protobuf/message_lite.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <google/protobuf/message_lite.h>
 
 #include "proto/checkpoint.pb.h"
 
@@ -19,10 +19,31 @@ constexpr uint32_t kCheckpointFormatVersion = 1;
 // (models are bounded well below it, see core/model.h).
 constexpr uint64_t kMaxCheckpointBytes = (uint64_t{1} << 31) - 1;
 
-// Serializes message as the one record of a file written atomically (AtomicFileStream):
-// checkpoints and model files. The payload is streamed, never held whole, so writing needs
-// little memory beyond the message (a checkpoint of a 1.86 M-parameter model is 22 MB).
-void write_record_file(const std::string& path, const google::protobuf::MessageLite& message);
+// A float vector written as a packed bytes field of a record's message straight from memory, so
+// that multi-megabyte vectors (parameters, optimizer slots) are never copied into the message.
+// `path` holds the field numbers from the message down to the bytes field: {4} is
+// Checkpoint.params, {5, 3} one of the slots of Checkpoint.optimizer. Each float field is written
+// after the message's own fields, a nested one in an occurrence of its enclosing messages of its
+// own; protobuf parsers merge those occurrences (a repeated field is appended to, in order), so a
+// reader gets the message as if the vector had been set in it. The message must leave the field
+// unset. Little-endian float32 bytes, as pack_floats gives.
+struct FloatField {
+  std::vector<int> path;
+  const float* values = nullptr;
+  size_t count = 0;
+};
+
+// Serializes message, then the float fields, as the one record of a file written atomically
+// (AtomicFileStream): checkpoints and model files. The payload is streamed, never held whole, so
+// writing needs no memory beyond the message (a checkpoint of a 1.86 M-parameter model is 22 MB,
+// nearly all of it float fields).
+void write_record_file(const std::string& path, const google::protobuf::MessageLite& message,
+                       const std::vector<FloatField>& floats = {});
+
+// Sets copies of the float fields into message exactly as a reader of the file that
+// write_record_file(path, *message, floats) writes would find them.
+void merge_float_fields(const std::vector<FloatField>& floats,
+                        google::protobuf::MessageLite* message);
 
 // Reads a file that must hold exactly one framed record (size cap, frame, CRCs) and returns its
 // payload. `kind` names what the file should be in errors ("checkpoint"). Throws

@@ -62,8 +62,7 @@ int model_classes(const pb::ModelConfig& model, bool one_hot_labels) {
   return one_hot_labels ? model.outputs() : 0;
 }
 
-pb::Model make_model_message(const pb::ModelConfig& model, int num_classes, const float* params,
-                             size_t n) {
+pb::Model make_model_message(const pb::ModelConfig& model, int num_classes) {
   pb::Model m;
   m.set_format_version(kModelFormatVersion);
   m.add_sizes(model.inputs());
@@ -72,8 +71,11 @@ pb::Model make_model_message(const pb::ModelConfig& model, int num_classes, cons
   m.set_activation(model.activation());
   m.set_loss(model.loss());
   m.set_num_classes(num_classes);
-  m.set_params(pack_floats(params, n));
   return m;
+}
+
+FloatField model_params_field(const float* params, size_t n) {
+  return {{pb::Model::kParamsFieldNumber}, params, n};
 }
 
 pb::Standardization standardization_message(const Standardizer& standardizer) {
@@ -83,8 +85,9 @@ pb::Standardization standardization_message(const Standardizer& standardizer) {
   return s;
 }
 
-void write_model_file(const std::string& path, const pb::Model& model) {
-  write_record_file(path, model);
+void write_model_file(const std::string& path, const pb::Model& model,
+                      const std::vector<FloatField>& floats) {
+  write_record_file(path, model, floats);
 }
 
 int TrainedModel::hidden_layers() const {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/checkpoint_file.h"
 #include "core/dataset.h"
 #include "core/model.h"
 #include "proto/checkpoint.pb.h"
@@ -22,16 +23,21 @@ constexpr uint32_t kModelFormatVersion = 1;
 // outputs of squared error on one-hot labels (IDX data), 0 for regression on real targets.
 int model_classes(const pb::ModelConfig& model, bool one_hot_labels);
 
-// The architecture and parameters of a trained network (the flat buffer of Model<float> built
-// from `model`, n floats). Standardization, names, config, provenance and metrics are added by
+// The architecture of a trained network. Its parameters, the flat buffer of Model<float> built
+// from `model`, go in as model_params_field (written from memory by write_model_file, or set
+// with merge_float_fields). Standardization, names, config, provenance and metrics are added by
 // the caller.
-pb::Model make_model_message(const pb::ModelConfig& model, int num_classes, const float* params,
-                             size_t n);
+pb::Model make_model_message(const pb::ModelConfig& model, int num_classes);
+
+// Model.params as a float field of n floats.
+FloatField model_params_field(const float* params, size_t n);
 
 pb::Standardization standardization_message(const Standardizer& standardizer);
 
-// Frames and writes atomically. Throws Error(kCheckpoint) naming the path.
-void write_model_file(const std::string& path, const pb::Model& model);
+// Frames and writes atomically the model with the float fields (write_record_file). Throws
+// Error(kCheckpoint) naming the path.
+void write_model_file(const std::string& path, const pb::Model& model,
+                      const std::vector<FloatField>& floats = {});
 
 // A checked model, ready to apply.
 struct TrainedModel {

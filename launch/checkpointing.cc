@@ -20,13 +20,13 @@ std::string checkpoint_folder(const pb::TrainConfig& config) {
 
 std::string save_checkpoint_everywhere(Communicator& comm, const std::string& dir,
                                        int64_t global_step, int keep_last,
-                                       const std::function<pb::Checkpoint()>& make) {
+                                       const std::function<void(const std::string& path)>& write) {
   const std::string path = checkpoint_path(dir, global_step);
   comm.set_activity("waiting for rank 0 to write a checkpoint");
   run_on_all_or_fail_together(comm, [&] {
     if (comm.rank() != 0) return;
-    write_checkpoint(path, make());
-    read_checkpoint(path);
+    write(path);
+    verify_record_file(path, "checkpoint");
     prune_checkpoints(dir, keep_last);
   });
   return path;

@@ -15,13 +15,13 @@
 
 namespace mlp {
 
-// Rank 0 builds the checkpoint with `make`, writes it to dir as the checkpoint of global_step,
-// reads it back to verify, then prunes all but the newest keep_last; the other ranks wait for
-// its verdict, so nobody goes on past a checkpoint that is not complete. Returns the path.
-// Collective; a failure is raised on every rank together.
+// Rank 0 writes the checkpoint of global_step with `write` to its path in dir, verifies the
+// file's frame and CRCs (a piece at a time), then prunes all but the newest keep_last; the other
+// ranks wait for its verdict, so nobody goes on past a checkpoint that is not complete. Returns
+// the path. Collective; a failure is raised on every rank together.
 std::string save_checkpoint_everywhere(Communicator& comm, const std::string& dir,
                                        int64_t global_step, int keep_last,
-                                       const std::function<pb::Checkpoint()>& make);
+                                       const std::function<void(const std::string& path)>& write);
 
 // Prepares dir (rank 0 creates it and removes temp files a dead writer left), then resumes
 // when run.config.resume() asks: every rank gets rank 0's checkpoint, from_checkpoint checks it

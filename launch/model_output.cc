@@ -7,12 +7,11 @@
 
 namespace mlp {
 
-pb::Model run_model(const pb::TrainConfig& config, const ParamStore<float>& store,
-                    const TrainingData& data, const pb::Provenance& provenance,
-                    const TrainingResult& result) {
-  pb::Model m = make_model_message(config.model(),
-                                   model_classes(config.model(), config.data().train_csv().empty()),
-                                   store.values(), store.size());
+void write_run_model(const pb::TrainConfig& config, const ParamStore<float>& store,
+                     const TrainingData& data, const pb::Provenance& provenance,
+                     const TrainingResult& result) {
+  pb::Model m = make_model_message(
+      config.model(), model_classes(config.model(), config.data().train_csv().empty()));
   if (data.standardized) *m.mutable_standardization() = standardization_message(data.standardizer);
   for (const std::string& name : data.header.features) m.add_feature_names(name);
   for (const std::string& name : data.header.targets) m.add_target_names(name);
@@ -35,7 +34,7 @@ pb::Model run_model(const pb::TrainConfig& config, const ParamStore<float>& stor
   metrics["best_epoch"] = result.best_epoch;
   metrics["epochs_run"] = result.epochs_run;
   metrics["restored_best"] = result.restored_best;
-  return m;
+  write_model_file(model_path(config), m, {model_params_field(store.values(), store.size())});
 }
 
 std::string model_path(const pb::TrainConfig& config) { return config.out_dir() + "/model.pb"; }

@@ -13,11 +13,13 @@
 
 namespace mlp {
 
-// The model message of a finished run. Metrics: test_loss and test_acc (with a test set),
-// train_*, val_* and the number of the kept epoch, best_epoch and epochs_run.
-pb::Model run_model(const pb::TrainConfig& config, const ParamStore<float>& store,
-                    const TrainingData& data, const pb::Provenance& provenance,
-                    const TrainingResult& result);
+// Writes model_path(config), the model of a finished run: the parameters of `store` (streamed
+// from it, not copied), the data's standardization and names, the config and provenance, and the
+// metrics test_loss and test_acc (with a test set), train_*, val_* and the number of the kept
+// epoch, best_epoch and epochs_run. Throws Error(kCheckpoint) naming the path.
+void write_run_model(const pb::TrainConfig& config, const ParamStore<float>& store,
+                     const TrainingData& data, const pb::Provenance& provenance,
+                     const TrainingResult& result);
 
 // <out_dir>/model.pb.
 std::string model_path(const pb::TrainConfig& config);

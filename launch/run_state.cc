@@ -212,9 +212,19 @@ pb::Provenance make_provenance(const std::string& command_line, uint64_t data_fi
   return p;
 }
 
-pb::Checkpoint to_checkpoint(const RunState& state, const ParamStore<float>& store,
-                             const Optimizer& optimizer, const RunIdentity& run) {
-  pb::Checkpoint c;
+namespace {
+
+// A checkpoint as a record: the message holds every field but the float vectors, which point
+// into store, optimizer and state.
+struct CheckpointRecord {
+  pb::Checkpoint message;
+  std::vector<FloatField> floats;
+};
+
+CheckpointRecord checkpoint_record(const RunState& state, const ParamStore<float>& store,
+                                   const Optimizer& optimizer, const RunIdentity& run) {
+  CheckpointRecord record;
+  pb::Checkpoint& c = record.message;
   c.set_format_version(kCheckpointFormatVersion);
   *c.mutable_config() = run.config;
   for (const ParamBlock& b : store.layout()) {
@@ -226,14 +236,18 @@ pb::Checkpoint to_checkpoint(const RunState& state, const ParamStore<float>& sto
     info->set_decayed(b.roles.decayed);
     info->set_max_normed(b.roles.max_normed);
   }
-  c.set_params(pack_floats(store.values(), store.size()));
+  record.floats.push_back({{pb::Checkpoint::kParamsFieldNumber}, store.values(), store.size()});
   pb::OptimizerState* o = c.mutable_optimizer();
   o->set_kind(run.config.optimizer().kind());
   o->set_step_count(optimizer.step_count());
   const std::vector<std::string> names = optimizer.slot_names();
   for (size_t i = 0; i < names.size(); ++i) {
     o->add_slot_names(names[i]);
-    o->add_slots(pack_floats(optimizer.slots()[i].data(), optimizer.slots()[i].size()));
+    const std::vector<float>& slot = optimizer.slots()[i];
+    record.floats.push_back(
+        {{pb::Checkpoint::kOptimizerFieldNumber, pb::OptimizerState::kSlotsFieldNumber},
+         slot.data(),
+         slot.size()});
   }
   c.set_epoch(state.epoch);
   c.set_step_in_epoch(state.step_in_epoch);
@@ -246,14 +260,33 @@ pb::Checkpoint to_checkpoint(const RunState& state, const ParamStore<float>& sto
   es->set_best_epoch(state.early_stopping.best_epoch);
   es->set_wait(state.early_stopping.wait);
   if (!state.best_params.empty())
-    es->set_best_params(pack_floats(state.best_params.data(), state.best_params.size()));
+    record.floats.push_back({{pb::Checkpoint::kEarlyStoppingFieldNumber,
+                              pb::EarlyStoppingState::kBestParamsFieldNumber},
+                             state.best_params.data(),
+                             state.best_params.size()});
   *c.mutable_provenance() = make_provenance(run.command_line, run.data_fingerprint);
   if (run.standardization != nullptr) *c.mutable_standardization() = *run.standardization;
   c.set_learning_rate(static_cast<float>(state.last_learning_rate));
   for (const EpochMetrics& m : state.history) *c.add_history() = to_row(m);
   c.set_elapsed_seconds(state.elapsed_seconds);
   if (!state.gemm_backend.empty()) c.set_gemm_backend(state.gemm_backend);
-  return c;
+  return record;
+}
+
+}  // namespace
+
+pb::Checkpoint to_checkpoint(const RunState& state, const ParamStore<float>& store,
+                             const Optimizer& optimizer, const RunIdentity& run) {
+  CheckpointRecord record = checkpoint_record(state, store, optimizer, run);
+  merge_float_fields(record.floats, &record.message);
+  return std::move(record.message);
+}
+
+void write_run_checkpoint(const std::string& path, const RunState& state,
+                          const ParamStore<float>& store, const Optimizer& optimizer,
+                          const RunIdentity& run) {
+  const CheckpointRecord record = checkpoint_record(state, store, optimizer, run);
+  write_record_file(path, record.message, record.floats);
 }
 
 RunState from_checkpoint(const pb::Checkpoint& c, const RunIdentity& run, const std::string& source,

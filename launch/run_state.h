@@ -51,9 +51,16 @@ struct RunIdentity {
 // checkpoints and model files.
 pb::Provenance make_provenance(const std::string& command_line, uint64_t data_fingerprint);
 
-// The checkpoint of `state` with the parameters, optimizer state and provenance.
+// The checkpoint of `state` with the parameters, optimizer state and provenance, as one message
+// (the float vectors copied in): what reading the file write_run_checkpoint writes gives.
 pb::Checkpoint to_checkpoint(const RunState& state, const ParamStore<float>& store,
                              const Optimizer& optimizer, const RunIdentity& run);
+
+// Writes the same checkpoint as a checkpoint file (core/checkpoint_file.h), its float vectors
+// (parameters, optimizer slots, the best epoch's parameters) streamed from memory, never copied.
+void write_run_checkpoint(const std::string& path, const RunState& state,
+                          const ParamStore<float>& store, const Optimizer& optimizer,
+                          const RunIdentity& run);
 
 // Checks every field of `checkpoint` against `run` and against each other before anything is
 // used, then copies parameters and optimizer state into store and optimizer and returns the

@@ -266,9 +266,11 @@ class Trainer {
     state_.partial.set_seconds(epoch_seconds);
     state_.elapsed_seconds = seconds_before_resume_ + seconds_since(run_start_);
     pb::Event event;
-    event.set_path(save_checkpoint_everywhere(
-        comm_, checkpoint_dir_, state_.global_step, config_.keep_last(),
-        [&] { return to_checkpoint(state_, store, *optimizer_, identity()); }));
+    event.set_path(save_checkpoint_everywhere(comm_, checkpoint_dir_, state_.global_step,
+                                              config_.keep_last(), [&](const std::string& path) {
+                                                write_run_checkpoint(path, state_, store,
+                                                                     *optimizer_, identity());
+                                              }));
     event.set_global_step(static_cast<double>(state_.global_step));
     event.set_reason(reason);
     output_->log_event("checkpoint_saved", event);
@@ -317,19 +319,20 @@ class Trainer {
       result.test_acc = test.accuracy(classifies_);
       console_.test(result.test_loss, result.test_acc, classifies_);
     }
-    result.parameters.assign(store.values(), store.values() + store.size());
-    share_optimizer_state();
-    result.optimizer_slots = optimizer_->slots();
     result.epochs_run = static_cast<int>(state_.history.size());
     result.steps_run = state_.global_step;
     result.last_epoch = state_.history.empty() ? EpochMetrics{} : state_.history.back();
     result.history = state_.history;
     run_on_all_or_fail_together(comm_, [&] {
       if (is_root_)
-        write_model_file(model_path(config_),
-                         run_model(config_, store, data_,
-                                   make_provenance(command_line_, data_fingerprint_), result));
+        write_run_model(config_, store, data_, make_provenance(command_line_, data_fingerprint_),
+                        result);
     });
+    // The run is over: the optimizer's state moves into the result, and the parameters are
+    // copied only once the model file no longer needs memory.
+    result.parameters.assign(store.values(), store.values() + store.size());
+    share_optimizer_state();
+    result.optimizer_slots = std::move(optimizer_->slots());
     // After the model file, so the peak covers all of the run's work.
     const RunTotals totals{comm_.size(),           store.size(),         data_.test.size() > 0,
                            total_train_samples_,   total_train_seconds_, wall_seconds,

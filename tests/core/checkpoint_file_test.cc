@@ -70,6 +70,43 @@ TEST(CheckpointFile, RoundTripsAndLeavesNoTempFile) {
   EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
 }
 
+// Float vectors written from memory, at the top level and nested (repeated and singular), read
+// back as if they had been set in the message, and merge into a message the same way.
+TEST(CheckpointFile, FloatFieldsReadAsSetInTheMessage) {
+  const std::string path = checkpoint_path(fresh_dir("float_fields"), 3);
+  pb::Checkpoint c;
+  c.set_format_version(kCheckpointFormatVersion);
+  c.set_global_step(3);
+  c.mutable_optimizer()->set_kind(pb::ADAM);
+  c.mutable_optimizer()->add_slot_names("m");
+  c.mutable_optimizer()->add_slot_names("v");
+  c.mutable_early_stopping()->set_best_epoch(2);
+  std::vector<std::vector<float>> vectors(4, std::vector<float>(1000));
+  for (size_t k = 0; k < vectors.size(); ++k)
+    for (size_t i = 0; i < 1000; ++i) vectors[k][i] = static_cast<float>(k) - 0.25f * i;
+  const int optimizer = pb::Checkpoint::kOptimizerFieldNumber;
+  const int slots = pb::OptimizerState::kSlotsFieldNumber;
+  const std::vector<FloatField> floats = {
+      {{pb::Checkpoint::kParamsFieldNumber}, vectors[0].data(), 1000},
+      {{optimizer, slots}, vectors[1].data(), 1000},
+      {{optimizer, slots}, vectors[2].data(), 1000},
+      {{pb::Checkpoint::kEarlyStoppingFieldNumber, pb::EarlyStoppingState::kBestParamsFieldNumber},
+       vectors[3].data(),
+       1000}};
+  pb::Checkpoint expected = c;
+  expected.set_params(pack_floats(vectors[0].data(), 1000));
+  expected.mutable_optimizer()->add_slots(pack_floats(vectors[1].data(), 1000));
+  expected.mutable_optimizer()->add_slots(pack_floats(vectors[2].data(), 1000));
+  expected.mutable_early_stopping()->set_best_params(pack_floats(vectors[3].data(), 1000));
+
+  write_record_file(path, c, floats);
+  EXPECT_EQ(read_checkpoint(path).SerializeAsString(), expected.SerializeAsString());
+  verify_record_file(path, "checkpoint");
+  pb::Checkpoint merged = c;
+  merge_float_fields(floats, &merged);
+  EXPECT_EQ(merged.SerializeAsString(), expected.SerializeAsString());
+}
+
 // Earlier versions wrote a block's is_bias in field 5 of its layout entry; such files still
 // read, the old field kept aside as an unknown one.
 TEST(CheckpointFile, LayoutEntriesOfEarlierVersionsStillRead) {

@@ -26,10 +26,18 @@ class ModelFile : public ::testing::Test {
     network_.initialize(7);
   }
 
-  pb::Model message() {
-    const ParamStore<float>& store = network_.store();
-    return make_model_message(model_config("5,4", pb::TANH, pb::SOFTMAX_CROSS_ENTROPY, 3, 3), 3,
-                              store.values(), store.size());
+  // The network's model message without its parameters, and its parameters as a float field.
+  static pb::Model architecture() {
+    return make_model_message(model_config("5,4", pb::TANH, pb::SOFTMAX_CROSS_ENTROPY, 3, 3), 3);
+  }
+  FloatField params_field() const {
+    return model_params_field(network_.store().values(), network_.store().size());
+  }
+  // The network's model message, parameters included.
+  pb::Model message() const {
+    pb::Model m = architecture();
+    merge_float_fields({params_field()}, &m);
+    return m;
   }
 
   // The one-line message check_model gives for m ("" when it accepts it).
@@ -51,13 +59,13 @@ TEST_F(ModelFile, RoundTripAppliesExactlyAsTheTrainedNetwork) {
   Standardizer s;
   s.mean = Vector<float>::LinSpaced(3, -1, 1);
   s.std = Vector<float>::LinSpaced(3, 0.5f, 2);
-  pb::Model m = message();
+  pb::Model m = architecture();
   *m.mutable_standardization() = standardization_message(s);
   m.add_feature_names("a");
   m.add_feature_names("b");
   m.add_feature_names("c");
   const std::string path = dir_.file("model.pb");
-  write_model_file(path, m);
+  write_model_file(path, m, {params_field()});  // the parameters straight from the network
   EXPECT_FALSE(holds_checkpoint(path));
   const TrainedModel t = load_trained_model(path);
   EXPECT_EQ(t.inputs(), 3);

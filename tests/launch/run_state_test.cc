@@ -144,6 +144,20 @@ TEST_F(RunStateTest, RoundTripKeepsEveryField) {
   EXPECT_EQ(checkpoint_.world_size(), 2);
 }
 
+// The file is written with the float vectors streamed from memory; it reads as the message.
+TEST_F(RunStateTest, WrittenFileReadsAsTheCheckpointMessage) {
+  const std::string path = testing::TempDir() + "/run_state_written.pb";
+  write_run_checkpoint(path, mid_run_state(saved_.store()), saved_.store(), *saved_.optimizer,
+                       saved_.identity());
+  pb::Checkpoint read = read_checkpoint(path), expected = checkpoint_;
+  EXPECT_EQ(read.params().size(), saved_.store().size() * sizeof(float));
+  EXPECT_EQ(read.optimizer().slots_size(), 2);
+  EXPECT_EQ(read.early_stopping().best_params().size(), saved_.store().size() * sizeof(float));
+  read.clear_provenance();
+  expected.clear_provenance();
+  EXPECT_EQ(read.SerializeAsString(), expected.SerializeAsString());
+}
+
 TEST_F(RunStateTest, TheLearningRateSavedIsTheLastStepsNotTheConfigured) {
   EXPECT_EQ(checkpoint_.learning_rate(), static_cast<float>(0.0075));
   EXPECT_NE(checkpoint_.learning_rate(), saved_.config.optimizer().lr());
