@@ -116,7 +116,9 @@ TEST(TrainerCli, FashionMnistSubsetReachesSaneAccuracy) {
 // summary.json's peak_rss_mb is the kernel's high-water mark of the process: at least the model
 // state (parameters, gradients and Adam's two slots, 4.2 M floats each: 67 MB) and at most the
 // peak its parent sees for the whole process, which the model file is the last big work of.
-TEST(TrainerCli, SummaryReportsThePeakResidentMemory) {
+// Checkpoints (50 MB) and the model file are written from that state, never from a copy: the
+// peak stays within 45 MB (libraries and buffers) of the state.
+TEST(TrainerCli, SummaryReportsThePeakResidentMemoryThatCheckpointsDoNotRaise) {
   const std::string dir = temp_path("peak_rss");
   std::filesystem::create_directories(dir);
   const std::string train =
@@ -129,7 +131,9 @@ TEST(TrainerCli, SummaryReportsThePeakResidentMemory) {
   ASSERT_EQ(exit_code, 0);
   const mlp::pb::Summary summary = mlp::test::read_summary(dir + "/run");
   ASSERT_TRUE(summary.has_peak_rss_mb()) << summary.DebugString();
-  EXPECT_GE(summary.peak_rss_mb(), 64.0);
+  const double state_mb = 4.0 * static_cast<double>(summary.parameters()) * 4 / (1 << 20);
+  EXPECT_GE(summary.peak_rss_mb(), state_mb);
+  EXPECT_LT(summary.peak_rss_mb(), state_mb + 45);
   EXPECT_LE(summary.peak_rss_mb() * 1024, static_cast<double>(process_kib));
   EXPECT_GE(summary.peak_rss_mb() * 1024, 0.9 * static_cast<double>(process_kib));
 }
