@@ -166,23 +166,23 @@ class MpiCommunicator : public Communicator {
       std::memcpy(out, in, static_cast<size_t>(slices.count(0)) * sizeof(float));
       return;
     }
-    const size_t largest = static_cast<size_t>(slices.largest());
-    ring_partial_.resize(largest);
-    ring_received_.resize(largest);
-    Guard g(this, "MPI_Sendrecv (reduce-scatter)");
     // Step k sends the partial sum of slice rank - k - 1 and receives that of slice rank - k - 2,
-    // to which this rank adds its own values; the last step's slice is this rank's own.
+    // to which this rank adds its own values; the last step's slice is this rank's own, received
+    // straight into out. Partial sums alternate between two buffers (none needed at 2 ranks).
+    for (int b = 0; b < std::min(size_ - 2, 2); ++b)
+      ring_partials_[b].resize(static_cast<size_t>(slices.largest()));
+    Guard g(this, "MPI_Sendrecv (reduce-scatter)");
     const float* sending = in + slices.offset(rank_ - 1);
     for (int k = 0; k + 1 < size_; ++k) {
       const int send_slice = rank_ - k - 1, receive_slice = rank_ - k - 2;
-      check(MPI_Sendrecv(sending, slices.count(send_slice), MPI_FLOAT, next(), kRingTag,
-                         ring_received_.data(), slices.count(receive_slice), MPI_FLOAT, previous(),
-                         kRingTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+      float* sum = k + 2 == size_ ? out : ring_partials_[static_cast<size_t>(k % 2)].data();
+      check(MPI_Sendrecv(sending, slices.count(send_slice), MPI_FLOAT, next(), kRingTag, sum,
+                         slices.count(receive_slice), MPI_FLOAT, previous(), kRingTag,
+                         MPI_COMM_WORLD, MPI_STATUS_IGNORE),
             "MPI_Sendrecv");
       const float* own = in + slices.offset(receive_slice);
-      float* sum = k + 2 == size_ ? out : ring_partial_.data();
-      for (int i = 0; i < slices.count(receive_slice); ++i) sum[i] = ring_received_[i] + own[i];
-      sending = ring_partial_.data();
+      for (int i = 0; i < slices.count(receive_slice); ++i) sum[i] += own[i];
+      sending = sum;
     }
   }
   void allgather_in_place(float* data, const std::vector<size_t>& counts) override {
@@ -290,7 +290,7 @@ class MpiCommunicator : public Communicator {
   int size_ = 1;
   std::vector<MPI_Request> requests_;
   static constexpr int kRingTag = 7;
-  std::vector<float> ring_partial_, ring_received_;  // reduce-scatter's slices in flight
+  std::vector<float> ring_partials_[2];  // reduce-scatter's partial sums in flight
   std::unique_ptr<StallWatchdog> watchdog_;
 };
 

@@ -1,14 +1,15 @@
 // Summing the flat gradient buffer over ranks after backward. Each algorithm is a GradientSync
-// in a file of its own (blocking_sync.cc, overlap_sync.cc), made by make_gradient_sync from the
-// config's grad_sync value; adding one is that file, its maker's declaration and a case in
-// make_gradient_sync (gradient_sync.cc).
+// in a file of its own (blocking_sync.cc, overlap_sync.cc, sharded_sync.cc), made by
+// make_gradient_sync from the config's grad_sync value; adding one is that file, its maker's
+// declaration and a case in make_gradient_sync (gradient_sync.cc).
 // Sharded sums each rank's slice only (reduce-scatter); each rank updates its slice of the
 // parameters and optimizer state, and the updated parameters are shared (allgather): the same
 // traffic as one allreduce, while the optimizer's pass over memory is split between the ranks.
-// Blocking is the default: in experiments/bench_dist.sh (2 ranks, 784-1024-1024-10) overlap cut
-// the exposed sync from 5.5 to 1.3 ms but lengthened backward by more (Open MPI advances a
-// non-blocking collective only inside MPI calls, so its work lands in the next on_ready's
-// MPI_Testall or in the final wait), and its steps were no faster.
+// Sharded is the default: in experiments/bench_dist.sh (2 ranks, 784-1024-1024-10) it halved the
+// optimizer's 2 ms and its steps were the fastest. Overlap cut the exposed sync from 5.5 to
+// 1.3 ms but lengthened backward by more (Open MPI advances a non-blocking collective only
+// inside MPI calls, so its work lands in the next on_ready's MPI_Testall or in the final wait),
+// and its steps were no faster than blocking ones.
 #pragma once
 
 #include <cstddef>

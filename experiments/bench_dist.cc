@@ -33,7 +33,7 @@ struct Options {
   int batch_per_rank = 128;
   int steps = 60;
   int warmup = 10;
-  pb::GradSync mode = pb::BLOCKING;
+  pb::GradSync mode = pb::TrainConfig().grad_sync();
   int bucket_kb = 1024;
   std::string gemm = "auto";
 };
