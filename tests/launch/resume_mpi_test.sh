@@ -72,10 +72,11 @@ expect_close_final_state() {
 
 summary_number() { sed -n "s/.*\"$2\": \([^,}]*\).*/\1/p" "$work/$1/summary.json"; }
 
-# Waits until the run writing $work/$1.out has printed its first epoch line (so the stop
-# signal handlers are installed); $job is its mpirun.
+# Waits until the run into $work/$1 has written its first metrics row (so the stop signal
+# handlers are installed); $job is its mpirun. Rank 0 writes metrics.csv itself, at once; its
+# console lines pass through mpirun, which may hold them back until most of the run is over.
 wait_for_first_epoch() {
-  wait_for_output '^epoch ' "$work/$1.out" "the first epoch line of $1" 15
+  wait_for_output '^1,' "$work/$1/metrics.csv" "the first metrics row of $1" 15
 }
 
 # shellcheck source=../support/mpi_job.sh
