@@ -17,16 +17,16 @@ void require(bool ok, const char* what) {
   if (!ok) throw std::invalid_argument(what);
 }
 
-// Columns whose largest output sits at the label's row.
+// exp(z - max z), elementwise over the column: the unnormalized softmax, never overflowing.
+template <typename Column>
+auto shifted_exp(const Column& z) {
+  return (z.array() - z.maxCoeff()).exp();
+}
+
+// The sigmoid of a from e = exp(-|a|): only ever exponentiates a non-positive number.
 template <typename T>
-int64_t count_argmax_hits(const Matrix<T>& outputs, const int32_t* labels) {
-  int64_t correct = 0;
-  for (Eigen::Index n = 0; n < outputs.cols(); ++n) {
-    Eigen::Index best = 0;
-    outputs.col(n).maxCoeff(&best);
-    correct += best == labels[n];
-  }
-  return correct;
+T sigmoid_from(T a, T e) {
+  return a >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
 }
 
 template <typename T>
@@ -49,24 +49,29 @@ class SoftmaxCrossEntropy : public Loss<T> {
       const int32_t label = targets.labels[n];
       // Shifting by the maximum keeps exp from overflowing; the loss is log-sum-exp minus the
       // label's logit, which never forms the probability's logarithm directly.
-      const T shift = z.maxCoeff();
       T sum;
       if (doutputs != nullptr) {
         auto dz = doutputs->col(n);
-        dz.array() = (z.array() - shift).exp();
+        dz.array() = shifted_exp(z);
         sum = dz.sum();
         dz *= scale / sum;
         dz(label) -= scale;
       } else {
-        sum = (z.array() - shift).exp().sum();
+        sum = shifted_exp(z).sum();
       }
-      total += static_cast<double>(std::log(sum) + shift - z(label));
+      total += static_cast<double>(std::log(sum) + z.maxCoeff() - z(label));
     }
     return total;
   }
 
-  int64_t count_correct(const Matrix<T>& outputs, const Targets<T>& targets) const override {
-    return targets.labels == nullptr ? 0 : count_argmax_hits(outputs, targets.labels);
+  bool gives_probabilities() const override { return true; }
+  void probabilities(const Matrix<T>& outputs, Matrix<T>* probs) const override {
+    probs->resize(outputs.rows(), outputs.cols());
+    for (Eigen::Index n = 0; n < outputs.cols(); ++n) {
+      auto p = probs->col(n);
+      p.array() = shifted_exp(outputs.col(n));
+      p /= p.sum();
+    }
   }
 };
 
@@ -99,10 +104,6 @@ class SquaredError : public Loss<T> {
       }
     }
     return total;
-  }
-
-  int64_t count_correct(const Matrix<T>& outputs, const Targets<T>& targets) const override {
-    return targets.labels == nullptr ? 0 : count_argmax_hits(outputs, targets.labels);
   }
 };
 
@@ -142,22 +143,25 @@ class Logistic : public Loss<T> {
       // finite for any a; the sigmoid likewise only ever exponentiates a non-positive number.
       const T e = std::exp(-std::abs(a));
       total += static_cast<double>(std::max(a, T(0)) + std::log1p(e) - y * a);
-      if (doutputs != nullptr) {
-        const T sigmoid = a >= T(0) ? T(1) / (T(1) + e) : e / (T(1) + e);
-        (*doutputs)(0, n) = scale * (sigmoid - y);
-      }
+      if (doutputs != nullptr) (*doutputs)(0, n) = scale * (sigmoid_from(a, e) - y);
     }
     return total;
   }
 
   // sigmoid(a) > 1/2 exactly when a > 0.
-  int64_t count_correct(const Matrix<T>& outputs, const Targets<T>& targets) const override {
-    if (targets.labels == nullptr) return 0;
-    int64_t correct = 0;
+  int predicted_class(const Matrix<T>& outputs, Eigen::Index n) const override {
+    return outputs(0, n) > T(0) ? 1 : 0;
+  }
+
+  bool gives_probabilities() const override { return true; }
+  void probabilities(const Matrix<T>& outputs, Matrix<T>* probs) const override {
+    probs->resize(2, outputs.cols());
     for (Eigen::Index n = 0; n < outputs.cols(); ++n) {
-      correct += (outputs(0, n) > T(0)) == (targets.labels[n] == 1);
+      const T a = outputs(0, n);
+      const T p1 = sigmoid_from(a, std::exp(-std::abs(a)));
+      (*probs)(0, n) = T(1) - p1;
+      (*probs)(1, n) = p1;
     }
-    return correct;
   }
 };
 
@@ -185,7 +189,12 @@ class Perceptron : public Loss<T> {
     return total;
   }
 
-  // Correct only strictly on the label's side, the same boundary the update rule uses.
+  int predicted_class(const Matrix<T>& outputs, Eigen::Index n) const override {
+    return outputs(0, n) > T(0) ? 1 : 0;
+  }
+
+  // Correct only strictly on the label's side, the same boundary the update rule uses (a zero
+  // output is predicted class 0 but counts as a mistake for label 0 too).
   int64_t count_correct(const Matrix<T>& outputs, const Targets<T>& targets) const override {
     if (targets.labels == nullptr) return 0;
     int64_t correct = 0;
@@ -197,6 +206,11 @@ class Perceptron : public Loss<T> {
 };
 
 }  // namespace
+
+template <typename T>
+void Loss<T>::probabilities(const Matrix<T>&, Matrix<T>*) const {
+  throw std::logic_error("this loss gives no class probabilities");
+}
 
 template <typename T>
 std::unique_ptr<Loss<T>> make_loss(pb::LossKind kind) {
@@ -215,6 +229,8 @@ std::unique_ptr<Loss<T>> make_loss(pb::LossKind kind) {
 
 bool loss_classifies(pb::LossKind kind) { return make_loss<float>(kind)->classifies(); }
 
+template class Loss<float>;
+template class Loss<double>;
 template std::unique_ptr<Loss<float>> make_loss<float>(pb::LossKind kind);
 template std::unique_ptr<Loss<double>> make_loss<double>(pb::LossKind kind);
 

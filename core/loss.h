@@ -43,9 +43,27 @@ class Loss {
   // doutputs is non-null, OVERWRITES it (O, N) with scale * d(sum)/d(outputs).
   virtual double evaluate(const Matrix<T>& outputs, const Targets<T>& targets, T scale,
                           Matrix<T>* doutputs) const = 0;
-  // Samples whose predicted class equals the label (argmax, or the sign / 0.5 threshold of a
-  // single output); 0 when the targets have no labels.
-  virtual int64_t count_correct(const Matrix<T>& outputs, const Targets<T>& targets) const = 0;
+  // The class of column n: the row of the largest output (its first), or for the single-output
+  // losses 1 when the output is positive.
+  virtual int predicted_class(const Matrix<T>& outputs, Eigen::Index n) const {
+    Eigen::Index best = 0;
+    outputs.col(n).maxCoeff(&best);
+    return static_cast<int>(best);
+  }
+  // Samples whose predicted class equals the label; 0 when the targets have no labels.
+  virtual int64_t count_correct(const Matrix<T>& outputs, const Targets<T>& targets) const {
+    if (targets.labels == nullptr) return 0;
+    int64_t correct = 0;
+    for (Eigen::Index n = 0; n < outputs.cols(); ++n)
+      correct += predicted_class(outputs, n) == targets.labels[n];
+    return correct;
+  }
+  // Whether the outputs read as class probabilities through the loss's link (softmax
+  // cross-entropy; logistic, as the pair (1 - p, p)).
+  virtual bool gives_probabilities() const { return false; }
+  // OVERWRITES probs (C, N) with each column's class probabilities, by the arithmetic the loss
+  // itself uses. Only when gives_probabilities(); throws std::logic_error otherwise.
+  virtual void probabilities(const Matrix<T>& outputs, Matrix<T>* probs) const;
 };
 
 // Throws UsageError "--loss: ..." for a value no loss is built for.

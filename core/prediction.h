@@ -1,26 +1,12 @@
-// Reading a network's raw outputs (O, N) as predictions: the predicted class and class
-// probabilities by the loss's link, and the confusion matrix with per-class precision, recall
-// and F1 that evaluation reports.
+// The confusion matrix with per-class precision, recall and F1 that evaluation reports. The
+// predicted class and class probabilities of outputs are the loss's (core/loss.h).
 #pragma once
 
+#include <cstddef>
 #include <vector>
 
-#include "core/tensor.h"
-#include "proto/config.pb.h"
 
 namespace mlp {
-
-// The class of column n: 1 when the single output is positive (logistic, perceptron), else the
-// row of the largest output (its first, as the training accuracy counts it).
-int predicted_class(pb::LossKind loss, const Matrix<float>& outputs, Eigen::Index n);
-
-// True for the losses whose outputs read as class probabilities: softmax cross-entropy and
-// logistic.
-bool has_probabilities(pb::LossKind loss);
-
-// OVERWRITES probs (C, N): the softmax of each column, or (1 - sigmoid(a), sigmoid(a)) for the
-// logistic loss's single output a. Only for has_probabilities(loss).
-void class_probabilities(pb::LossKind loss, const Matrix<float>& outputs, Matrix<float>* probs);
 
 // Counts of (label, predicted) pairs. Counts are doubles so that ranks sum them in one allreduce.
 class ConfusionMatrix {

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """Plots of a sweep folder written by `sweep report DIR`: learning curves per configuration
 (mean over seeds) and test error against each varied axis with one-standard-deviation error bars.
 Usage: python3 experiments/plot_sweep.py DIR   (writes DIR/learning_curves.png, DIR/test_*_vs_*.png)

@@ -4,6 +4,7 @@
 // code, so on a run's own test set at the run's rank count the numbers are the run's bit for bit.
 #include <cmath>
 #include <cstdio>
+#include <memory>
 #include <string>
 
 #include "core/atomic_file.h"
@@ -40,8 +41,8 @@ Evaluation evaluate_model(const TrainedModel& trained, const Dataset& set, Commu
       evaluate(*model, *loss, set, comm, &buffers,
                [&](const Matrix<float>& outputs, const BatchBuffers& chunk) {
                  for (size_t j = 0; j < chunk.labels.size(); ++j)
-                   e.confusion.add(chunk.labels[j], predicted_class(trained.config.loss(), outputs,
-                                                                    static_cast<Eigen::Index>(j)));
+                   e.confusion.add(chunk.labels[j],
+                                   loss->predicted_class(outputs, static_cast<Eigen::Index>(j)));
                });
   if (!e.confusion.counts().empty())
     comm.allreduce_sum(e.confusion.counts().data(), e.confusion.counts().size());
@@ -143,7 +144,11 @@ int evaluate_command(int argc, char** argv) {
   std::unique_ptr<Communicator> comm = make_communicator(&argc, &argv, stall_timeout);
   TrainedModel model;
   Dataset set;
+  std::unique_ptr<AtomicFileStream> json;
   run_on_all_or_fail_together(*comm, [&] {
+    // Opened first: an unwritable --json path fails before any work, not after the report.
+    if (comm->rank() == 0 && !json_path.empty())
+      json = std::make_unique<AtomicFileStream>(json_path, ExitCode::kUsage);
     model = load_trained_model(model_path);
     set = load_labelled_set(data, model.config.loss(), model.num_classes, model.outputs());
     if (set.features() != model.inputs())
@@ -156,10 +161,9 @@ int evaluate_command(int argc, char** argv) {
   const Evaluation e = evaluate_model(model, set, *comm);
   if (comm->rank() != 0) return 0;
   print_report(e, model, model_path);
-  if (!json_path.empty()) {
-    AtomicFileStream out(json_path, ExitCode::kUsage);
-    out.write(json_report(e, model.classifies()));
-    out.commit();
+  if (json) {
+    json->write(json_report(e, model.classifies()));
+    json->commit();
   }
   return 0;
 }

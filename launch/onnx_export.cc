@@ -12,7 +12,7 @@
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/model_file.h"
-#include "core/prediction.h"
+#include "core/loss.h"
 #include "launch/subcommands.h"
 
 namespace mlp {
@@ -131,7 +131,7 @@ onnx::ModelProto onnx_model(const TrainedModel& model) {
   }
 
   const pb::LossKind loss = model.config.loss();
-  if (!has_probabilities(loss)) {
+  if (!make_loss<float>(loss)->gives_probabilities()) {
     g.node("Identity", {x}, "output");
     GraphBuilder::describe(graph->add_output(), "output", onnx::TensorProto::FLOAT,
                            {0, model.outputs()});

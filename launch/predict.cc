@@ -13,7 +13,7 @@
 #include "core/errors.h"
 #include "core/idx_reader.h"
 #include "core/model_file.h"
-#include "core/prediction.h"
+#include "core/loss.h"
 #include "launch/subcommands.h"
 
 namespace mlp {
@@ -94,15 +94,16 @@ void append_number(float value, std::string* line) {
 // What each row of the output holds.
 class RowWriter {
  public:
-  RowWriter(const TrainedModel& model, int layer) : model_(model), layer_(layer) {}
+  RowWriter(const TrainedModel& model, const Loss<float>& loss, int layer)
+      : model_(model), loss_(loss), layer_(layer) {}
 
   std::string header(int columns) const {
     std::string line;
     const bool predicted = layer_ == 0 && model_.classifies();
     if (predicted) line = "predicted";
-    const char* prefix = layer_ > 0                                ? "unit_"
-                         : has_probabilities(model_.config.loss()) ? "prob_"
-                                                                   : "output_";
+    const char* prefix = layer_ > 0                      ? "unit_"
+                         : loss_.gives_probabilities() ? "prob_"
+                                                       : "output_";
     for (int k = 0; k < columns; ++k)
       line += (k || predicted ? "," : "") + std::string(prefix) + std::to_string(k);
     return line + "\n";
@@ -112,7 +113,7 @@ class RowWriter {
   void rows(const Matrix<float>& values, const Matrix<float>& outputs, std::string* text) const {
     const bool predicted = layer_ == 0 && model_.classifies();
     for (Eigen::Index j = 0; j < values.cols(); ++j) {
-      if (predicted) *text += std::to_string(predicted_class(model_.config.loss(), outputs, j));
+      if (predicted) *text += std::to_string(loss_.predicted_class(outputs, j));
       for (Eigen::Index k = 0; k < values.rows(); ++k) {
         if (k || predicted) *text += ',';
         append_number(values(k, j), text);
@@ -123,6 +124,7 @@ class RowWriter {
 
  private:
   const TrainedModel& model_;
+  const Loss<float>& loss_;
   int layer_;
 };
 
@@ -176,8 +178,9 @@ int predict_command(int argc, char** argv) {
   else
     source = std::make_unique<CsvSource>(input, header, skip, model.inputs());
   const std::unique_ptr<Model<float>> network = model.build();
-  const RowWriter writer(model, layer);
-  const bool probabilities = layer == 0 && has_probabilities(model.config.loss());
+  const std::unique_ptr<Loss<float>> loss = make_loss<float>(model.config.loss());
+  const RowWriter writer(model, *loss, layer);
+  const bool probabilities = layer == 0 && loss->gives_probabilities();
   AtomicFileStream out(output, ExitCode::kUsage);
   Matrix<float> x, probs;  // (I, n), (C, n)
   std::vector<Matrix<float>> buffers;
@@ -193,7 +196,7 @@ int predict_command(int argc, char** argv) {
       outputs = &network->forward(x, ForwardContext{});
       values = outputs;
       if (probabilities) {
-        class_probabilities(model.config.loss(), *outputs, &probs);
+        loss->probabilities(*outputs, &probs);
         values = &probs;
       }
     }

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """The lecture's examples, trained with the trainer and drawn through `trainer predict` on a grid.
 
   experiments/lecture/lecture.py [--trainer build/trainer] [--runs runs/lecture]

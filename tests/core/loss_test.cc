@@ -1,10 +1,12 @@
 // Losses: finite-difference checks of every loss's output gradient (with the caller's scale),
-// values by hand, stability at extreme outputs, and the accuracy count of each kind.
+// values by hand, stability at extreme outputs, the accuracy count of each kind, and predicted
+// classes and class probabilities by each loss's link.
 #include "core/loss.h"
 
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -200,6 +202,44 @@ TEST(Loss, MissingOrMisshapenTargetsAreRejected) {
   } catch (const UsageError& e) {
     EXPECT_STREQ(e.what(), "--loss: no loss is built for 99");
   }
+}
+
+TEST(LossPredictions, SoftmaxProbabilitiesAndClass) {
+  Matrix<float> outputs(3, 2);  // (O, N)
+  outputs << 1, 100, 2, -50, 3, 99;
+  const std::unique_ptr<Loss<float>> loss = make_loss<float>(pb::SOFTMAX_CROSS_ENTROPY);
+  ASSERT_TRUE(loss->gives_probabilities());
+  Matrix<float> probs;
+  loss->probabilities(outputs, &probs);
+  const double e = std::exp(1.0), total = 1 + e + e * e;
+  EXPECT_NEAR(probs(0, 0), 1 / total, 1e-7);
+  EXPECT_NEAR(probs(2, 0), e * e / total, 1e-7);
+  EXPECT_NEAR(probs.col(1).sum(), 1.0f, 1e-6);  // no overflow at 100
+  EXPECT_EQ(loss->predicted_class(outputs, 0), 2);
+  EXPECT_EQ(loss->predicted_class(outputs, 1), 0);
+}
+
+TEST(LossPredictions, LogisticPairAndSingleOutputClasses) {
+  Matrix<float> outputs(1, 3);
+  outputs << 0.5f, -200, 0;
+  const std::unique_ptr<Loss<float>> loss = make_loss<float>(pb::LOGISTIC);
+  ASSERT_TRUE(loss->gives_probabilities());
+  Matrix<float> probs;
+  loss->probabilities(outputs, &probs);
+  EXPECT_NEAR(probs(1, 0), 1 / (1 + std::exp(-0.5)), 1e-7);
+  EXPECT_NEAR(probs(0, 0) + probs(1, 0), 1.0f, 1e-7);
+  EXPECT_EQ(probs(1, 1), 0.0f);
+  EXPECT_EQ(probs(1, 2), 0.5f);
+  // A zero score is class 0, as the training accuracy reads it.
+  const int32_t labels[3] = {1, 0, 0};
+  int correct = 0;
+  for (Eigen::Index j = 0; j < 3; ++j)
+    correct += loss->predicted_class(outputs, j) == labels[j];
+  EXPECT_EQ(correct, loss->count_correct(outputs, {labels, nullptr}));
+  const std::unique_ptr<Loss<float>> perceptron = make_loss<float>(pb::PERCEPTRON);
+  EXPECT_FALSE(perceptron->gives_probabilities());
+  EXPECT_FALSE(make_loss<float>(pb::SQUARED_ERROR)->gives_probabilities());
+  EXPECT_THROW(perceptron->probabilities(outputs, &probs), std::logic_error);
 }
 
 }  // namespace

@@ -123,6 +123,15 @@ TEST_F(Evaluate, BadInputEndsWithOneLine) {
       << r.err;
   EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
 
+  // An unwritable --json path is refused before the evaluation: no report, one line.
+  r = evaluate("", "--model " + model + " --test-csv " + dir_ + "/test.csv --csv-header --json " +
+                       dir_ + "/absent/eval.json",
+               "json");
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.out, "");
+  EXPECT_EQ(r.err.rfind("trainer: error: " + dir_ + "/absent/eval.json", 0), 0) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+
   r = evaluate("", "--test-csv " + dir_ + "/test.csv", "usage");
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,

@@ -1,4 +1,4 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """`trainer export --format onnx` end to end: for a standardized softmax classifier, a logistic
 model and a regression, the exported file passes onnx.checker, and the graph, evaluated node by
 node with numpy below, gives what `trainer predict` gives on 1000 inputs within 1e-5.
