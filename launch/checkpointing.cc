@@ -8,6 +8,7 @@
 #include "core/checkpoint_file.h"
 #include "core/errors.h"
 #include "core/lr_schedule.h"
+#include "core/model_file.h"
 #include "dist/agreement.h"
 #include "launch/run_setup.h"
 
@@ -32,6 +33,25 @@ std::string save_checkpoint_everywhere(Communicator& comm, const std::string& di
   return path;
 }
 
+namespace {
+
+// A model file read as a checkpoint parses (protobuf keeps the fields it does not know) but fails
+// on some field. It is told apart only after that failure, so a valid checkpoint is never
+// refused by the test: no parameter layout or optimizer state, and a valid Model message.
+bool reads_as_model_file(const pb::Checkpoint& checkpoint) {
+  if (checkpoint.layout_size() > 0 || checkpoint.has_optimizer()) return false;
+  pb::Model model;
+  if (!model.ParseFromString(checkpoint.SerializeAsString())) return false;
+  try {
+    check_model(model, "");
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
+}
+
+}  // namespace
+
 bool resume_if_asked(Communicator& comm, const RunIdentity& run, const std::string& dir,
                      const Console& console, ParamStore<float>* store, Optimizer* optimizer,
                      RunState* state) {
@@ -46,7 +66,14 @@ bool resume_if_asked(Communicator& comm, const RunIdentity& run, const std::stri
     console.no_checkpoint(dir);
     return false;
   }
-  *state = from_checkpoint(checkpoint, run, source, store, optimizer);
+  try {
+    *state = from_checkpoint(checkpoint, run, source, store, optimizer);
+  } catch (const Error& e) {
+    if (!reads_as_model_file(checkpoint)) throw;
+    throw Error(ExitCode::kCheckpoint,
+                source + ": cannot resume: this is a model file (the weights a run keeps), not a "
+                         "checkpoint; resume from a file in OUT/checkpoints/ or with --resume auto");
+  }
   console.resumed(source, state->epoch, state->step_in_epoch, state->global_step,
                   checkpoint.world_size());
   // Another --epochs, --max-steps or rate keeps every step so far but bends the schedule ahead

@@ -368,6 +368,14 @@ TEST_F(BadCheckpoint, CheckpointOfAnotherModelIsRefusedNamingTheField) {
       good_ + ": cannot resume: model.hidden is 16,12 in the checkpoint but 16,8 now");
 }
 
+TEST_F(BadCheckpoint, AModelFileIsNamedAsOne) {
+  const std::string model = w_.dir + "/source/model.pb";
+  expect_one_error_line(resume(model), 7,
+                        model + ": cannot resume: this is a model file (the weights a run keeps), "
+                                "not a checkpoint; resume from a file in OUT/checkpoints/ or with "
+                                "--resume auto");
+}
+
 TEST_F(BadCheckpoint, InspectVerifiesGoodAndRefusesCorrupt) {
   const Result good = run_trainer(w_.dir, "inspect_good", "inspect " + good_);
   EXPECT_EQ(good.exit_code, 0) << good.err;
