@@ -67,16 +67,21 @@ class Trainer {
         checkpoint_dir_(checkpoint_folder(config_)) {}
 
   TrainingResult run() {
+    // The trainer's main installs them before any other work; callers of run_training get them
+    // here (installing is idempotent).
+    install_stop_signal_handlers();
     load_data();
+    stop_if_requested("loading the data");
     output_ = std::make_unique<RunOutput>(config_.out_dir(), is_root_);
     try {
       build_model();
+      stop_if_requested("building the model");
       const bool resumed = resume_if_asked(comm_, identity(), checkpoint_dir_, console_,
                                            &model_->store(), optimizer_.get(), &state_);
+      stop_if_requested(resumed ? "resuming" : "looking for a checkpoint");
       choose_gemm();
       seconds_before_resume_ = state_.elapsed_seconds;
       start_outputs(resumed);
-      install_stop_signal_handlers();
       while (state_.epoch < config_.epochs() && state_.global_step < max_steps_ &&
              stopped_epoch_ == 0)
         run_epoch();
@@ -280,6 +285,16 @@ class Trainer {
   // them unless the gradient sync is sharded); before it is saved, every rank gets all of it.
   void share_optimizer_state() {
     for (std::vector<float>& slot : optimizer_->slots()) sync_->share_owned(slot.data());
+  }
+
+  // A stop asked for during start-up ends the run before its first step, with the same exit
+  // code as one mid-run so that a scheduler requeues it. There is nothing new to save: a fresh
+  // run has taken no step, a resumed one's checkpoint is still its newest. Collective.
+  void stop_if_requested(const std::string& phase) {
+    if (!stops_.requested(state_.global_step)) return;
+    throw AgreedError(ExitCode::kStoppedBySignal,
+                      "stopped by a signal while " + phase +
+                          ", before the first step; nothing to save; continue with --resume auto");
   }
 
   [[noreturn]] void stop_for_signal() {

@@ -10,6 +10,7 @@
 #include "dist/agreement.h"
 #include "dist/communicator.h"
 #include "launch/subcommands.h"
+#include "launch/stop_signal.h"
 #include "launch/train_loop.h"
 #include "launch/trainer_options.h"
 
@@ -55,6 +56,10 @@ int main(int argc, char** argv) {
   for (const mlp::Subcommand& command : mlp::subcommands())
     if (argc >= 2 && std::strcmp(argv[1], command.name) == 0)
       return run_subcommand(command, argc, argv);
+  // Before any other work of a training run (flags, MPI, data): from here on SIGUSR1 and SIGTERM
+  // only ask the run to stop, which it does with exit 75 at any moment, never by the default
+  // action that kills the rank. The subcommands above keep the default action.
+  mlp::install_stop_signal_handlers();
   const std::string command_line = joined(argc, argv);
   mlp::TrainerArgs args;
   try {
