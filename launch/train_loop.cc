@@ -67,8 +67,8 @@ class Trainer {
         checkpoint_dir_(checkpoint_folder(config_)) {}
 
   TrainingResult run() {
-    // The trainer's main installs them before any other work; callers of run_training get them
-    // here (installing is idempotent).
+    // The trainer installs them before any other work (trainer_main.cc); other callers of
+    // run_training get them here (installing is idempotent).
     install_stop_signal_handlers();
     load_data();
     stop_if_requested("loading the data");
@@ -80,8 +80,10 @@ class Trainer {
                                            &model_->store(), optimizer_.get(), &state_);
       stop_if_requested(resumed ? "resuming" : "looking for a checkpoint");
       choose_gemm();
+      stop_if_requested("choosing the matrix-product backend");
       seconds_before_resume_ = state_.elapsed_seconds;
       start_outputs(resumed);
+      stop_if_requested("writing the start of the run's outputs");
       while (state_.epoch < config_.epochs() && state_.global_step < max_steps_ &&
              stopped_epoch_ == 0)
         run_epoch();
@@ -292,16 +294,22 @@ class Trainer {
   // run has taken no step, a resumed one's checkpoint is still its newest. Collective.
   void stop_if_requested(const std::string& phase) {
     if (!stops_.requested(state_.global_step)) return;
+    log_signal();
     throw AgreedError(ExitCode::kStoppedBySignal,
                       "stopped by a signal while " + phase +
                           ", before the first step; nothing to save; continue with --resume auto");
   }
 
-  [[noreturn]] void stop_for_signal() {
+  // The "signal" event (a no-op before the outputs are open). Collective.
+  void log_signal() {
     pb::Event event;
     event.set_signal(stops_.signal_number());
     event.set_global_step(static_cast<double>(state_.global_step));
-    output_->log_event("signal", event);
+    if (output_) output_->log_event("signal", event);
+  }
+
+  [[noreturn]] void stop_for_signal() {
+    log_signal();
     progress_->end_epoch();
     throw AgreedError(ExitCode::kStoppedBySignal,
                       "stopped by a signal at global step " + std::to_string(state_.global_step) +

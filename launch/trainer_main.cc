@@ -38,6 +38,9 @@ std::string joined(int argc, char** argv) {
 // `trainer NAME ...`: flags are the same on every rank, so every rank fails alike and rank 0
 // speaks for all.
 int run_subcommand(const mlp::Subcommand& command, int argc, char** argv) {
+  // They write their outputs atomically and have nothing to save: ending at once is their stop.
+  mlp::restore_default_stop_signals();
+  mlp::use_one_compute_thread();
   try {
     return command.run(argc, argv);
   } catch (const mlp::Error& e) {
@@ -49,17 +52,20 @@ int run_subcommand(const mlp::Subcommand& command, int argc, char** argv) {
   }
 }
 
+// Before any other work of a training run: the dynamic loader calls this before the
+// initializers of the shared libraries (MPI, protobuf, oneDNN...) and of the program itself, so
+// from the start SIGUSR1 and SIGTERM only ask the run to stop, which it does with exit 75 at any
+// moment, never by the default action that kills the rank.
+[[gnu::section(".preinit_array"), gnu::used]] void (*const install_stop_handlers)(
+    int, char**, char**) = mlp::install_stop_signal_handlers_at_exec;
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  mlp::use_one_compute_thread();
   for (const mlp::Subcommand& command : mlp::subcommands())
     if (argc >= 2 && std::strcmp(argv[1], command.name) == 0)
       return run_subcommand(command, argc, argv);
-  // Before any other work of a training run (flags, MPI, data): from here on SIGUSR1 and SIGTERM
-  // only ask the run to stop, which it does with exit 75 at any moment, never by the default
-  // action that kills the rank. The subcommands above keep the default action.
-  mlp::install_stop_signal_handlers();
+  mlp::use_one_compute_thread();
   const std::string command_line = joined(argc, argv);
   mlp::TrainerArgs args;
   try {

@@ -124,7 +124,8 @@ std::string exit_codes_text() {
          "  5   ranks disagree (config, data or parameters differ between ranks)\n"
          "  6   a rank failed or stalled in a collective\n"
          "  7   checkpoint or model file error (unreadable, corrupt or incompatible)\n"
-         "  75  stopped by SIGUSR1/SIGTERM after writing a checkpoint (requeue and resume)\n";
+         "  75  stopped by SIGUSR1/SIGTERM after writing a checkpoint, or before the first step\n"
+         "      with nothing to save (requeue and resume)\n";
 }
 
 TrainerArgs parse_trainer_args(int argc, const char* const* argv) {

@@ -15,7 +15,7 @@ rank_pid() {
 # fails, naming WHAT, when the job ends first or SECONDS pass.
 wait_for_output() {
   for _ in $(seq $(($4 * 10))); do
-    grep -q "$1" "$2" && return 0
+    grep -qs "$1" "$2" && return 0
     kill -0 "$job" 2>/dev/null || fail "the job ended before $3"
     sleep 0.1
   done
