@@ -19,9 +19,6 @@
 namespace mlp {
 namespace {
 
-// Labels index the output layer, so an absurd label would allocate an absurd model.
-constexpr double kMaxClasses = 1 << 16;
-
 std::string where(const std::string& path, int64_t line, int64_t column = 0) {
   std::string s = path + ":" + std::to_string(line);
   if (column > 0) s += ":" + std::to_string(column);
@@ -86,10 +83,10 @@ int32_t to_label(float value, std::string_view field, const std::string& path, i
     throw DataError(where(path, line, 1) + "class label " + quote_input(field) +
                     " is not an integer >= 0; real-valued targets need regression mode");
   }
-  if (value >= kMaxClasses) {
+  if (value >= static_cast<float>(kMaxClasses)) {
     throw DataError(where(path, line, 1) + "class label " + quote_input(field) +
                     " is too large; labels must be below " +
-                    std::to_string(static_cast<int>(kMaxClasses)));
+                    std::to_string(kMaxClasses));
   }
   return static_cast<int32_t>(value);
 }

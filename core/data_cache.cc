@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -44,6 +45,17 @@ struct Header {
 };
 
 std::string errno_text() { return std::strerror(errno); }
+
+// "" when the n floats at p are finite, else which one is not: readers only ever build tables of
+// finite numbers (csv_reader.h), so a file with another is not theirs.
+std::string non_finite(const float* p, int64_t rows, int64_t samples, const char* what) {
+  for (int64_t j = 0; j < samples; ++j)
+    for (int64_t i = 0; i < rows; ++i)
+      if (!std::isfinite(p[j * rows + i]))
+        return std::string(what) + " " + std::to_string(i) + " of sample " + std::to_string(j) +
+               " is not a finite number";
+  return "";
+}
 
 size_t labels_offset(const TableShape& shape) {
   return (kHeaderBytes + shape.feature_bytes() + 7) / 8 * 8;
@@ -96,6 +108,9 @@ std::string decode(const unsigned char* in, uint64_t key, Header* h) {
            " I=" + std::to_string(h->features) + " K=" + std::to_string(h->target_rows);
   if ((h->target_rows == 0) == (h->num_classes == 0))
     return "a table needs either classes or regression targets";
+  if (h->num_classes > kMaxClasses)
+    return std::to_string(h->num_classes) + " classes, more than the " +
+           std::to_string(kMaxClasses) + " any reader makes";
   return "";
 }
 
@@ -276,6 +291,11 @@ std::shared_ptr<const SampleTable> open_cache_file(const std::string& path, uint
   }
   const auto* targets =
       reinterpret_cast<const float*>(bytes + labels_offset(shape) + shape.label_bytes());
+  if (shape.type == FeatureType::kFloat32)
+    *why = non_finite(reinterpret_cast<const float*>(bytes + kHeaderBytes), shape.features,
+                      shape.samples, "feature");
+  if (why->empty()) *why = non_finite(targets, shape.target_rows, shape.samples, "target");
+  if (!why->empty()) return nullptr;
   return SampleTable::over(std::move(mapping), shape, bytes + kHeaderBytes, labels, targets);
 }
 

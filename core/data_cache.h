@@ -1,7 +1,7 @@
 // The per-host data cache: a data set converted once into a binary file that every process on
 // the host maps read-only, so host memory does not grow with the number of ranks. A file is
 // named by the key of its sources, written atomically, and checked (size, header, key, CRC32C
-// of the contents, label range) every time it is opened; a file that fails a check is rebuilt,
+// of the contents, label range, finite numbers) every time it is opened; a file that fails a check is rebuilt,
 // never used.
 //
 // Layout (little-endian): a 128-byte header (magic "MLPDATA\n", format version, feature type,

@@ -11,6 +11,7 @@
 #include "core/hidden_sizes.h"
 #include "core/loss.h"
 #include "core/packed_floats.h"
+#include "core/sample_table.h"
 
 namespace mlp {
 namespace {
@@ -19,7 +20,6 @@ namespace {
 // reader build an absurd network: the byte-length check below bounds the total as well.
 constexpr int kMaxLayers = 64;
 constexpr int kMaxWidth = 1 << 24;
-constexpr int kMaxClasses = 1 << 16;
 
 [[noreturn]] void fail(const std::string& source, const std::string& what) {
   throw Error(ExitCode::kCheckpoint, source + ": " + what);

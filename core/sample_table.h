@@ -15,6 +15,10 @@ namespace mlp {
 
 enum class FeatureType : uint32_t { kUint8 = 1, kFloat32 = 2 };
 
+// Labels index the output layer, so an absurd label would allocate an absurd model: every
+// reader of labels (data files, cache files, model files) refuses classes beyond this.
+constexpr int32_t kMaxClasses = 1 << 16;
+
 struct TableShape {
   FeatureType type = FeatureType::kFloat32;
   int64_t samples = 0;      // N

@@ -10,9 +10,11 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <thread>
 
 #include "core/dataset.h"
+#include "core/errors.h"
 #include "tests/core/gathered.h"
 #include "tests/core/test_files.h"
 
@@ -144,6 +146,39 @@ TEST_F(DataCache, FileUnderAnotherKeyIsNotUsed) {
   std::string reason;
   EXPECT_EQ(open_cache_file(other, kKey + 1, &reason), nullptr);
   EXPECT_EQ(reason, "key does not match the file name");
+}
+
+// Why a file of `table` is refused, though its CRCs hold: the table is one no reader makes.
+std::string refusal_of(const std::string& dir, const std::shared_ptr<const SampleTable>& table) {
+  std::vector<std::string> notes;
+  const std::string path = data_cache_path(dir, kKey);
+  try {
+    cached_table(dir, kKey, [&] { return table; }, &notes);
+    ADD_FAILURE() << "a table no reader makes was used";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find(path + ": fails its check right after being written"),
+              std::string::npos)
+        << e.what();
+  }
+  std::string reason;
+  EXPECT_EQ(open_cache_file(path, kKey, &reason), nullptr);
+  return reason;
+}
+
+TEST_F(DataCache, NonFiniteNumbersAreNotUsed) {
+  Matrix<float> x = Matrix<float>::Ones(3, 4), targets = Matrix<float>::Zero(2, 4);
+  x(1, 2) = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_EQ(refusal_of(dir_.file("a"), SampleTable::of_floats(x, {0, 1, 0, 1}, {}, 2)),
+            "feature 1 of sample 2 is not a finite number");
+  x(1, 2) = 0;
+  targets(1, 3) = -std::numeric_limits<float>::infinity();
+  EXPECT_EQ(refusal_of(dir_.file("b"), SampleTable::of_floats(x, {}, targets, 0)),
+            "target 1 of sample 3 is not a finite number");
+}
+
+TEST_F(DataCache, MoreClassesThanAnyReaderMakesAreNotUsed) {
+  EXPECT_EQ(refusal_of(dir_.path(), SampleTable::of_bytes(1, {0, 1}, {0, 1}, kMaxClasses + 1)),
+            "65537 classes, more than the 65536 any reader makes");
 }
 
 // Processes that start together on one host: one builds, the others wait and map its file.
