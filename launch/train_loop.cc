@@ -293,6 +293,7 @@ class Trainer {
   // code as one mid-run so that a scheduler requeues it. There is nothing new to save: a fresh
   // run has taken no step, a resumed one's checkpoint is still its newest. Collective.
   void stop_if_requested(const std::string& phase) {
+    if (hooks_.after_start_phase) hooks_.after_start_phase(phase);
     if (!stops_.requested(state_.global_step)) return;
     log_signal();
     throw AgreedError(ExitCode::kStoppedBySignal,

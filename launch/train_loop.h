@@ -20,6 +20,9 @@ struct TrainingHooks {
   // After every step's optimizer update: the global step (from 0) and the ids (indices into the
   // training split) of the `count` samples this rank computed in it.
   std::function<void(int64_t step, const int64_t* ids, int64_t count)> on_step;
+  // After each phase of start-up, just before the run looks for a stop signal: the phase as the
+  // stop message names it ("loading the data", ...).
+  std::function<void(const std::string& phase)> after_start_phase;
 };
 
 // The state a run ends in; identical on every rank.
