@@ -35,5 +35,24 @@ TEST(StopPolicy, SigtermAsksToStopInsteadOfEndingTheProcess) {
   EXPECT_EXIT(check_in_child(SIGTERM, SIGTERM), testing::ExitedWithCode(0), "");
 }
 
+// Programs with nothing to save (the trainer's subcommands) give the signals back their default
+// action; one that came while the handlers were installed still ends the process.
+void restore_in_child(int before, int after) {
+  install_stop_signal_handlers();
+  if (before != 0) std::raise(before);
+  restore_default_stop_signals();
+  if (after != 0) std::raise(after);
+  std::exit(0);
+}
+
+TEST(StopPolicy, DefaultActionRestoredEndsTheProcess) {
+  EXPECT_EXIT(restore_in_child(0, SIGTERM), testing::KilledBySignal(SIGTERM), "");
+  EXPECT_EXIT(restore_in_child(0, SIGUSR1), testing::KilledBySignal(SIGUSR1), "");
+}
+
+TEST(StopPolicy, SignalThatCameBeforeTheRestoreEndsTheProcess) {
+  EXPECT_EXIT(restore_in_child(SIGTERM, 0), testing::KilledBySignal(SIGTERM), "");
+}
+
 }  // namespace
 }  // namespace mlp
