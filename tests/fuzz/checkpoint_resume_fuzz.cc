@@ -1,15 +1,17 @@
 // Fuzzes resuming as the trainer does it: a checkpoint file read (size, frame, CRC, parse) and
 // checked field by field against a run set up from a fixed config and data set (data loaded,
 // model built, optimizer made, as in launch/train_loop.cc), then restored into them. A
-// checkpoint that is accepted must save and resume again to the same state, and its position,
-// history and early-stopping state must be ones the training loop can use.
+// checkpoint that is accepted must be written by the trainer's own writer and resume again to
+// the same state, and its position, history and early-stopping state must be ones the training
+// loop can use.
 //
 // The seeds (corpus/checkpoint_resume) are checkpoints of this run, written by
-//   trainer <kFlags> --out DIR --epochs 4 --checkpoint-every-steps 3 --keep-last 0
+//   trainer <kFlags> --out DIR --epochs 4 --checkpoint-every-steps 3 --keep-last 100
 // each as the file (first byte 1) and as its payload (first byte 0; fuzz_input.h).
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <string>
 
@@ -35,6 +37,7 @@ struct Run {
   std::unique_ptr<mlp::Model<float>> model;
   std::unique_ptr<mlp::Optimizer> optimizer;
   std::unique_ptr<mlp::BatchPlan> plan;
+  std::string dir;  // where accepted checkpoints are written again; removed at exit
 
   mlp::RunIdentity identity() const { return {config, *plan, fingerprint, 1, "", nullptr}; }
 };
@@ -49,6 +52,10 @@ Run& fixed_run() {
     r->optimizer = mlp::make_optimizer(r->config.optimizer(), r->model->store().layout());
     r->plan = std::make_unique<mlp::BatchPlan>(r->data.train.size(), r->config.batch_size(),
                                                r->config.seed());
+    char dir[] = "/tmp/checkpoint_resume_fuzz.XXXXXX";
+    if (::mkdtemp(dir) == nullptr) std::abort();
+    r->dir = dir;
+    std::atexit([] { std::filesystem::remove_all(fixed_run().dir); });
     return r;
   }();
   return *run;
@@ -82,16 +89,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     accepted_badly("stands outside the epoch's steps");
   const mlp::EarlyStopPolicy early_stop(run.config.early_stopping());
   early_stop.restore_best(state, &store);
-  const mlp::pb::Checkpoint saved =
-      mlp::to_checkpoint(state, store, *run.optimizer, run.identity());
+  const std::string saved = run.dir + "/ckpt.pb";
   try {
-    const mlp::RunState again =
-        mlp::from_checkpoint(saved, run.identity(), "saved", &store, run.optimizer.get());
+    mlp::write_run_checkpoint(saved, state, store, *run.optimizer, run.identity());
+    const mlp::RunState again = mlp::from_checkpoint(mlp::read_checkpoint(saved), run.identity(),
+                                                     saved, &store, run.optimizer.get());
     if (again.global_step != state.global_step || again.history.size() != state.history.size())
       accepted_badly("resumes to another position after a save");
   } catch (const mlp::Error& e) {
     std::fprintf(stderr, "%s\n", e.what());
-    accepted_badly("cannot be resumed after a save");
+    accepted_badly("cannot be written and resumed again");
   }
   return 0;
 }
