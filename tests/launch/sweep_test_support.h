@@ -40,6 +40,9 @@ inline std::string tiny_base(const std::string& train_csv, const std::string& te
          std::to_string(epochs) +
          "\n"
          "  batch_size: 16\n"
+         // One named matrix-product backend: separate runs of a trial then give the same bits,
+         // where under auto a loaded machine may time another backend fastest.
+         "  gemm: \"eigen\"\n"
          "}\n";
 }
 
