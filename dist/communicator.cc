@@ -32,9 +32,7 @@ class LocalCommunicator : public Communicator {
   void broadcast(void*, size_t, int) override {}
   void allgather(const void* in, size_t bytes, void* out) override { std::memcpy(out, in, bytes); }
   void barrier() override {}
-  void reduce_scatter_sum(const float* in, float* out, const std::vector<size_t>& counts) override {
-    std::memcpy(out, in, counts.at(0) * sizeof(float));
-  }
+  void reduce_scatter_sum(float*, const std::vector<size_t>&) override {}
   void allgather_in_place(float*, const std::vector<size_t>&) override {}
   void start_allreduce_sum(float*, size_t) override {}
   void wait_all() override {}
@@ -160,29 +158,30 @@ class MpiCommunicator : public Communicator {
   // and receives one from the previous, so every rank moves (size - 1) / size of the buffer and
   // adds only the slices it passes on. In experiments/bench_dist.sh (2 ranks, 7.45 MB) Open MPI
   // 4.1's own MPI_Reduce_scatter and MPI_Allgatherv exposed 3.3 ms per step, these rings 2.4.
-  void reduce_scatter_sum(const float* in, float* out, const std::vector<size_t>& counts) override {
+  void reduce_scatter_sum(float* data, const std::vector<size_t>& counts) override {
     const Slices slices(counts_of(counts));
-    if (size_ == 1) {
-      std::memcpy(out, in, static_cast<size_t>(slices.count(0)) * sizeof(float));
-      return;
-    }
-    // Step k sends the partial sum of slice rank - k - 1 and receives that of slice rank - k - 2,
-    // to which this rank adds its own values; the last step's slice is this rank's own, received
-    // straight into out. Partial sums alternate between two buffers (none needed at 2 ranks).
-    for (int b = 0; b < std::min(size_ - 2, 2); ++b)
-      ring_partials_[b].resize(static_cast<size_t>(slices.largest()));
     Guard g(this, "MPI_Sendrecv (reduce-scatter)");
-    const float* sending = in + slices.offset(rank_ - 1);
+    // Step k sends the partial sum of slice rank - k - 1 and receives that of slice rank - k - 2,
+    // which this rank adds to its own values there, in place; the last step's slice is this
+    // rank's own. A slice goes in pieces of at most kRingPiece values, so the only buffer is
+    // one piece; every rank cuts the same number of pieces (those of the largest slice), some
+    // of them empty, so that the calls pair up.
+    ring_piece_.resize(kRingPiece);
+    const int pieces = (slices.largest() + kRingPiece - 1) / kRingPiece;
     for (int k = 0; k + 1 < size_; ++k) {
       const int send_slice = rank_ - k - 1, receive_slice = rank_ - k - 2;
-      float* sum = k + 2 == size_ ? out : ring_partials_[static_cast<size_t>(k % 2)].data();
-      check(MPI_Sendrecv(sending, slices.count(send_slice), MPI_FLOAT, next(), kRingTag, sum,
-                         slices.count(receive_slice), MPI_FLOAT, previous(), kRingTag,
-                         MPI_COMM_WORLD, MPI_STATUS_IGNORE),
-            "MPI_Sendrecv");
-      const float* own = in + slices.offset(receive_slice);
-      for (int i = 0; i < slices.count(receive_slice); ++i) sum[i] += own[i];
-      sending = sum;
+      for (int p = 0; p < pieces; ++p) {
+        const int send_count = piece_count(slices.count(send_slice), p);
+        const int receive_count = piece_count(slices.count(receive_slice), p);
+        const size_t piece_offset = static_cast<size_t>(p) * kRingPiece;
+        check(MPI_Sendrecv(data + slices.offset(send_slice) + piece_offset, send_count, MPI_FLOAT,
+                           next(), kRingTag, ring_piece_.data(), receive_count, MPI_FLOAT,
+                           previous(), kRingTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+              "MPI_Sendrecv");
+        float* sum = data + slices.offset(receive_slice) + piece_offset;
+        const float* received = ring_piece_.data();
+        for (int i = 0; i < receive_count; ++i) sum[i] = received[i] + sum[i];
+      }
     }
   }
   void allgather_in_place(float* data, const std::vector<size_t>& counts) override {
@@ -265,6 +264,10 @@ class MpiCommunicator : public Communicator {
     }
     std::vector<int> counts_, offsets_;
   };
+  // The values of piece p of a slice of `count` values.
+  static int piece_count(int count, int p) {
+    return std::max(0, std::min(kRingPiece, count - p * kRingPiece));
+  }
   int next() const { return (rank_ + 1) % size_; }
   int previous() const { return (rank_ + size_ - 1) % size_; }
 
@@ -290,7 +293,8 @@ class MpiCommunicator : public Communicator {
   int size_ = 1;
   std::vector<MPI_Request> requests_;
   static constexpr int kRingTag = 7;
-  std::vector<float> ring_partials_[2];  // reduce-scatter's partial sums in flight
+  static constexpr int kRingPiece = 1 << 16;  // values: 256 KB, well inside L2
+  std::vector<float> ring_piece_;             // one piece of a reduce-scatter in flight
   std::unique_ptr<StallWatchdog> watchdog_;
 };
 

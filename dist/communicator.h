@@ -27,10 +27,10 @@ class Communicator {
   // out receives size() * bytes: rank r's `bytes` bytes of `in` at offset r * bytes.
   virtual void allgather(const void* in, size_t bytes, void* out) = 0;
   virtual void barrier() = 0;
-  // Sum over ranks split by rank: rank r's `out` receives the sum of every rank's in[offset_r,
-  // offset_r + counts[r]), where offset_r is the sum of the counts before r. in holds the sum
-  // of the counts.
-  virtual void reduce_scatter_sum(const float* in, float* out, const std::vector<size_t>& counts) = 0;
+  // In place, split by rank: afterwards rank r's data[offset_r, offset_r + counts[r]) holds the
+  // sum over ranks of that range, where offset_r is the sum of the counts before r; the rest of
+  // data is left unspecified. data holds the sum of the counts.
+  virtual void reduce_scatter_sum(float* data, const std::vector<size_t>& counts) = 0;
   // In place: each rank's data[offset_r, offset_r + counts[r]) (as above) is copied to every rank.
   virtual void allgather_in_place(float* data, const std::vector<size_t>& counts) = 0;
 

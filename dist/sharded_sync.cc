@@ -1,6 +1,6 @@
 // Sharded gradient sum: after backward, the ranks agree whether every gradient is finite; then
-// one reduce-scatter gives each rank the sum of its own slice of the flat buffer. The caller
-// updates that slice of the parameters and shares it (allgather). Slices are cut on the
+// one reduce-scatter, in place, leaves the sum of each rank's own slice of the flat buffer there.
+// The caller updates that slice of the parameters and shares it (allgather). Slices are cut on the
 // optimizer's chunk grid, so each rank's update is bitwise that of the whole buffer.
 #include <algorithm>
 #include <vector>
@@ -32,26 +32,23 @@ class ShardedSync : public GradientSync {
       : GradientSync(comm, grads, size), counts_(slice_counts(size, comm.size())) {
     for (int r = 0; r < comm.rank(); ++r) owned_.begin += counts_[static_cast<size_t>(r)];
     owned_.end = owned_.begin + counts_[static_cast<size_t>(comm.rank())];
-    // Alone, the local gradient is the sum: no copy.
-    if (comm.size() > 1) sum_.resize(owned_.size());
   }
 
   bool finish(bool loss_finite) override {
     locally_finite_ = loss_finite && all_finite(grads_, size_);
     // Agreeing first spares the sum when the step is abandoned anyway.
     if (any_rank(comm_, !locally_finite_)) return false;
-    if (comm_.size() > 1) comm_.reduce_scatter_sum(grads_, sum_.data(), counts_);
+    comm_.reduce_scatter_sum(grads_, counts_);
     return true;
   }
 
   FlatRange owned() const override { return owned_; }
-  const float* owned_sum() const override { return comm_.size() > 1 ? sum_.data() : grads_; }
+  const float* owned_sum() const override { return grads_ + owned_.begin; }
   void share_owned(float* data) override { comm_.allgather_in_place(data, counts_); }
 
  private:
   std::vector<size_t> counts_;  // of every rank's slice, in rank order
   FlatRange owned_;
-  std::vector<float> sum_;  // the summed gradient of owned_ (empty alone)
 };
 
 }  // namespace
