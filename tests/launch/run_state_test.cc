@@ -168,6 +168,10 @@ TEST_F(RunStateTest, ConfigAndDataMustMatch) {
                  "model.hidden is 4 in the checkpoint but 3 now");
   expect_refused([](pb::Checkpoint* c) { c->mutable_config()->set_batch_size(16); },
                  "batch_size is 16 in the checkpoint but 8 now");
+  // A value that would break the line is quoted with its control characters escaped.
+  expect_refused(
+      [](pb::Checkpoint* c) { c->mutable_config()->mutable_model()->set_hidden("6\n5"); },
+      "model.hidden is \"6\\n5\" in the checkpoint but 3 now");
   expect_refused([](pb::Checkpoint* c) { c->mutable_provenance()->set_data_fingerprint(1); },
                  "the training data differs from the checkpoint's (another file, limit, split or "
                  "standardization)");
