@@ -23,7 +23,7 @@ class OptimizerBase : public Optimizer {
   }
 
   using Optimizer::step;
-  void step(float* params, const float* range_grads, float lr, FlatRange range) override {
+  void step(float* params, const float* grads, float lr, FlatRange range) override {
     if (range.begin > range.end || range.end > parameter_count_)
       throw std::logic_error("Optimizer::step: range outside the parameters");
     ++step_count_;
@@ -37,7 +37,7 @@ class OptimizerBase : public Optimizer {
       // Chunks on the fixed grid, so that a range's update is bitwise the whole buffer's.
       for (size_t chunk = begin; chunk < end;) {
         const size_t next = std::min(end, (chunk / kOptimizerGrid + 1) * kOptimizerGrid);
-        update(chunk, next - chunk, params + chunk, range_grads + (chunk - range.begin), decay);
+        update(chunk, next - chunk, params + chunk, grads + chunk, decay);
         chunk = next;
       }
     }

@@ -31,9 +31,8 @@ class Optimizer {
   void step(float* params, const float* grads, float lr) {
     step(params, grads, lr, FlatRange{0, parameter_count_});
   }
-  // The same update of params[range] and of the state there only; range_grads holds the
-  // gradient of those elements alone (range_grads[0] is that of params[range.begin]).
-  virtual void step(float* params, const float* range_grads, float lr, FlatRange range) = 0;
+  // The same update of params[range] and of the state there only, from grads[range].
+  virtual void step(float* params, const float* grads, float lr, FlatRange range) = 0;
 
   int64_t step_count() const { return step_count_; }
   void set_step_count(int64_t steps) { step_count_ = steps; }

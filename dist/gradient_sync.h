@@ -43,16 +43,14 @@ class GradientSync {
   // began); throws std::logic_error otherwise.
   void on_ready(size_t begin, size_t end);
 
-  // Completes the step's sum: afterwards owned_sum() holds the sum over ranks of owned(),
-  // unless some rank saw a non-finite value, in which case it returns false on every rank and
-  // the sum is unspecified.
+  // Completes the step's sum: afterwards grads[owned()] holds the sum over ranks (the rest of
+  // grads is unspecified when sharded), unless some rank saw a non-finite value, in which case
+  // it returns false on every rank and the sum is unspecified.
   // loss_finite: this rank's loss was finite. Collective: every rank calls it once per step.
   virtual bool finish(bool loss_finite) = 0;
 
   // The part of the flat buffers this rank updates after finish(): all of it, except when sharded.
   virtual FlatRange owned() const { return FlatRange{0, size_}; }
-  // After finish() returned true: the summed gradient of owned(), element owned().begin first.
-  virtual const float* owned_sum() const { return grads_; }
   // Once every rank has updated owned() of data (a buffer of the layout's length: parameters or
   // an optimizer state vector), every rank holds all of it. Collective; nothing to do unless
   // sharded.

@@ -43,7 +43,6 @@ class ShardedSync : public GradientSync {
   }
 
   FlatRange owned() const override { return owned_; }
-  const float* owned_sum() const override { return grads_ + owned_.begin; }
   void share_owned(float* data) override { comm_.allgather_in_place(data, counts_); }
 
  private:

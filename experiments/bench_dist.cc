@@ -164,7 +164,7 @@ int run(const Options& o, Communicator& comm) {
     if (!sync->finish(true)) usage("non-finite gradient in the benchmark");
     const double s = ms_since(t);
     t = Clock::now();
-    optimizer->step(store.values(), sync->owned_sum(), adam.lr(), sync->owned());
+    optimizer->step(store.values(), store.grads(), adam.lr(), sync->owned());
     const double u = ms_since(t);
     t = Clock::now();
     sync->share_owned(store.values());

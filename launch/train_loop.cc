@@ -142,7 +142,7 @@ class Trainer {
     }
     if (!sync_->finish(std::isfinite(local.loss))) raise_non_finite(global_step);
     const float lr = learning_rate(config_.optimizer(), global_step, total_steps_);
-    optimizer_->step(store.values(), sync_->owned_sum(), lr, sync_->owned());
+    optimizer_->step(store.values(), store.grads(), lr, sync_->owned());
     sync_->share_owned(store.values());
     if (config_.model().max_norm() > 0) apply_max_norm(store, config_.model().max_norm());
     if (hooks_.on_step) hooks_.on_step(global_step, ids, shard.size());

@@ -124,7 +124,8 @@ TEST(GradientSyncMpi, EveryModeGivesTheSameExactSums) {
     // The summed gradient of the owned range, copied where a parameter update would go, then
     // shared: every rank ends with the whole sum.
     std::vector<float> sums(n, -1.0f);
-    std::copy(sync->owned_sum(), sync->owned_sum() + owned.size(),
+    std::copy(grads.begin() + static_cast<std::ptrdiff_t>(owned.begin),
+              grads.begin() + static_cast<std::ptrdiff_t>(owned.end),
               sums.begin() + static_cast<std::ptrdiff_t>(owned.begin));
     sync->share_owned(sums.data());
     expect_exact_sums(sums, comm.size());
