@@ -2,6 +2,7 @@
 // caught once in main and printed as a single line.
 #pragma once
 
+#include <algorithm>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -24,22 +25,36 @@ enum class ExitCode : int {
 // control characters are escaped (\n, \xNN) so the line stays one line. Error lines cross
 // ranks in records of about a thousand characters (dist/agreement.cc); a whole 100 MB field
 // would push the reason out of the line.
+constexpr size_t kQuotedInputShown = 60;
+
+inline bool is_control_character(char c) {
+  const auto byte = static_cast<unsigned char>(c);
+  return byte < 0x20 || byte == 0x7f;
+}
+
 inline std::string quote_input(std::string_view text) {
-  constexpr size_t kShown = 60;
   std::string out = "\"";
-  for (const char c : text.substr(0, kShown)) {
+  for (const char c : text.substr(0, kQuotedInputShown)) {
     const auto byte = static_cast<unsigned char>(c);
     if (c == '\n') {
       out += "\\n";
-    } else if (byte < 0x20 || byte == 0x7f) {
+    } else if (is_control_character(c)) {
       const char* const hex = "0123456789abcdef";
       out += std::string("\\x") + hex[byte >> 4] + hex[byte & 15];
     } else {
       out += c;
     }
   }
-  if (text.size() <= kShown) return out + "\"";
+  if (text.size() <= kQuotedInputShown) return out + "\"";
   return out + "...\" (" + std::to_string(text.size()) + " characters)";
+}
+
+// Input shown as it reads where quote_input would change nothing but add the quotes (short, no
+// control characters), else quote_input(text): values that are almost always plain read plainly.
+inline std::string show_input(std::string_view text) {
+  const bool plain = text.size() <= kQuotedInputShown &&
+                     std::none_of(text.begin(), text.end(), is_control_character);
+  return plain ? std::string(text) : quote_input(text);
 }
 
 class Error : public std::runtime_error {

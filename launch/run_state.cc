@@ -85,14 +85,6 @@ class Checker {
   const std::string& source_;
 };
 
-// A field's text as it reads, or quoted (escaped, cut) where it holds what one line cannot.
-std::string shown(const std::string& text) {
-  const bool plain = text.size() <= 60 && std::all_of(text.begin(), text.end(), [](char c) {
-                       return static_cast<unsigned char>(c) >= 0x20 && c != 0x7f;
-                     });
-  return plain ? text : quote_input(text);
-}
-
 // Only what changes the trajectory must match; run length and outputs may change.
 void check_config(const Checker& check, const pb::TrainConfig& saved_config,
                   const pb::TrainConfig& config) {
@@ -107,8 +99,8 @@ void check_config(const Checker& check, const pb::TrainConfig& saved_config,
   now.set_batch_size(config.batch_size());
   const std::string differs = first_difference(saved, now, "");
   if (!differs.empty())
-    check.refuse(differs + " is " + shown(field_text(saved, differs)) + " in the checkpoint but " +
-                 shown(field_text(now, differs)) + " now");
+    check.refuse(differs + " is " + show_input(field_text(saved, differs)) +
+                 " in the checkpoint but " + show_input(field_text(now, differs)) + " now");
 }
 
 void check_layout(const Checker& check, const pb::Checkpoint& c, const ParamStore<float>& store) {

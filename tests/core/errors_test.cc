@@ -1,5 +1,5 @@
 // Quoting input in error lines: short input whole, long input by its start and length, control
-// characters escaped so that the line stays one line.
+// characters escaped so that the line stays one line; shown plainly where quoting changes nothing.
 #include "core/errors.h"
 
 #include <gtest/gtest.h>
@@ -16,6 +16,13 @@ TEST(QuoteInput, ShortWholeLongCutControlCharactersEscaped) {
   EXPECT_EQ(quote_input(std::string(100000, 'x')),
             "\"" + std::string(60, 'x') + "...\" (100000 characters)");
   EXPECT_EQ(quote_input(std::string("a\nb\tc\x7f", 6)), "\"a\\nb\\x09c\\x7f\"");
+}
+
+TEST(ShowInput, PlainWhenQuotingWouldOnlyAddQuotes) {
+  EXPECT_EQ(show_input("16,12"), "16,12");
+  EXPECT_EQ(show_input(std::string(60, 'x')), std::string(60, 'x'));
+  EXPECT_EQ(show_input(std::string(61, 'x')), quote_input(std::string(61, 'x')));
+  EXPECT_EQ(show_input("6\n5"), "\"6\\n5\"");
 }
 
 }  // namespace
