@@ -1,5 +1,5 @@
 # The x86 instruction sets a compiler flag set targets, read from the compiler's predefined
-# macros (`-dM -E`), for the start-up check in launch/cpu_check.cc.
+# macros (`-dM -E`), for the start-up check in launch/platform/cpu_check.cc.
 #
 # mlp_write_cpu_features(OUTPUT FLAGS...) writes OUTPUT with one MLP_REQUIRE_FEATURE("name") line
 # per instruction set beyond baseline x86-64 that FLAGS enable; names are those

@@ -10,7 +10,7 @@ namespace mlp {
 
 // Independent purposes draw from distinct streams so their numbers never collide. These are
 // core's; a purpose of another layer casts a number of its own from 0x100 up (the sweep's
-// random axes use 0x5357, in launch/sweep_plan.cc).
+// random axes use 0x5357, in launch/sweep/plan.cc).
 enum class RngStream : uint64_t {
   kInit = 1,         // weight initialization: (layer, element)
   kPermutation = 2,  // epoch order: (epoch)

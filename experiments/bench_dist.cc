@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/compute_threads.h"
+#include "launch/platform/compute_threads.h"
 #include "core/errors.h"
 #include "core/hidden_sizes.h"
 #include "core/loss.h"
@@ -20,8 +20,8 @@
 #include "core/optimizer.h"
 #include "dist/communicator.h"
 #include "dist/gradient_sync.h"
-#include "launch/config_fields.h"
-#include "launch/gemm_setup.h"
+#include "core/config_fields.h"
+#include "launch/train/gemm_setup.h"
 
 namespace mlp {
 namespace {

@@ -39,7 +39,7 @@ pinned() { taskset -c "$core" "$@"; }
 flags=$(grep -m1 '^flags' /proc/cpuinfo)
 has() { [[ " $flags " == *" $1 "* ]]; }
 if has avx512f; then right_core=SkylakeX; elif has avx2; then right_core=Haswell; else right_core=""; fi
-isa=$(for f in avx2 avx512f avx512_bf16 avx512_fp16 amx_tile; do has $f && printf '%s ' $f; done)
+isa=$(for f in avx2 avx512f avx512_bf16 avx512_fp16 amx_tile; do if has $f; then printf '%s ' $f; fi; done)
 openblas_core=$(OPENBLAS_VERBOSE=2 "$python" -c 'import ctypes; ctypes.CDLL("libopenblas.so.0")' \
   2>&1 | sed -n 's/^Core: //p')
 

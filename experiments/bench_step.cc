@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/compute_threads.h"
+#include "launch/platform/compute_threads.h"
 #include "core/gemm.h"
 #include "core/gemm_choice.h"
 #include "core/hidden_sizes.h"

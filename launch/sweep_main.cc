@@ -12,11 +12,11 @@
 #include <string>
 
 #include "core/errors.h"
-#include "launch/sweep_ledger.h"
-#include "launch/sweep_plan.h"
-#include "launch/sweep_report.h"
-#include "launch/sweep_runner.h"
-#include "launch/sweep_slurm.h"
+#include "launch/sweep/ledger.h"
+#include "launch/sweep/plan.h"
+#include "launch/sweep/report.h"
+#include "launch/sweep/runner.h"
+#include "launch/sweep/slurm.h"
 
 namespace {
 

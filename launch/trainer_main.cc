@@ -5,14 +5,14 @@
 #include <cstring>
 #include <string>
 
-#include "core/compute_threads.h"
+#include "launch/platform/compute_threads.h"
 #include "core/errors.h"
 #include "dist/agreement.h"
 #include "dist/communicator.h"
-#include "launch/subcommands.h"
-#include "launch/stop_signal.h"
-#include "launch/train_loop.h"
-#include "launch/trainer_options.h"
+#include "launch/tools/subcommands.h"
+#include "launch/platform/stop_signal.h"
+#include "launch/train/train_loop.h"
+#include "launch/train/trainer_options.h"
 
 namespace {
 

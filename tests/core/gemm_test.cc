@@ -1,6 +1,6 @@
 // The matrix-product backends: each one against a double-precision reference on awkward shapes
 // and transposes, the whole model's gradient under each one against finite differences, the
-// backend timing on a model's shapes, one compute thread during a step, and the names.
+// backend timing on a model's shapes, and the names.
 #include "core/gemm.h"
 
 #include <gtest/gtest.h>
@@ -9,7 +9,6 @@
 #include <string>
 #include <vector>
 
-#include "core/compute_threads.h"
 #include "core/errors.h"
 #include "core/gemm_choice.h"
 #include "core/loss.h"
@@ -153,23 +152,6 @@ TEST_P(EachBackend, FloatModelGradientMatchesFiniteDifferences) {
         2e-4))
         << pb::Activation_Name(activation);
   }
-}
-
-// Counted from inside the step: the backward pass reports each finished layer. CTest runs each
-// test in a process of its own, as the trainer is: no earlier test has started a thread pool.
-TEST_P(EachBackend, OneThreadDuringAStep) {
-  use_one_compute_thread();
-  Model<float> model(model_config("256,256", pb::RELU, pb::SOFTMAX_CROSS_ENTROPY, 300, 10));
-  model.initialize(1);
-  const Matrix<float> x = test_matrix(300, 128, 50).cast<float>();
-  const Matrix<float> doutputs = test_matrix(10, 128, 51).cast<float>();
-  std::vector<int> counts;
-  for (int step = 0; step < 3; ++step) {
-    model.forward(x, {});
-    model.backward(x, doutputs, [&](size_t, size_t) { counts.push_back(process_thread_count()); });
-  }
-  EXPECT_EQ(*std::max_element(counts.begin(), counts.end()), 1);
-  EXPECT_EQ(*std::min_element(counts.begin(), counts.end()), 1);
 }
 
 INSTANTIATE_TEST_SUITE_P(Available, EachBackend, ::testing::ValuesIn(available_gemm_backends()),

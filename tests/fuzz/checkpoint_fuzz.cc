@@ -4,7 +4,7 @@
 #include <sstream>
 
 #include "core/errors.h"
-#include "launch/inspect.h"
+#include "launch/tools/inspect.h"
 #include "tests/fuzz/fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

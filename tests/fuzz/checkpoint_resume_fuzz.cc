@@ -1,6 +1,6 @@
 // Fuzzes resuming as the trainer does it: a checkpoint file read (size, frame, CRC, parse) and
 // checked field by field against a run set up from a fixed config and data set (data loaded,
-// model built, optimizer made, as in launch/train_loop.cc), then restored into them. A
+// model built, optimizer made, as in launch/train/train_loop.cc), then restored into them. A
 // checkpoint that is accepted must be written by the trainer's own writer and resume again to
 // the same state, and its position, history and early-stopping state must be ones the training
 // loop can use.
@@ -17,10 +17,10 @@
 
 #include "core/checkpoint_file.h"
 #include "core/errors.h"
-#include "launch/early_stop_policy.h"
-#include "launch/run_setup.h"
-#include "launch/run_state.h"
-#include "launch/trainer_options.h"
+#include "launch/train/early_stop_policy.h"
+#include "launch/train/run_setup.h"
+#include "launch/train/run_state.h"
+#include "launch/train/trainer_options.h"
 #include "tests/fuzz/fuzz_input.h"
 
 namespace {

@@ -2,7 +2,7 @@
 #include <cstdint>
 
 #include "core/errors.h"
-#include "launch/sweep_plan.h"
+#include "launch/sweep/plan.h"
 #include "tests/fuzz/fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -2,7 +2,7 @@
 #include <cstdint>
 #include <stdexcept>
 
-#include "launch/tensorboard_writer.h"
+#include "core/tensorboard_writer.h"
 #include "tests/fuzz/fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

@@ -2,7 +2,7 @@
 #include <cstdint>
 
 #include "core/errors.h"
-#include "launch/trainer_options.h"
+#include "launch/train/trainer_options.h"
 #include "tests/fuzz/fuzz_input.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {

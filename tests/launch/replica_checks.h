@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "core/hash.h"
-#include "launch/train_loop.h"
+#include "launch/train/train_loop.h"
 #include "tests/support/mpi_test_env.h"
 
 namespace mlp {

@@ -6,7 +6,7 @@
 #include <cstdio>
 #include <memory>
 
-#include "core/compute_threads.h"
+#include "launch/platform/compute_threads.h"
 #include "dist/agreement.h"
 #include "tests/support/mpi_test_env.h"
 

@@ -1,0 +1,414 @@
+// Local sweep execution: a fork/exec scheduler over mpirun with a crash-safe ledger; see
+// sweep_runner.h.
+#include "launch/sweep/runner.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <thread>
+#include <vector>
+
+#include "core/errors.h"
+#include "launch/sweep/ledger.h"
+
+namespace mlp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kExitNonFinite = static_cast<int>(ExitCode::kNonFinite);
+constexpr int kExitStopped = static_cast<int>(ExitCode::kStoppedBySignal);
+
+volatile std::sig_atomic_t stop_signals = 0;
+
+extern "C" void on_stop(int) { stop_signals = stop_signals + 1; }
+
+// Installs the SIGINT/SIGTERM counters for the launcher's lifetime and restores the previous
+// handlers after, so a caller (a test) keeps its own behaviour.
+class StopHandlers {
+ public:
+  StopHandlers() {
+    stop_signals = 0;
+    struct sigaction action {};
+    action.sa_handler = on_stop;
+    sigemptyset(&action.sa_mask);
+    sigaction(SIGINT, &action, &old_int_);
+    sigaction(SIGTERM, &action, &old_term_);
+  }
+  ~StopHandlers() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+
+ private:
+  struct sigaction old_int_ {
+  }, old_term_{};
+};
+
+struct Running {
+  int index;  // into the ledger's trials
+  Clock::time_point start;
+  bool timed_out = false;  // ended for running past --trial-timeout
+};
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+std::string duration_text(double seconds) {
+  const long s = std::lround(seconds);
+  char text[32];
+  if (s >= 3600)
+    std::snprintf(text, sizeof text, "%ldh%02ldm", s / 3600, s / 60 % 60);
+  else if (s >= 60)
+    std::snprintf(text, sizeof text, "%ldm%02lds", s / 60, s % 60);
+  else
+    std::snprintf(text, sizeof text, "%.1fs", seconds);
+  return text;
+}
+
+// Why an attempt failed, from its log: the trainer's one-line error, which mpirun follows with
+// banners of its own; else the last non-empty line.
+std::string failure_reason(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last, error;
+  while (std::getline(in, line)) {
+    if (line.rfind("== sweep attempt", 0) == 0) error.clear();
+    if (line.find("error:") != std::string::npos) error = line;
+    if (!line.empty()) last = line;
+  }
+  return error.empty() ? last : error;
+}
+
+std::string describe(const pb::SweepLedger& ledger, const pb::TrialRecord& t) {
+  std::string text = t.id() + " (";
+  for (int i = 0; i < ledger.axis_field_size() && i < t.axis_value_size(); ++i)
+    text += ledger.axis_field(i) + "=" + t.axis_value(i) + ", ";
+  return text + "seed " + std::to_string(t.seed()) + ")";
+}
+
+class Scheduler {
+ public:
+  Scheduler(std::string dir, pb::SweepLedger ledger, const SweepRunOptions& options, int slots)
+      : dir_(std::move(dir)), options_(options), slots_(slots), ledger_(std::move(ledger)) {}
+
+  int run() {
+    recover();
+    const StopHandlers handlers;
+    progress();
+    int forwarded = 0;
+    while (true) {
+      while (stop_signals == 0 && static_cast<int>(running_.size()) < slots_) {
+        const int next = next_runnable();
+        if (next < 0) break;
+        launch(next);
+      }
+      if (running_.empty()) break;
+      if (stop_signals > forwarded) {
+        forwarded = stop_signals;
+        stop_children(forwarded == 1 ? SIGUSR1 : SIGTERM);
+      }
+      end_overdue_trials();
+      int status = 0;
+      const pid_t pid = ::waitpid(-1, &status, WNOHANG);
+      if (pid == 0 || (pid < 0 && errno == EINTR)) {
+        // Polling keeps signal handling simple: no race between a flag check and a blocking wait.
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        continue;
+      }
+      if (pid < 0)
+        throw Error(ExitCode::kRankFailure, std::string("waitpid: ") + std::strerror(errno));
+      finish(pid, WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+    }
+    return conclude();
+  }
+
+ private:
+  pb::TrialRecord& trial(int index) { return *ledger_.mutable_trial(index); }
+
+  // Brings a ledger left by an earlier launcher into a state this one can schedule from.
+  void recover() {
+    bool changed = false;
+    for (int i = 0; i < ledger_.trial_size(); ++i) {
+      pb::TrialRecord& t = trial(i);
+      const pb::TrialState before = t.state();
+      if (t.state() == pb::RUNNING) {
+        // Once the other runner (a dead launcher's mpirun, a SLURM task) has let go of the
+        // trial's lock, its state file says how it ended; if it still says running, summary.json
+        // tells whether it finished: the file is removed before each attempt and written by the
+        // trainer only at the end of a run.
+        ::close(lock_trial(t.id()));
+        read_trial_state(dir_, &t);
+      }
+      if (t.state() == pb::RUNNING) {
+        const bool finished = std::filesystem::exists(trial_dir(dir_, t.id()) + "/summary.json");
+        t.set_state(finished ? pb::DONE : pb::PLANNED);
+        std::fprintf(stderr, "sweep: trial %s was running when its launcher stopped; %s\n",
+                     t.id().c_str(), finished ? "it finished" : "resuming it");
+      }
+      const bool attempts_left = t.failures() < options_.retries;
+      if (t.state() == pb::FAILED && attempts_left) {
+        t.set_state(pb::PLANNED);
+      } else if (t.state() == pb::PLANNED && !attempts_left) {
+        t.set_state(pb::FAILED);
+      }
+      if (t.state() != before) {
+        write_trial_state(dir_, t);
+        changed = true;
+      }
+    }
+    if (changed) write_ledger(dir_, ledger_);
+  }
+
+  // Records a change of one trial: its own state file, then the ledger.
+  void save(const pb::TrialRecord& t) {
+    write_trial_state(dir_, t);
+    write_ledger(dir_, ledger_);
+  }
+
+  // Locks DIR/trials/<id>/.trial.lock, waiting while an earlier launcher's mpirun (which
+  // inherited the lock) still runs in the folder. Returns the descriptor holding the lock.
+  int lock_trial(const std::string& id) {
+    const std::string path = trial_dir(dir_, id) + "/.trial.lock";
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) throw UsageError(path + ": cannot open: " + std::strerror(errno));
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      std::fprintf(stderr, "sweep: waiting for an earlier run of trial %s to exit\n", id.c_str());
+      while (::flock(fd, LOCK_EX) != 0) {
+        if (errno != EINTR) {
+          ::close(fd);
+          throw UsageError(path + ": cannot lock: " + std::strerror(errno));
+        }
+      }
+    }
+    return fd;
+  }
+
+  int next_runnable() {
+    for (int i = 0; i < ledger_.trial_size(); ++i)
+      if (trial(i).state() == pb::PLANNED) return i;
+    return -1;
+  }
+
+  void launch(int index) {
+    pb::TrialRecord& t = trial(index);
+    const std::string folder = trial_dir(dir_, t.id());
+    const std::string config = folder + "/config.txt";
+    const std::string log = folder + "/trainer.log";
+    const int lock_fd = lock_trial(t.id());
+    std::filesystem::remove(folder + "/summary.json");
+    const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    if (log_fd < 0) {
+      ::close(lock_fd);
+      throw UsageError(log + ": cannot open: " + std::strerror(errno));
+    }
+
+    const std::string np = std::to_string(ledger_.ranks_per_trial());
+    // Open MPI binds rank 0 of every job to core 0, so trials running side by side would share
+    // one core; the kernel spreads unbound processes over the free ones.
+    // --out: the config holds the trial folder relative to the sweep folder, which may move.
+    const std::vector<std::string> args = {
+        options_.mpirun, "-np",  np,      "--bind-to", "none",     options_.trainer,
+        "--config",      config, "--out", folder,      "--resume", "auto"};
+    std::string command;
+    for (const std::string& a : args) command += (command.empty() ? "" : " ") + a;
+    const std::string header =
+        "== sweep attempt " + std::to_string(t.attempts() + 1) + ": " + command + "\n";
+    // The header is a courtesy: a failed write still lets the attempt run and log.
+    [[maybe_unused]] const ssize_t written = ::write(log_fd, header.data(), header.size());
+
+    t.set_attempts(t.attempts() + 1);
+    t.set_state(pb::RUNNING);
+    save(t);
+
+    std::vector<char*> argv;
+    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    const std::string exec_error = "sweep: cannot run " + options_.mpirun + "\n";
+    const pid_t parent = ::getpid();
+    const pid_t pid = ::fork();
+    if (pid < 0) throw Error(ExitCode::kRankFailure, std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) exec_child(argv.data(), exec_error, log_fd, lock_fd, parent);
+    // Both sides set the group so a signal to it cannot race the child's own setpgid.
+    ::setpgid(pid, pid);
+    ::close(log_fd);
+    ::close(lock_fd);
+    running_[pid] = Running{index, Clock::now()};
+    std::fprintf(stderr, "sweep: started %s, attempt %d\n", describe(ledger_, t).c_str(),
+                 t.attempts());
+  }
+
+  // Runs in the forked child: only async-signal-safe calls until exec.
+  [[noreturn]] static void exec_child(char* const* argv, const std::string& exec_error, int log_fd,
+                                      int lock_fd, pid_t parent) {
+    ::setpgid(0, 0);
+    // A launcher killed outright must not leave trials running: SIGUSR1 makes mpirun pass the
+    // stop request to the trainers, which checkpoint and exit.
+    ::prctl(PR_SET_PDEATHSIG, SIGUSR1);
+    if (::getppid() != parent) ::_exit(kExitStopped);
+    ::dup2(log_fd, STDOUT_FILENO);
+    ::dup2(log_fd, STDERR_FILENO);
+    ::fcntl(lock_fd, F_SETFD, 0);
+    ::signal(SIGINT, SIG_DFL);
+    ::signal(SIGTERM, SIG_DFL);
+    ::execvp(argv[0], argv);
+    [[maybe_unused]] const ssize_t written =
+        ::write(STDERR_FILENO, exec_error.data(), exec_error.size());
+    ::_exit(127);
+  }
+
+  // SIGTERM asks the trainers for a checkpoint (mpirun forwards it, and the group's ranks get it
+  // directly); whatever still runs kTrialKillGraceSeconds later, a mpirun waiting for a lost
+  // host's daemon say, is killed.
+  void end_overdue_trials() {
+    const double limit = options_.trial_timeout;
+    if (limit <= 0) return;
+    for (auto& [pid, r] : running_) {
+      const double age = seconds_since(r.start);
+      if (!r.timed_out && age > limit) {
+        r.timed_out = true;
+        std::fprintf(stderr, "sweep: trial %s ran past --trial-timeout %s; ending it\n",
+                     describe(ledger_, trial(r.index)).c_str(), duration_text(limit).c_str());
+        ::kill(-pid, SIGTERM);
+      } else if (r.timed_out && age > limit + kTrialKillGraceSeconds) {
+        ::kill(-pid, SIGKILL);
+      }
+    }
+  }
+
+  void stop_children(int signal_number) {
+    std::fprintf(stderr, "sweep: stopping %zu running trial%s (%s)%s\n", running_.size(),
+                 running_.size() == 1 ? "" : "s",
+                 signal_number == SIGUSR1 ? "checkpoint and exit" : "now",
+                 signal_number == SIGUSR1 ? "; signal again to end them at once" : "");
+    for (const auto& [pid, r] : running_) {
+      // SIGUSR1 goes to mpirun alone, which forwards it; SIGTERM to the whole group.
+      if (signal_number == SIGUSR1)
+        ::kill(pid, SIGUSR1);
+      else
+        ::kill(-pid, SIGTERM);
+    }
+  }
+
+  void finish(pid_t pid, int code) {
+    const auto it = running_.find(pid);
+    if (it == running_.end()) return;
+    const Running r = it->second;
+    running_.erase(it);
+    pb::TrialRecord& t = trial(r.index);
+    const double wall = seconds_since(r.start);
+    t.add_exit_codes(code);
+    std::string what;
+    if (code == 0) {
+      t.set_state(pb::DONE);
+      t.set_wall_seconds(wall);
+      finished_seconds_ += wall;
+      ++finished_;
+      what = "done in " + duration_text(wall);
+    } else if (code == kExitNonFinite && !r.timed_out) {
+      t.set_state(pb::DIVERGED);
+      t.set_wall_seconds(wall);
+      what = "diverged (non-finite loss, exit code 4); not retried";
+    } else if ((code == kExitStopped || stop_signals > 0) && !r.timed_out) {
+      t.set_state(pb::PLANNED);
+      what = "interrupted (exit code " + std::to_string(code) + "); it resumes on the next run";
+    } else {
+      t.set_failures(t.failures() + 1);
+      const bool again = t.failures() < options_.retries;
+      t.set_state(again ? pb::PLANNED : pb::FAILED);
+      const std::string log = trial_dir(dir_, t.id()) + "/trainer.log";
+      what = "failed with exit code " + std::to_string(code) + " (" + std::to_string(t.failures()) +
+             " of " + std::to_string(options_.retries) + " attempts" + (again ? ", retrying" : "") +
+             "): " +
+             (r.timed_out ? "ran past --trial-timeout " + duration_text(options_.trial_timeout)
+                          : failure_reason(log)) +
+             " [" + log + "]";
+    }
+    save(t);
+    std::fprintf(stderr, "sweep: trial %s %s\n", describe(ledger_, t).c_str(), what.c_str());
+    progress();
+  }
+
+  void progress() {
+    int done = 0, failed = 0, diverged = 0, pending = 0;
+    for (const pb::TrialRecord& t : ledger_.trial()) {
+      if (t.state() == pb::DONE)
+        ++done;
+      else if (t.state() == pb::FAILED)
+        ++failed;
+      else if (t.state() == pb::DIVERGED)
+        ++diverged;
+      else if (t.state() == pb::PLANNED)
+        ++pending;
+    }
+    std::string eta = "ETA once a trial finishes";
+    if (finished_ > 0) {
+      const double mean = finished_seconds_ / finished_;
+      double work = pending * mean;
+      for (const auto& [pid, r] : running_) work += std::max(0.0, mean - seconds_since(r.start));
+      eta = "ETA " + duration_text(work / slots_);
+    }
+    std::fprintf(stderr, "sweep: %d/%d done, %zu running, %d failed, %d diverged, %d waiting; %s\n",
+                 done, ledger_.trial_size(), running_.size(), failed, diverged, pending,
+                 eta.c_str());
+  }
+
+  int conclude() {
+    if (stop_signals > 0) {
+      std::fprintf(stderr, "sweep: stopped by a signal; run `sweep run %s` again to continue\n",
+                   dir_.c_str());
+      return kExitStopped;
+    }
+    for (const pb::TrialRecord& t : ledger_.trial())
+      if (t.state() == pb::FAILED) return 1;
+    return 0;
+  }
+
+  std::string dir_;
+  SweepRunOptions options_;
+  int slots_;
+  pb::SweepLedger ledger_;
+  std::map<pid_t, Running> running_;
+  double finished_seconds_ = 0;
+  int finished_ = 0;
+};
+
+}  // namespace
+
+int run_sweep(const std::string& sweep_dir, const SweepRunOptions& options) {
+  if (options.retries < 1) throw UsageError("--retries: must be at least 1");
+  if (options.max_ranks < 0) throw UsageError("--max-ranks: must be positive");
+  if (!(options.trial_timeout >= 0))
+    throw UsageError("--trial-timeout: must be a number of seconds >= 0 (0: no limit)");
+  const std::string dir = std::filesystem::absolute(sweep_dir).lexically_normal().string();
+  read_ledger(dir);  // a folder without a plan gets that message, not a locking error
+  const SweepLock lock(dir);
+  const pb::SweepLedger ledger = read_ledger(dir);
+  const int cores = std::max(1u, std::thread::hardware_concurrency());
+  const int limit = options.max_ranks > 0    ? options.max_ranks
+                    : ledger.max_ranks() > 0 ? ledger.max_ranks()
+                                             : cores;
+  const int ranks = std::max(1, ledger.ranks_per_trial());
+  if (ranks > limit)
+    throw UsageError("--max-ranks: a trial needs " + std::to_string(ranks) + " ranks but at most " +
+                     std::to_string(limit) + " may run at once");
+  if (options.trainer.empty()) throw UsageError("--trainer: no trainer binary given");
+  Scheduler scheduler(dir, ledger, options, limit / ranks);
+  return scheduler.run();
+}
+
+}  // namespace mlp

@@ -1,0 +1,171 @@
+// `trainer evaluate`: a model file's (or checkpoint's) loss, accuracy, per-class precision,
+// recall and F1 and confusion matrix on labelled data, alone or under mpirun. The set is read and
+// standardized as a run reads its test set and evaluated in the same chunks with the same loss
+// code, so on a run's own test set at the run's rank count the numbers are the run's bit for bit.
+#include <cmath>
+#include <cstdio>
+#include <memory>
+#include <string>
+
+#include "core/atomic_file.h"
+#include "core/errors.h"
+#include "core/loss.h"
+#include "core/model_file.h"
+#include "core/prediction.h"
+#include "dist/agreement.h"
+#include "dist/communicator.h"
+#include "core/config_fields.h"
+#include "launch/train/data_loading.h"
+#include "launch/train/evaluation.h"
+#include "launch/tools/subcommands.h"
+
+namespace mlp {
+namespace {
+
+namespace po = boost::program_options;
+
+struct Evaluation {
+  Sums sums;
+  ConfusionMatrix confusion{0};
+};
+
+// The training loop's evaluation (same chunks, same loss code, so the same bits), with the
+// predicted classes counted against the labels.
+Evaluation evaluate_model(const TrainedModel& trained, const Dataset& set, Communicator& comm) {
+  const std::unique_ptr<Model<float>> model = trained.build();
+  const std::unique_ptr<Loss<float>> loss = make_loss<float>(trained.config.loss());
+  Evaluation e;
+  e.confusion = ConfusionMatrix(trained.num_classes);
+  BatchBuffers buffers;
+  e.sums =
+      evaluate(*model, *loss, set, comm, &buffers,
+               [&](const Matrix<float>& outputs, const BatchBuffers& chunk) {
+                 for (size_t j = 0; j < chunk.labels.size(); ++j)
+                   e.confusion.add(chunk.labels[j],
+                                   loss->predicted_class(outputs, static_cast<Eigen::Index>(j)));
+               });
+  if (!e.confusion.counts().empty())
+    comm.allreduce_sum(e.confusion.counts().data(), e.confusion.counts().size());
+  return e;
+}
+
+std::string number(double value) {
+  if (!std::isfinite(value)) return "null";
+  char text[32];
+  std::snprintf(text, sizeof text, "%.17g", value);
+  return text;
+}
+
+// The keys loss, accuracy, per_class and confusion (rows: labels, columns: predicted).
+std::string json_report(const Evaluation& e, bool classifies) {
+  std::string j = "{\n  \"samples\": " + number(e.sums.count) +
+                  ",\n  \"loss\": " + number(e.sums.mean_loss()) +
+                  ",\n  \"accuracy\": " + (classifies ? number(e.sums.accuracy(true)) : "null") +
+                  ",\n  \"per_class\": [";
+  const ConfusionMatrix& c = e.confusion;
+  for (int k = 0; k < c.classes(); ++k)
+    j += std::string(k ? "," : "") + "\n    {\"class\": " + std::to_string(k) +
+         ", \"precision\": " + number(c.precision(k)) + ", \"recall\": " + number(c.recall(k)) +
+         ", \"f1\": " + number(c.f1(k)) + ", \"support\": " + number(c.support(k)) + "}";
+  j += std::string(c.classes() ? "\n  " : "") + "],\n  \"confusion\": [";
+  for (int label = 0; label < c.classes(); ++label) {
+    j += std::string(label ? "," : "") + "\n    [";
+    for (int p = 0; p < c.classes(); ++p) j += (p ? ", " : "") + number(c.count(label, p));
+    j += "]";
+  }
+  return j + std::string(c.classes() ? "\n  " : "") + "]\n}\n";
+}
+
+void print_report(const Evaluation& e, const TrainedModel& model, const std::string& path) {
+  std::printf("%s: %lld samples\nloss %.6f", path.c_str(), static_cast<long long>(e.sums.count),
+              e.sums.mean_loss());
+  if (model.classifies()) std::printf("  accuracy %.6f", e.sums.accuracy(true));
+  std::printf("\n");
+  const auto& metrics = model.file.metrics();
+  if (metrics.count("test_loss") && metrics.count("test_acc")) {
+    const bool same = metrics.at("test_loss") == e.sums.mean_loss() &&
+                      (!model.classifies() || metrics.at("test_acc") == e.sums.accuracy(true));
+    std::printf("the run reported test loss %.6f, accuracy %.6f on its test set%s\n",
+                metrics.at("test_loss"), metrics.at("test_acc"),
+                same ? ": equal to the last bit" : "");
+  }
+  const ConfusionMatrix& c = e.confusion;
+  if (c.classes() == 0) return;
+  std::printf("\nclass  precision  recall     f1  support\n");
+  for (int k = 0; k < c.classes(); ++k)
+    std::printf("%5d  %9.4f  %6.4f  %6.4f  %7.0f\n", k, c.precision(k), c.recall(k), c.f1(k),
+                c.support(k));
+  std::printf("\nconfusion (rows: label, columns: predicted)\n      ");
+  for (int p = 0; p < c.classes(); ++p) std::printf(" %6d", p);
+  std::printf("\n");
+  for (int label = 0; label < c.classes(); ++label) {
+    std::printf("%5d ", label);
+    for (int p = 0; p < c.classes(); ++p) std::printf(" %6.0f", c.count(label, p));
+    std::printf("\n");
+  }
+}
+
+}  // namespace
+
+int evaluate_command(int argc, char** argv) {
+  pb::DataConfig data;
+  fill_defaults(&data);
+  std::string model_path, json_path;
+  double stall_timeout = 600;
+  po::options_description options("trainer evaluate options");
+  options.add_options()("model", po::value(&model_path)->required()->value_name("FILE"),
+                        "model file (OUT/model.pb) or checkpoint")(
+      "data-dir", po::value<std::string>()->value_name("DIR")->default_value(data.data_dir()),
+      "IDX folder; its t10k-* pair is evaluated")(
+      "test-csv", po::value<std::string>()->value_name("FILE"),
+      "labelled CSV (target column(s) first) instead of the IDX folder")(
+      "csv-header", po::bool_switch(), "the CSV starts with a header line")(
+      "csv-targets", po::value<int>()->value_name("K")->default_value(1),
+      "leading target columns of a CSV row (a regression model reads its outputs' count)")(
+      "test-limit", po::value<int64_t>()->value_name("N")->default_value(0),
+      "only the first N samples (0: all)")("json", po::value(&json_path)->value_name("FILE"),
+                                           "also write loss, accuracy, per_class, confusion")(
+      "stall-timeout", po::value(&stall_timeout)->default_value(600),
+      "seconds a rank may wait in one collective (0: forever)");
+  po::variables_map vm;
+  if (!parse_subcommand_flags(argc, argv,
+                              "trainer evaluate --model FILE [--data-dir DIR | --test-csv FILE] "
+                              "[options]   (or under mpirun)",
+                              options, &vm))
+    return 0;
+  data.set_data_dir(vm["data-dir"].as<std::string>());
+  if (vm.count("test-csv")) data.set_test_csv(vm["test-csv"].as<std::string>());
+  data.set_csv_header(vm["csv-header"].as<bool>());
+  data.set_csv_targets(vm["csv-targets"].as<int>());
+  data.set_test_limit(vm["test-limit"].as<int64_t>());
+  if (data.csv_targets() < 1) throw UsageError("--csv-targets: must be a positive integer");
+  if (data.test_limit() < 0) throw UsageError("--test-limit: must be non-negative");
+
+  std::unique_ptr<Communicator> comm = make_communicator(&argc, &argv, stall_timeout);
+  TrainedModel model;
+  Dataset set;
+  std::unique_ptr<AtomicFileStream> json;
+  run_on_all_or_fail_together(*comm, [&] {
+    // Opened first: an unwritable --json path fails before any work, not after the report.
+    if (comm->rank() == 0 && !json_path.empty())
+      json = std::make_unique<AtomicFileStream>(json_path, ExitCode::kUsage);
+    model = load_trained_model(model_path);
+    set = load_labelled_set(data, model.config.loss(), model.num_classes, model.outputs());
+    if (set.features() != model.inputs())
+      throw DataError((data.test_csv().empty() ? data.data_dir() : data.test_csv()) + ": " +
+                      std::to_string(set.features()) +
+                      " features per sample, but the model takes " +
+                      std::to_string(model.inputs()));
+    if (model.standardized) model.standardizer.apply(set);
+  });
+  const Evaluation e = evaluate_model(model, set, *comm);
+  if (comm->rank() != 0) return 0;
+  print_report(e, model, model_path);
+  if (json) {
+    json->write(json_report(e, model.classifies()));
+    json->commit();
+  }
+  return 0;
+}
+
+}  // namespace mlp

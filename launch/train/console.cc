@@ -1,0 +1,91 @@
+// Rank 0's console lines; see console.h.
+#include "launch/train/console.h"
+
+#include <cstdio>
+
+namespace mlp {
+namespace {
+
+std::string model_shape(const pb::ModelConfig& m) {
+  std::string hidden = m.hidden();
+  for (char& c : hidden)
+    if (c == ',') c = '-';
+  return std::to_string(m.inputs()) + (hidden.empty() ? "" : "-" + hidden) + "-" +
+         std::to_string(m.outputs());
+}
+
+const char* plural(int64_t n) { return n == 1 ? "" : "s"; }
+
+}  // namespace
+
+void Console::banner(const pb::TrainConfig& config, int64_t train, int64_t val, int64_t test,
+                     size_t parameters, int world_size) const {
+  if (!enabled_) return;
+  std::printf(
+      "training %s on %lld samples (%lld validation, %lld test), %zu parameters, %d rank%s, "
+      "global batch %d\n",
+      model_shape(config.model()).c_str(), static_cast<long long>(train),
+      static_cast<long long>(val), static_cast<long long>(test), parameters, world_size,
+      plural(world_size), config.batch_size());
+  std::fflush(stdout);
+}
+
+void Console::no_checkpoint(const std::string& dir) const {
+  if (enabled_) std::printf("no checkpoint in %s: starting fresh\n", dir.c_str());
+}
+
+void Console::resumed(const std::string& source, int epoch, int64_t step_in_epoch,
+                      int64_t global_step, int saved_world_size) const {
+  if (!enabled_) return;
+  std::printf("resuming from %s at epoch %d, step %lld (global step %lld), saved by %d rank%s\n",
+              source.c_str(), epoch + 1, static_cast<long long>(step_in_epoch),
+              static_cast<long long>(global_step), saved_world_size, plural(saved_world_size));
+}
+
+void Console::schedule_changed(const pb::TrainConfig& saved, int64_t saved_steps,
+                               const pb::TrainConfig& now, int64_t planned_steps, int64_t step,
+                               double rate_now, double rate_before) const {
+  if (!enabled_) return;
+  std::fprintf(stderr,
+               "trainer: warning: the learning-rate schedule differs from the checkpoint's "
+               "(%d epochs, %lld planned steps there; %d, %lld now): global step %lld gets "
+               "rate %g instead of %g\n",
+               saved.epochs(), static_cast<long long>(saved_steps), now.epochs(),
+               static_cast<long long>(planned_steps), static_cast<long long>(step), rate_now,
+               rate_before);
+}
+
+void Console::epoch(const EpochMetrics& m, int epochs, bool classifies, bool has_val) const {
+  if (!enabled_) return;
+  std::printf("epoch %3d/%d  train loss %.4f", m.epoch, epochs, m.train_loss);
+  if (classifies) std::printf(" acc %.4f", m.train_acc);
+  if (has_val) {
+    std::printf("  val loss %.4f", m.val_loss);
+    if (classifies) std::printf(" acc %.4f", m.val_acc);
+  }
+  std::printf("  %.0f samples/s  %.1f s\n", m.samples_per_second, m.epoch_seconds);
+  std::fflush(stdout);
+}
+
+void Console::early_stop(int epoch, const char* metric, int patience, int best_epoch) const {
+  if (!enabled_) return;
+  std::printf("early stopping after epoch %d: no improvement of %s for %d epochs (best epoch %d)\n",
+              epoch, metric, patience, best_epoch);
+}
+
+void Console::warning(const std::string& text) const {
+  if (enabled_ && !text.empty()) std::fprintf(stderr, "trainer: warning: %s\n", text.c_str());
+}
+
+void Console::restored(int best_epoch) const {
+  if (enabled_) std::printf("restored the weights of epoch %d\n", best_epoch);
+}
+
+void Console::test(double loss, double acc, bool classifies) const {
+  if (!enabled_) return;
+  std::printf("test loss %.4f", loss);
+  if (classifies) std::printf(" acc %.4f", acc);
+  std::printf("\n");
+}
+
+}  // namespace mlp

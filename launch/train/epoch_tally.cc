@@ -1,0 +1,34 @@
+// Epoch sums and the steps log; see epoch_tally.h.
+#include "launch/train/epoch_tally.h"
+
+namespace mlp {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+EpochTally::EpochTally(const RunState& state, bool is_root) {
+  if (state.step_in_epoch == 0) return;
+  seconds_before_ = state.partial.seconds();
+  if (is_root) sums_ = {state.partial.loss(), state.partial.correct(), state.partial.count()};
+}
+
+double EpochTally::seconds() const { return seconds_before_ + seconds_since(start_); }
+
+void StepLog::after_step(const Sums& step, const RunState& state, Communicator& comm) {
+  since_row_ += step;
+  if (every_ <= 0 || state.global_step % every_ != 0) return;
+  const Sums total = since_row_.reduced(comm);
+  const double seconds = seconds_since(last_row_);
+  last_row_ = Clock::now();
+  output_->append_step(state.global_step, state.epoch + 1, total.mean_loss(),
+                       state.last_learning_rate, total.count / seconds);
+  since_row_ = Sums{};
+}
+
+}  // namespace mlp

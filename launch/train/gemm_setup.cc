@@ -1,0 +1,68 @@
+// Choosing and agreeing on the matrix-product backend; see gemm_setup.h.
+#include "launch/train/gemm_setup.h"
+
+#include <cstdint>
+
+namespace mlp {
+
+namespace {
+
+bool available_name(const std::string& name) {
+  for (GemmBackend b : available_gemm_backends())
+    if (name == gemm_backend_name(b)) return true;
+  return false;
+}
+
+}  // namespace
+
+GemmSetup choose_gemm_backend(const pb::TrainConfig& config, const std::vector<int>& widths,
+                              int batch, Communicator& comm, const std::string& resumed_backend) {
+  GemmSetup setup;
+  setup.openblas_core = openblas_core_name();
+  if (config.gemm() != "auto") {
+    setup.backend = parse_gemm_backend(config.gemm());
+  } else if (available_name(resumed_backend)) {
+    // Every rank read the same checkpoint, so they agree without a broadcast.
+    setup.backend = parse_gemm_backend(resumed_backend);
+  } else {
+    // Timed on one rank only: ranks sharing a host would disturb each other's timing, and all
+    // must run the same backend anyway.
+    int32_t chosen = 0;
+    if (comm.rank() == 0) {
+      setup.timings = time_gemm_backends(step_products(widths, batch), kAutoGemmBudgetSeconds);
+      chosen = static_cast<int32_t>(fastest_gemm(setup.timings).backend);
+    }
+    comm.broadcast(&chosen, sizeof chosen, 0);
+    setup.backend = static_cast<GemmBackend>(chosen);
+    setup.measured = true;
+  }
+  set_gemm_backend(setup.backend);
+  return setup;
+}
+
+std::string gemm_resume_warning(const GemmSetup& setup, const std::string& resumed_backend) {
+  const std::string now = gemm_backend_name(setup.backend);
+  if (resumed_backend.empty() || resumed_backend == now) return "";
+  return "the checkpoint was trained with --gemm " + resumed_backend + ", this run uses " + now +
+         ": results agree with an uninterrupted run within about 1e-5, not bitwise";
+}
+
+pb::GemmRates gemm_rates(const GemmSetup& setup) {
+  pb::GemmRates rates;
+  for (const GemmTiming& t : setup.timings) {
+    switch (t.backend) {
+      case GemmBackend::kOnednn:
+        rates.set_onednn(t.gflops);
+        break;
+      case GemmBackend::kEigen:
+        rates.set_eigen(t.gflops);
+        break;
+      case GemmBackend::kBlas:
+        rates.set_blas(t.gflops);
+        break;
+    }
+  }
+  return rates;
+}
+
+}  // namespace mlp

@@ -1,0 +1,42 @@
+// The run's model file; see model_output.h.
+#include "launch/train/model_output.h"
+
+#include "core/gemm.h"
+#include "core/model_file.h"
+#include "launch/train/run_summary.h"
+
+namespace mlp {
+
+void write_run_model(const pb::TrainConfig& config, const ParamStore<float>& store,
+                     const TrainingData& data, const pb::Provenance& provenance,
+                     const TrainingResult& result) {
+  pb::Model m = make_model_message(
+      config.model(), model_classes(config.model(), config.data().train_csv().empty()));
+  if (data.standardized) *m.mutable_standardization() = standardization_message(data.standardizer);
+  for (const std::string& name : data.header.features) m.add_feature_names(name);
+  for (const std::string& name : data.header.targets) m.add_target_names(name);
+  *m.mutable_config() = config;
+  // The backend the run resolved (auto: the one measured fastest), so applying the model
+  // reproduces the run's numbers bit for bit.
+  m.mutable_config()->set_gemm(gemm_backend_name(gemm_backend()));
+  *m.mutable_provenance() = provenance;
+  const EpochMetrics kept = kept_epoch(result);
+  auto& metrics = *m.mutable_metrics();
+  if (data.test.size() > 0) {
+    metrics["test_loss"] = result.test_loss;
+    metrics["test_acc"] = result.test_acc;
+  }
+  metrics["train_loss"] = kept.train_loss;
+  metrics["train_acc"] = kept.train_acc;
+  metrics["val_loss"] = kept.val_loss;
+  metrics["val_acc"] = kept.val_acc;
+  metrics["kept_epoch"] = kept.epoch;
+  metrics["best_epoch"] = result.best_epoch;
+  metrics["epochs_run"] = result.epochs_run;
+  metrics["restored_best"] = result.restored_best;
+  write_model_file(model_path(config), m, {model_params_field(store.values(), store.size())});
+}
+
+std::string model_path(const pb::TrainConfig& config) { return config.out_dir() + "/model.pb"; }
+
+}  // namespace mlp

@@ -1,0 +1,27 @@
+// OUT/model.pb, the model a run keeps (the restored best weights where early stopping restored
+// them): architecture, parameters, standardization, CSV column names, the resolved config,
+// provenance and the run's metrics, written by rank 0 at the end of every run.
+#pragma once
+
+#include <string>
+
+#include "core/param_store.h"
+#include "launch/train/data_loading.h"
+#include "launch/train/train_loop.h"
+#include "proto/checkpoint.pb.h"
+#include "proto/model.pb.h"
+
+namespace mlp {
+
+// Writes model_path(config), the model of a finished run: the parameters of `store` (streamed
+// from it, not copied), the data's standardization and names, the config and provenance, and the
+// metrics test_loss and test_acc (with a test set), train_*, val_* and the number of the kept
+// epoch, best_epoch and epochs_run. Throws Error(kCheckpoint) naming the path.
+void write_run_model(const pb::TrainConfig& config, const ParamStore<float>& store,
+                     const TrainingData& data, const pb::Provenance& provenance,
+                     const TrainingResult& result);
+
+// <out_dir>/model.pb.
+std::string model_path(const pb::TrainConfig& config);
+
+}  // namespace mlp

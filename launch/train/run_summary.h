@@ -1,0 +1,32 @@
+// summary.json of a finished run: the kept model's numbers (the best epoch's when its weights
+// were restored, else the last epoch's), the test result and the run's totals. A new summary
+// field is one line in make_summary and one in proto/run_records.proto.
+#pragma once
+
+#include <cstddef>
+
+#include "launch/train/train_loop.h"
+#include "proto/config.pb.h"
+#include "proto/run_records.pb.h"
+
+namespace mlp {
+
+// What the summary reports beyond the TrainingResult.
+struct RunTotals {
+  int world_size = 1;
+  size_t parameters = 0;
+  bool has_test = false;                        // test_loss and test_acc are reported
+  double train_samples = 0, train_seconds = 0;  // of the steps this process ran
+  double wall_seconds = 0;                      // of this process
+  double seconds_before_resume = 0;             // of the processes before it
+  double peak_rss_mb = 0;                       // of this process
+};
+
+// The metrics row of the model a run keeps: the best epoch's when its weights were restored,
+// else the last epoch's (zeros before any epoch).
+EpochMetrics kept_epoch(const TrainingResult& result);
+
+pb::Summary make_summary(const TrainingResult& result, const RunTotals& totals,
+                         const pb::TrainConfig& config);
+
+}  // namespace mlp

@@ -1,0 +1,111 @@
+// The run folder: summary.json and events.jsonl are protobuf JSON with snake_case keys, NaN
+// written as null; metrics.csv leaves such cells empty; a disabled writer (ranks other than 0)
+// writes nothing.
+#include "launch/train/run_output.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <limits>
+
+#include "tests/launch/process_run.h"
+#include "tests/launch/run_records.h"
+
+namespace mlp {
+namespace {
+
+constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
+
+TEST(RunOutput, SummaryIsOneFieldALineWithNullForWhatDoesNotApply) {
+  const std::string dir = test::fresh_test_dir("run_output");
+  pb::Summary s;
+  s.set_epochs_run(3);
+  s.set_global_steps(1e10);  // past int32, still a JSON number
+  *s.mutable_val_acc() = number_or_null(kNan);
+  *s.mutable_val_loss() = number_or_null(0.25);
+  s.set_restored_best(true);
+  s.mutable_config()->set_batch_size(16);
+  RunOutput(dir, true).write_summary(s);
+  const std::string text = test::slurp(dir + "/summary.json");
+  EXPECT_NE(text.find("\n \"epochs_run\": 3,\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"val_acc\": null"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"batch_size\": 16"), std::string::npos) << text;
+  const pb::Summary back = test::read_summary(dir);
+  EXPECT_EQ(back.global_steps(), 1e10);
+  EXPECT_EQ(test::number(back.val_loss()), 0.25);
+  EXPECT_TRUE(std::isnan(test::number(back.val_acc())));
+  EXPECT_TRUE(back.restored_best());
+}
+
+TEST(RunOutput, EventsAreOneJsonObjectALineWithTimeAndName) {
+  const std::string dir = test::fresh_test_dir("run_output");
+  {
+    RunOutput out(dir, true);
+    out.start({}, false, false);
+    pb::Event e;
+    e.set_path("a \"quoted\"\npath");
+    e.set_global_step(7);
+    out.log_event("checkpoint_saved", e);
+    out.log_event("finish");
+  }
+  const std::vector<pb::Event> events = test::read_events(dir);
+  ASSERT_EQ(events.size(), 2u) << test::slurp(dir + "/events.jsonl");
+  EXPECT_EQ(events[0].event(), "checkpoint_saved");
+  EXPECT_EQ(events[0].path(), "a \"quoted\"\npath");
+  EXPECT_EQ(events[0].global_step(), 7);
+  EXPECT_GT(events[0].time(), 1.6e9);
+  EXPECT_EQ(events[1].event(), "finish");
+  EXPECT_FALSE(events[1].has_global_step());
+}
+
+TEST(RunOutput, BytesThatAreNotUtf8AreWrittenAsQuestionMarks) {
+  const std::string dir = test::fresh_test_dir("run_output");
+  {
+    RunOutput out(dir, true);
+    out.start({}, false, false);
+    pb::Event e;
+    e.set_message("cannot read /data/caf\xe9.csv");
+    e.set_path("/data/na\xc3\xafve");  // valid UTF-8: kept
+    out.log_event("error", e);
+  }
+  const std::vector<pb::Event> events = test::read_events(dir);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].message(), "cannot read /data/caf?.csv");
+  EXPECT_EQ(events[0].path(), "/data/na\xc3\xafve");
+}
+
+TEST(RunOutput, ResumingAppendsEventsAndRewritesTheKeptMetricsRows) {
+  const std::string dir = test::fresh_test_dir("run_output");
+  EpochMetrics m{1, 0.5, kNan, 0.6, kNan, 100, 1.5, 0.01};
+  {
+    RunOutput out(dir, true);
+    out.start({}, false, false);
+    out.log_event("start");
+    out.append_epoch(m);
+    m.epoch = 2;
+    out.append_epoch(m);
+  }
+  {
+    RunOutput out(dir, true);
+    m.epoch = 1;
+    out.start({m}, true, false);
+    out.log_event("resume");
+  }
+  EXPECT_EQ(test::read_events(dir).size(), 2u);
+  EXPECT_EQ(test::slurp(dir + "/metrics.csv"),
+            "epoch,train_loss,train_acc,val_loss,val_acc,samples_per_second,epoch_seconds,"
+            "learning_rate\n1,0.5,,0.6,,100,1.5,0.01\n");
+}
+
+TEST(RunOutput, DisabledWritesNothing) {
+  const std::string dir = test::fresh_test_dir("run_output") + "/rank1";
+  RunOutput out(dir, false);
+  out.start({}, false, true);
+  out.log_event("start");
+  out.write_summary(pb::Summary{});
+  EXPECT_FALSE(std::filesystem::exists(dir));
+}
+
+}  // namespace
+}  // namespace mlp
