@@ -37,7 +37,11 @@ across_hosts() {  # label np mode: one rank per simulated host, mpirun started o
   echo "label=$1 $( (eval "$("$sim" env)" && "$sim" exec mlpbench1 mpirun -np "$2" "$bench" \
                       --steps "$steps" --mode "$3"))" >>"$results"
 }
+# The torch rows need Debian's python3-torch (installed by the test command).
+have_torch=0
+/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 && have_torch=1
 torch_ddp() {  # label np
+  ((have_torch)) || return 0
   echo "label=$1 $(/usr/bin/python3 "$here/bench_dist_torch.py" --np "$2" --steps "$steps" 2>/dev/null | tail -1)" >>"$results"
 }
 

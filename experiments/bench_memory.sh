@@ -4,7 +4,8 @@
 # data cache, count once per host), and training samples/s with the per-host data cache against
 # floats held in memory (--data-cache off), rounds interleaved, best round of each kept. Prints a
 # table headed by the host CPU.
-# Usage: experiments/bench_memory.sh [TRAINER]   (default build/trainer; env: ROUNDS=3 EPOCHS=1)
+# Usage: experiments/bench_memory.sh [TRAINER]   (default build/trainer; env: ROUNDS=3 EPOCHS=1,
+# STEPS=N stops every run after N steps)
 # A TRAINER from before the cache (no --data-cache flag) is measured with floats only.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -16,6 +17,8 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export XDG_CACHE_HOME=$work/cache
 common=(--hidden 1024,1024 --epochs "$epochs" --progress none)
+limit=()
+[[ -n ${STEPS:-} ]] && limit=(--max-steps "$STEPS")
 has_cache=0
 [[ $("$trainer" --help) == *--data-cache* ]] && has_cache=1
 
@@ -53,6 +56,7 @@ modes=(floats)
 mode_flags() { [[ $1 == floats ]] && ((has_cache)) && echo "--data-cache off" || true; }
 # One run beforehand builds the cache, so every measured run maps it.
 ((has_cache)) && "$trainer" "${common[@]}" --max-steps 1 --out "$work/warm" >/dev/null
+common+=("${limit[@]}")
 
 declare -A rss pss1 pss2 speed
 for mode in "${modes[@]}"; do

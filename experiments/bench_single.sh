@@ -40,6 +40,10 @@ flags=$(grep -m1 '^flags' /proc/cpuinfo)
 has() { [[ " $flags " == *" $1 "* ]]; }
 if has avx512f; then right_core=SkylakeX; elif has avx2; then right_core=Haswell; else right_core=""; fi
 isa=$(for f in avx2 avx512f avx512_bf16 avx512_fp16 amx_tile; do if has $f; then printf '%s ' $f; fi; done)
+# The torch rows need Debian's python3-torch (installed by the test command); without it they
+# are left out with a note.
+have_torch=0
+"$python" -c 'import torch' >/dev/null 2>&1 && have_torch=1
 openblas_core=$(OPENBLAS_VERBOSE=2 "$python" -c 'import ctypes; ctypes.CDLL("libopenblas.so.0")' \
   2>&1 | sed -n 's/^Core: //p')
 
@@ -62,13 +66,17 @@ for hidden in $models; do
     for b in "${backends[@]}" auto; do
       lines[$b,$r]=$(pinned "$build/experiments/bench_step" "${shape[@]}" "${run[@]}" --gemm "$b")
     done
-    # torch's thread variables only make it one thread; the kernel choice is left alone.
-    lines[torch,$r]=$(OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 pinned "$python" \
-      "$repo/experiments/torch_reference.py" "${shape[@]}" "${run[@]}")
-    lines[forced,$r]=$(OPENBLAS_CORETYPE=${right_core:-Prescott} OPENBLAS_NUM_THREADS=1 \
-      OMP_NUM_THREADS=1 pinned "$python" "$repo/experiments/torch_reference.py" "${shape[@]}" \
-      "${run[@]}")
-    for k in limit "${backends[@]}" auto torch forced; do echo "$hidden round $r $k: ${lines[$k,$r]}" >&2; done
+    kinds=(limit "${backends[@]}" auto)
+    if ((have_torch)); then
+      # torch's thread variables only make it one thread; the kernel choice is left alone.
+      lines[torch,$r]=$(OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 pinned "$python" \
+        "$repo/experiments/torch_reference.py" "${shape[@]}" "${run[@]}")
+      lines[forced,$r]=$(OPENBLAS_CORETYPE=${right_core:-Prescott} OPENBLAS_NUM_THREADS=1 \
+        OMP_NUM_THREADS=1 pinned "$python" "$repo/experiments/torch_reference.py" "${shape[@]}" \
+        "${run[@]}")
+      kinds+=(torch forced)
+    fi
+    for k in "${kinds[@]}"; do echo "$hidden round $r $k: ${lines[$k,$r]}" >&2; done
   done
 
   # med KIND KEY: median over rounds; rmed KIND KEY KIND2 KEY2: median of per-round ratios.
@@ -97,14 +105,19 @@ for hidden in $models; do
   row "GEMM-bound limit ($(field "${lines[limit,0]}" fastest) products alone)" limit
   for b in "${backends[@]}"; do row "ours, --gemm $b" "$b"; done
   row "ours, --gemm auto (chose $(field "${lines[auto,0]}" gemm))" auto
-  row "torch 1 thread, unaltered (${openblas_core:-?})" torch
-  row "torch 1 thread, OPENBLAS_CORETYPE=${right_core:-none}" forced
-  echo
-  echo "ours (auto) / torch unaltered: $(rmed auto samples_per_s torch samples_per_s) median steps," \
-    "$(rmed auto best_samples_per_s torch best_samples_per_s) best steps;" \
-    "ours (auto) / torch forced: $(rmed auto samples_per_s forced samples_per_s) median," \
-    "$(rmed auto best_samples_per_s forced best_samples_per_s) best;" \
-    "step phases of ours (auto), ms: forward $(med auto forward_ms), loss $(med auto loss_ms)," \
+  if ((have_torch)); then
+    row "torch 1 thread, unaltered (${openblas_core:-?})" torch
+    row "torch 1 thread, OPENBLAS_CORETYPE=${right_core:-none}" forced
+    echo
+    echo "ours (auto) / torch unaltered: $(rmed auto samples_per_s torch samples_per_s) median steps," \
+      "$(rmed auto best_samples_per_s torch best_samples_per_s) best steps;" \
+      "ours (auto) / torch forced: $(rmed auto samples_per_s forced samples_per_s) median," \
+      "$(rmed auto best_samples_per_s forced best_samples_per_s) best"
+  else
+    echo
+    echo "torch rows left out: $python cannot import torch (Debian: python3-torch)"
+  fi
+  echo "step phases of ours (auto), ms: forward $(med auto forward_ms), loss $(med auto loss_ms)," \
     "backward $(med auto backward_ms), optimizer $(med auto optimizer_ms)"
   for b in "${backends[@]}"; do
     echo "$b, the step's products alone: $(med "rate_$b" gflops) GFLOP/s"

@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
-# Installs, from Debian's archive, whatever of the build, test and data packages is missing.
-# Usage: install_deps.sh [--with-bench]   (--with-bench adds PyTorch and matplotlib references)
+# Installs, from Debian's archive, whatever of a set of packages is missing.
+# Usage: install_deps.sh train|test
+#   train: what building and running the trainer and the sweep launcher need, and the data
+#   test:  that, plus what the test suite and the benchmarks use (GoogleTest, clang and
+#          libFuzzer, SLURM and munge, namespaces, the ONNX checker, PyTorch and matplotlib)
 set -euo pipefail
 
-packages=(build-essential cmake pkg-config zlib1g-dev
-          libeigen3-dev libprotobuf-dev protobuf-compiler
-          libboost-program-options-dev libgtest-dev libopenblas-dev
-          libdnnl-dev ocl-icd-opencl-dev
-          libopenmpi-dev openmpi-bin
-          libonnx-dev python3-onnx python3-numpy
-          dataset-fashion-mnist python3
-          clang libfuzzer-14-dev slurm-wlm munge util-linux
-          iproute2 mount)
-if [[ "${1:-}" == "--with-bench" ]]; then
-  packages+=(python3-torch python3-matplotlib python3-numpy)
-fi
+train_packages=(build-essential cmake pkg-config zlib1g-dev
+                libeigen3-dev libprotobuf-dev protobuf-compiler
+                libboost-program-options-dev libopenblas-dev libdnnl-dev
+                libopenmpi-dev openmpi-bin libonnx-dev
+                dataset-fashion-mnist)
+test_packages=("${train_packages[@]}"
+               libgtest-dev python3 python3-onnx python3-numpy
+               clang libfuzzer-14-dev slurm-wlm munge util-linux iproute2 mount
+               python3-torch python3-matplotlib)
+
+case "${1:-}" in
+  train) packages=("${train_packages[@]}") ;;
+  test) packages=("${test_packages[@]}") ;;
+  *) echo "usage: install_deps.sh train|test" >&2; exit 2 ;;
+esac
 
 missing=()
 for p in "${packages[@]}"; do

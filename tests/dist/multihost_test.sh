@@ -36,6 +36,9 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 1' INT TERM HUP
+# shellcheck source=../support/cleanup_guard.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../support/cleanup_guard.sh"
+cleanup_guard cleanup
 fail() {
   echo "FAIL: $*"
   for f in "$work"/*.out "$work"/*.err; do [[ -s $f ]] && { echo "--- $f"; tail -20 "$f"; }; done

@@ -17,7 +17,10 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-trap 'exit 1' INT TERM
+trap 'exit 1' INT TERM HUP
+# shellcheck source=../../support/cleanup_guard.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../support/cleanup_guard.sh"
+cleanup_guard cleanup
 
 fail() {
   echo "FAIL: $*"
