@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "core/errors.h"
+#include "core/seconds_since.h"
 #include "launch/sweep/ledger.h"
 
 namespace mlp {
@@ -64,10 +65,6 @@ struct Running {
   Clock::time_point start;
   bool timed_out = false;  // ended for running past --trial-timeout
 };
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 std::string duration_text(double seconds) {
   const long s = std::lround(seconds);
