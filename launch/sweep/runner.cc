@@ -17,12 +17,13 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
+#include <sstream>
 #include <thread>
 #include <vector>
 
 #include "core/errors.h"
+#include "core/input_file.h"
 #include "core/seconds_since.h"
 #include "launch/sweep/ledger.h"
 
@@ -81,7 +82,9 @@ std::string duration_text(double seconds) {
 // Why an attempt failed, from its log: the trainer's one-line error, which mpirun follows with
 // banners of its own; else the last non-empty line.
 std::string failure_reason(const std::string& path) {
-  std::ifstream in(path);
+  std::string log;
+  read_whole_file(path, &log);  // unreadable: no reason to give
+  std::istringstream in(log);
   std::string line, last, error;
   while (std::getline(in, line)) {
     if (line.rfind("== sweep attempt", 0) == 0) error.clear();
