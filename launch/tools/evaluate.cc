@@ -2,22 +2,23 @@
 // recall and F1 and confusion matrix on labelled data, alone or under mpirun. The set is read and
 // standardized as a run reads its test set and evaluated in the same chunks with the same loss
 // code, so on a run's own test set at the run's rank count the numbers are the run's bit for bit.
-#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
 
 #include "core/atomic_file.h"
+#include "core/config_fields.h"
 #include "core/errors.h"
 #include "core/loss.h"
 #include "core/model_file.h"
 #include "core/prediction.h"
 #include "dist/agreement.h"
 #include "dist/communicator.h"
-#include "core/config_fields.h"
+#include "launch/tools/subcommands.h"
 #include "launch/train/data_loading.h"
 #include "launch/train/evaluation.h"
-#include "launch/tools/subcommands.h"
+#include "launch/train/run_output.h"
+#include "proto/run_records.pb.h"
 
 namespace mlp {
 namespace {
@@ -49,31 +50,26 @@ Evaluation evaluate_model(const TrainedModel& trained, const Dataset& set, Commu
   return e;
 }
 
-std::string number(double value) {
-  if (!std::isfinite(value)) return "null";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.17g", value);
-  return text;
-}
-
-// The keys loss, accuracy, per_class and confusion (rows: labels, columns: predicted).
-std::string json_report(const Evaluation& e, bool classifies) {
-  std::string j = "{\n  \"samples\": " + number(e.sums.count) +
-                  ",\n  \"loss\": " + number(e.sums.mean_loss()) +
-                  ",\n  \"accuracy\": " + (classifies ? number(e.sums.accuracy(true)) : "null") +
-                  ",\n  \"per_class\": [";
+// What --json writes, the numbers print_report prints.
+pb::EvaluationReport report_record(const Evaluation& e, bool classifies) {
+  pb::EvaluationReport r;
+  r.set_samples(e.sums.count);
+  *r.mutable_loss() = number_or_null(e.sums.mean_loss());
+  *r.mutable_accuracy() = number_or_null(e.sums.accuracy(classifies));
   const ConfusionMatrix& c = e.confusion;
-  for (int k = 0; k < c.classes(); ++k)
-    j += std::string(k ? "," : "") + "\n    {\"class\": " + std::to_string(k) +
-         ", \"precision\": " + number(c.precision(k)) + ", \"recall\": " + number(c.recall(k)) +
-         ", \"f1\": " + number(c.f1(k)) + ", \"support\": " + number(c.support(k)) + "}";
-  j += std::string(c.classes() ? "\n  " : "") + "],\n  \"confusion\": [";
-  for (int label = 0; label < c.classes(); ++label) {
-    j += std::string(label ? "," : "") + "\n    [";
-    for (int p = 0; p < c.classes(); ++p) j += (p ? ", " : "") + number(c.count(label, p));
-    j += "]";
+  for (int k = 0; k < c.classes(); ++k) {
+    pb::ClassMetrics* m = r.add_per_class();
+    m->set_class_(k);
+    m->set_precision(c.precision(k));
+    m->set_recall(c.recall(k));
+    m->set_f1(c.f1(k));
+    m->set_support(c.support(k));
   }
-  return j + std::string(c.classes() ? "\n  " : "") + "]\n}\n";
+  for (int label = 0; label < c.classes(); ++label) {
+    google::protobuf::ListValue* row = r.add_confusion();
+    for (int p = 0; p < c.classes(); ++p) row->add_values()->set_number_value(c.count(label, p));
+  }
+  return r;
 }
 
 void print_report(const Evaluation& e, const TrainedModel& model, const std::string& path) {
@@ -162,7 +158,7 @@ int evaluate_command(int argc, char** argv) {
   if (comm->rank() != 0) return 0;
   print_report(e, model, model_path);
   if (json) {
-    json->write(json_report(e, model.classifies()));
+    json->write(record_json(report_record(e, model.classifies()), true));
     json->commit();
   }
   return 0;
