@@ -1,22 +1,17 @@
-// Checkpoint files; see checkpoint_file.h. POSIX reads, so a file is sized before it is read.
+// Checkpoint files; see checkpoint_file.h. A file is sized before it is read (input_file.h).
 #include "core/checkpoint_file.h"
 
-#include <dirent.h>
-#include <fcntl.h>
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
-#include <cstring>
 #include <filesystem>
 #include <stdexcept>
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
+#include "core/input_file.h"
 #include "core/record_io.h"
 
 namespace mlp {
@@ -32,8 +27,6 @@ uint32_t length_delimited_tag(int field_number) {
   return static_cast<uint32_t>(field_number) << 3 | 2;
 }
 
-std::string errno_text() { return std::strerror(errno); }
-
 bool is_checkpoint_name(const std::string& name) {
   const size_t p = sizeof kPrefix - 1, s = sizeof kSuffix - 1;
   if (name.size() <= p + s || name.compare(0, p, kPrefix) != 0 ||
@@ -42,44 +35,8 @@ bool is_checkpoint_name(const std::string& name) {
   return std::all_of(name.begin() + p, name.end() - s, [](char c) { return c >= '0' && c <= '9'; });
 }
 
-// Opens a regular file of at most kMaxCheckpointBytes; sets *size.
-int open_checked(const std::string& path, uint64_t* size) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail(path + ": cannot open: " + errno_text());
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) {
-    ::close(fd);
-    fail(path + ": cannot stat: " + errno_text());
-  }
-  if (!S_ISREG(st.st_mode)) {
-    ::close(fd);
-    fail(path + ": not a regular file");
-  }
-  if (static_cast<uint64_t>(st.st_size) > kMaxCheckpointBytes) {
-    ::close(fd);
-    fail(path + ": " + std::to_string(st.st_size) + " bytes is over the checkpoint size limit of " +
-         std::to_string(kMaxCheckpointBytes));
-  }
-  *size = static_cast<uint64_t>(st.st_size);
-  return fd;
-}
-
-// Reads up to n bytes (fewer only at the end of the file); closes fd when it fails.
-size_t read_some(int fd, char* out, size_t n, const std::string& path) {
-  size_t done = 0;
-  while (done < n) {
-    const ssize_t got = ::read(fd, out + done, n - done);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0) {
-      const std::string why = errno_text();
-      ::close(fd);
-      fail(path + ": read failed: " + why);
-    }
-    if (got == 0) break;
-    done += static_cast<size_t>(got);
-  }
-  return done;
-}
+// Record files are regular files of at most kMaxCheckpointBytes, refused before any read.
+constexpr FileSizeLimit kRecordFileLimit{kMaxCheckpointBytes, "checkpoint size limit"};
 
 // Bytes of the occurrence of a float field from level `depth` of its path on: tag, length and
 // contents.
@@ -107,18 +64,6 @@ void write_float_field(const FloatField& field, size_t depth,
 void write_float_fields(const std::vector<FloatField>& floats,
                         google::protobuf::io::CodedOutputStream* out) {
   for (const FloatField& field : floats) write_float_field(field, 0, out);
-}
-
-std::string read_whole_file(const std::string& path) {
-  uint64_t size = 0;
-  const int fd = open_checked(path, &size);
-  std::string bytes(static_cast<size_t>(size), '\0');
-  if (read_some(fd, bytes.data(), bytes.size(), path) != bytes.size()) {
-    ::close(fd);
-    fail(path + ": read failed: file shrank while reading");
-  }
-  ::close(fd);
-  return bytes;
 }
 
 }  // namespace
@@ -178,7 +123,8 @@ void merge_float_fields(const std::vector<FloatField>& floats,
 }
 
 std::string read_record_file(const std::string& path, const std::string& kind) {
-  std::string bytes = read_whole_file(path);
+  std::string bytes, why;
+  if (!read_whole_file(path, &bytes, &why, &kRecordFileLimit)) fail(path + ": " + why);
   if (bytes.empty()) fail(path + ": empty file, not a " + kind);
   size_t offset = 0;
   size_t length = 0;
@@ -197,23 +143,24 @@ std::string read_record_file(const std::string& path, const std::string& kind) {
 }
 
 void verify_record_file(const std::string& path, const std::string& kind) {
-  uint64_t size = 0;
-  const int fd = open_checked(path, &size);
-  if (size == 0) {
-    ::close(fd);
-    fail(path + ": empty file, not a " + kind);
-  }
+  InputFile file(path, &kRecordFileLimit);
+  if (!file.ok()) fail(path + ": " + file.why());
+  const uint64_t size = file.size();
+  if (size == 0) fail(path + ": empty file, not a " + kind);
   uint64_t used = 0;
   try {
-    used = check_record_stream([&](char* out, size_t n) { return read_some(fd, out, n, path); },
-                               size, kMaxCheckpointBytes);
+    used = check_record_stream(
+        [&](char* out, size_t n) {
+          const size_t got = file.read(out, n);
+          if (!file.ok()) fail(path + ": " + file.why());
+          return got;
+        },
+        size, kMaxCheckpointBytes);
   } catch (const Error&) {
-    throw;  // a failed read, which closed fd
+    throw;  // a failed read
   } catch (const std::runtime_error& e) {
-    ::close(fd);
     fail(path + ": not a valid " + kind + ": " + e.what());
   }
-  ::close(fd);
   if (used != size)
     fail(path + ": " + std::to_string(size - used) + " unexpected bytes after the " + kind +
          " record");

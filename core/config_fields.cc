@@ -11,12 +11,12 @@
 #include <cerrno>
 #include <cmath>
 #include <cstdlib>
-#include <fstream>
 #include <limits>
 #include <sstream>
 
 #include "core/errors.h"
 #include "core/hash.h"
+#include "core/input_file.h"
 
 namespace mlp {
 namespace {
@@ -266,10 +266,8 @@ void fill_defaults(Message* msg) {
 }
 
 void read_text_file(const std::string& path, Message* msg) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw UsageError("--config: cannot open " + path);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
+  std::string text;
+  if (!read_whole_file(path, &text)) throw UsageError("--config: cannot open " + path);
 
   class Collector : public google::protobuf::io::ErrorCollector {
    public:
@@ -291,7 +289,7 @@ void read_text_file(const std::string& path, Message* msg) {
   google::protobuf::TextFormat::Parser parser;
   parser.RecordErrorsTo(&collector);
   msg->Clear();
-  if (!parser.ParseFromString(buffer.str(), msg))
+  if (!parser.ParseFromString(text, msg))
     throw UsageError(collector.first().empty() ? path + ": not a valid text-format config"
                                                : collector.first());
 }

@@ -20,6 +20,7 @@
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/hash.h"
+#include "core/input_file.h"
 #include "core/record_io.h"
 
 namespace mlp {
@@ -214,13 +215,11 @@ uint64_t source_key(const std::vector<std::string>& paths, const std::string& re
   h.add_bytes(reader.data(), reader.size());
   std::vector<char> buf(size_t{1} << 20);
   for (const std::string& path : paths) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (f == nullptr) throw DataError(path + ": cannot open: " + errno_text());
+    InputFile file(path);
+    if (!file.ok()) throw DataError(path + ": " + file.why());
     size_t got;
-    while ((got = std::fread(buf.data(), 1, buf.size(), f)) > 0) h.add_bytes(buf.data(), got);
-    const bool failed = std::ferror(f);
-    std::fclose(f);
-    if (failed) throw DataError(path + ": read error");
+    while ((got = file.read(buf.data(), buf.size())) > 0) h.add_bytes(buf.data(), got);
+    if (!file.ok()) throw DataError(path + ": read error");
   }
   return h.value();
 }

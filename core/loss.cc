@@ -38,6 +38,11 @@ class SoftmaxCrossEntropy : public Loss<T> {
       throw DataError("softmax cross-entropy needs at least 2 classes in the labels");
     return data.classes;
   }
+  std::string outputs_problem(int outputs) const override {
+    return outputs < 2 ? "softmax cross-entropy needs at least 2 outputs, the model has " +
+                             std::to_string(outputs)
+                       : "";
+  }
 
   double evaluate(const Matrix<T>& outputs, const Targets<T>& targets, T scale,
                   Matrix<T>* doutputs) const override {
@@ -64,7 +69,7 @@ class SoftmaxCrossEntropy : public Loss<T> {
     return total;
   }
 
-  bool gives_probabilities() const override { return true; }
+  ProbabilityLink link() const override { return ProbabilityLink::kSoftmax; }
   void probabilities(const Matrix<T>& outputs, Matrix<T>* probs) const override {
     probs->resize(outputs.rows(), outputs.cols());
     for (Eigen::Index n = 0; n < outputs.cols(); ++n) {
@@ -123,12 +128,21 @@ int binary_outputs(const TargetShape& data, const char* name) {
   return 1;
 }
 
+std::string single_output_problem(int outputs, pb::LossKind kind) {
+  return outputs == 1 ? ""
+                      : pb::LossKind_Name(kind) + " needs 1 output, the model has " +
+                            std::to_string(outputs);
+}
+
 template <typename T>
 class Logistic : public Loss<T> {
  public:
   bool classifies() const override { return true; }
   int outputs_for(const TargetShape& data) const override {
     return binary_outputs(data, "logistic");
+  }
+  std::string outputs_problem(int outputs) const override {
+    return single_output_problem(outputs, pb::LOGISTIC);
   }
 
   double evaluate(const Matrix<T>& outputs, const Targets<T>& targets, T scale,
@@ -153,7 +167,7 @@ class Logistic : public Loss<T> {
     return outputs(0, n) > T(0) ? 1 : 0;
   }
 
-  bool gives_probabilities() const override { return true; }
+  ProbabilityLink link() const override { return ProbabilityLink::kSigmoidPair; }
   void probabilities(const Matrix<T>& outputs, Matrix<T>* probs) const override {
     probs->resize(2, outputs.cols());
     for (Eigen::Index n = 0; n < outputs.cols(); ++n) {
@@ -172,6 +186,10 @@ class Perceptron : public Loss<T> {
   int outputs_for(const TargetShape& data) const override {
     return binary_outputs(data, "perceptron");
   }
+  std::string outputs_problem(int outputs) const override {
+    return single_output_problem(outputs, pb::PERCEPTRON);
+  }
+  bool reads_signed_labels() const override { return true; }
 
   double evaluate(const Matrix<T>& outputs, const Targets<T>& targets, T scale,
                   Matrix<T>* doutputs) const override {

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 
 #include "core/tensor.h"
 #include "proto/config.pb.h"
@@ -26,9 +27,17 @@ struct TargetShape {
   int target_rows = 0;
 };
 
+// How a loss turns a column of outputs into class probabilities.
+enum class ProbabilityLink {
+  kNone,         // the outputs are not probabilities (squared error, the perceptron)
+  kSoftmax,      // softmax over the column's C outputs
+  kSigmoidPair,  // one output a: (1 - sigmoid(a), sigmoid(a)) for classes 0 and 1
+};
+
 // One class per loss kind, made by make_loss; adding a loss is its class and a line in
 // make_loss. Everything that depends on the kind (data it reads, outputs it needs, whether
-// accuracy means anything) is asked of the loss, not switched on elsewhere.
+// accuracy means anything, how its outputs read as probabilities) is asked of the loss, not
+// switched on elsewhere.
 template <typename T>
 class Loss {
  public:
@@ -58,12 +67,23 @@ class Loss {
       correct += predicted_class(outputs, n) == targets.labels[n];
     return correct;
   }
-  // Whether the outputs read as class probabilities through the loss's link (softmax
-  // cross-entropy; logistic, as the pair (1 - p, p)).
-  virtual bool gives_probabilities() const { return false; }
+  // The link through which the outputs read as class probabilities (kNone: they do not), for
+  // whoever must rebuild it outside this code (the ONNX export).
+  virtual ProbabilityLink link() const { return ProbabilityLink::kNone; }
+  bool gives_probabilities() const { return link() != ProbabilityLink::kNone; }
   // OVERWRITES probs (C, N) with each column's class probabilities, by the arithmetic the loss
   // itself uses. Only when gives_probabilities(); throws std::logic_error otherwise.
   virtual void probabilities(const Matrix<T>& outputs, Matrix<T>* probs) const;
+  // Whether a data file's labels may be written -1/+1 for classes 0/1 (the perceptron's targets
+  // t are -1/+1 in the lecture). Read by the CSV options of a run and of evaluate.
+  virtual bool reads_signed_labels() const { return false; }
+  // Empty when a network of `outputs` output units suits this loss (one for the single-output
+  // losses, at least two for softmax); else why not, a phrase for the caller's error line such
+  // as "LOGISTIC needs 1 output, the model has 3". Asked of model files, which are outside input.
+  virtual std::string outputs_problem(int outputs) const {
+    (void)outputs;
+    return "";
+  }
 };
 
 // Throws UsageError "--loss: ..." for a value no loss is built for.

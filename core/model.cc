@@ -129,6 +129,16 @@ const Matrix<T>& Model<T>::forward(const Matrix<T>& x, const ForwardContext& ctx
 }
 
 template <typename T>
+const Matrix<T>& Model<T>::hidden_activations(int k) const {
+  int hidden = 0;
+  // The last block is the output layer, the only dense block without an activation after it.
+  for (size_t i = 0; i + 1 < blocks_.size(); ++i)
+    if (blocks_[i].dense != nullptr && ++hidden == k) return activations_[blocks_[i].output];
+  throw std::out_of_range("Model: no hidden layer " + std::to_string(k) + " (" +
+                          std::to_string(hidden) + " hidden layers)");
+}
+
+template <typename T>
 void Model<T>::backward(const Matrix<T>& x, const Matrix<T>& doutputs,
                         const std::function<void(size_t, size_t)>& on_ready) {
   // Layers before the first one with parameters need no gradient at all.

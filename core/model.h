@@ -39,6 +39,11 @@ class Model {
 
   // x (I, N) -> outputs (O, N), a buffer owned by the model, valid until the next forward.
   const Matrix<T>& forward(const Matrix<T>& x, const ForwardContext& ctx);
+  // Hidden layer k's activations in the last forward (k = 1 for the first hidden layer; the
+  // activation's output, before any dropout): (width of layer k, N), a buffer owned by the
+  // model, valid until the next forward. Throws std::out_of_range unless k names a hidden layer.
+  // Read by `trainer predict --layer K`.
+  const Matrix<T>& hidden_activations(int k) const;
 
   // Backpropagates doutputs (O, N) through the last forward(x); OVERWRITES store().grads().
   // After each layer that has parameters, calls on_ready(begin, end) with its

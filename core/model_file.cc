@@ -137,12 +137,8 @@ TrainedModel check_model(const pb::Model& m, const std::string& source) {
   t.config.set_dropout(0);
 
   const int outputs = t.outputs();
-  const bool single = m.loss() == pb::LOGISTIC || m.loss() == pb::PERCEPTRON;
-  if (single && outputs != 1)
-    fail(source,
-         pb::LossKind_Name(m.loss()) + " needs 1 output, the model has " + std::to_string(outputs));
-  if (m.loss() == pb::SOFTMAX_CROSS_ENTROPY && outputs < 2)
-    fail(source, "softmax cross-entropy needs at least 2 outputs, the model has 1");
+  const std::string outputs_problem = make_loss<float>(m.loss())->outputs_problem(outputs);
+  if (!outputs_problem.empty()) fail(source, outputs_problem);
   const int expected_classes = model_classes(t.config, m.num_classes() > 0);
   if (!m.has_num_classes() || m.num_classes() != expected_classes || m.num_classes() > kMaxClasses)
     fail(source, "class count " + std::to_string(m.num_classes()) + " does not fit " +

@@ -4,11 +4,10 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 #include "core/errors.h"
+#include "core/input_file.h"
 #include "core/record_io.h"
 #include "proto/tensorboard.pb.h"
 
@@ -60,11 +59,8 @@ void TensorBoardWriter::append(const std::string& payload) {
 }
 
 std::vector<ScalarEvent> read_tensorboard_scalars(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(path + ": cannot open");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string bytes = buffer.str();
+  std::string bytes;
+  if (!read_whole_file(path, &bytes)) throw std::runtime_error(path + ": cannot open");
   std::vector<ScalarEvent> scalars;
   size_t offset = 0;
   bool first = true;

@@ -5,11 +5,12 @@
 // Sharded sums each rank's slice only (reduce-scatter); each rank updates its slice of the
 // parameters and optimizer state, and the updated parameters are shared (allgather): the same
 // traffic as one allreduce, while the optimizer's pass over memory is split between the ranks.
-// Sharded is the default: in experiments/bench_dist.sh (2 ranks, 784-1024-1024-10) it halved the
-// optimizer's 2 ms and its steps were the fastest. Overlap cut the exposed sync from 5.5 to
-// 1.3 ms but lengthened backward by more (Open MPI advances a non-blocking collective only
-// inside MPI calls, so its work lands in the next on_ready's MPI_Testall or in the final wait),
-// and its steps were no faster than blocking ones.
+// Sharded is the default: in experiments/results/bench_dist_xeon_f6m167.txt (2 ranks,
+// 784-1024-1024-10) it halved the optimizer's time (2.62 to 1.30 ms a step) and its steps were
+// the fastest. Overlap cut the exposed sync from 2.79 to 0.65 ms but lengthened backward by more
+// (6.06 to 10.29 ms: Open MPI advances a non-blocking collective only inside MPI calls, so its
+// work lands in the next on_ready's MPI_Testall or in the final wait), and its steps were slower
+// than blocking ones.
 #pragma once
 
 #include <cstddef>
@@ -35,7 +36,7 @@ class GradientSync {
  public:
   virtual ~GradientSync() = default;
 
-  // Call once per step before backward (after the gradients are zeroed).
+  // Call once per step before backward (which overwrites the gradients, so none need zeroing).
   virtual void begin_step();
 
   // Model::backward's on_ready: [begin, end) of the buffer holds its final local gradient.

@@ -5,14 +5,18 @@
 #include <unistd.h>
 
 #include <cstring>
-#include <fstream>
+#include <sstream>
+
+#include "core/input_file.h"
 
 namespace mlp {
 namespace {
 
 // The value of the first "key<tabs>: value" line of /proc/cpuinfo with that key, or "".
 std::string cpuinfo_field(const std::string& key) {
-  std::ifstream in("/proc/cpuinfo");
+  std::string text;
+  read_whole_file("/proc/cpuinfo", &text);  // unreadable: no fields
+  std::istringstream in(text);
   for (std::string line; std::getline(in, line);) {
     const size_t colon = line.find(':');
     if (colon == std::string::npos || line.compare(0, key.size(), key) != 0) continue;

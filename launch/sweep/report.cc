@@ -12,13 +12,13 @@
 #include <cerrno>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <sstream>
 #include <vector>
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
+#include "core/input_file.h"
 #include "launch/sweep/ledger.h"
 #include "proto/run_records.pb.h"
 
@@ -37,13 +37,6 @@ const std::vector<std::string> kConfigNumbers = {"val_acc", "val_loss", "test_ac
                                                  "best_epoch"};
 const std::vector<std::string> kEpochColumns = {"epoch", "train_loss", "train_acc", "val_loss",
                                                 "val_acc"};
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // A CSV field, quoted when it holds a comma or quote (hidden sizes such as "100,10" do).
 std::string csv_field(const std::string& text) {
@@ -226,7 +219,9 @@ std::map<std::string, double> read_summary_numbers(const std::string& path) {
   google::protobuf::util::JsonParseOptions options;
   // Summaries of older and newer trainers: keys this one does not know are skipped.
   options.ignore_unknown_fields = true;
-  const auto status = google::protobuf::util::JsonStringToMessage(slurp(path), &summary, options);
+  std::string json;
+  read_whole_file(path, &json);  // unreadable: empty, which is no summary
+  const auto status = google::protobuf::util::JsonStringToMessage(json, &summary, options);
   if (!status.ok()) throw UsageError(path + ": not a run summary: " + status.ToString());
   std::map<std::string, double> numbers;
   const google::protobuf::Descriptor* d = summary.GetDescriptor();
@@ -274,7 +269,9 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
       trials += "," + number_text(lookup(row.numbers, name));
     trials += "\n";
 
-    std::ifstream metrics(trial_dir(dir, t.id()) + "/metrics.csv");
+    std::string csv;
+    read_whole_file(trial_dir(dir, t.id()) + "/metrics.csv", &csv);  // none yet: no rows
+    std::istringstream metrics(csv);
     std::string line;
     if (!std::getline(metrics, line)) continue;
     const std::vector<std::string> header = split_csv(line);

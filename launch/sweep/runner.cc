@@ -1,11 +1,10 @@
-// Local sweep execution: a fork/exec scheduler over mpirun with a crash-safe ledger; see
-// sweep_runner.h.
+// Local sweep execution: the scheduling of trial attempts over the rank limit, what each exit
+// code makes of a trial, and the ledger kept crash-safe on every change; see runner.h. The
+// attempts' processes are trial_process.h's.
 #include "launch/sweep/runner.h"
 
 #include <fcntl.h>
 #include <signal.h>
-#include <sys/file.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,13 +16,14 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <map>
 #include <thread>
 #include <vector>
 
 #include "core/errors.h"
+#include "core/seconds_since.h"
 #include "launch/sweep/ledger.h"
+#include "launch/sweep/trial_process.h"
 
 namespace mlp {
 namespace {
@@ -65,10 +65,6 @@ struct Running {
   bool timed_out = false;  // ended for running past --trial-timeout
 };
 
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 std::string duration_text(double seconds) {
   const long s = std::lround(seconds);
   char text[32];
@@ -79,19 +75,6 @@ std::string duration_text(double seconds) {
   else
     std::snprintf(text, sizeof text, "%.1fs", seconds);
   return text;
-}
-
-// Why an attempt failed, from its log: the trainer's one-line error, which mpirun follows with
-// banners of its own; else the last non-empty line.
-std::string failure_reason(const std::string& path) {
-  std::ifstream in(path);
-  std::string line, last, error;
-  while (std::getline(in, line)) {
-    if (line.rfind("== sweep attempt", 0) == 0) error.clear();
-    if (line.find("error:") != std::string::npos) error = line;
-    if (!line.empty()) last = line;
-  }
-  return error.empty() ? last : error;
 }
 
 std::string describe(const pb::SweepLedger& ledger, const pb::TrialRecord& t) {
@@ -151,7 +134,7 @@ class Scheduler {
         // trial's lock, its state file says how it ended; if it still says running, summary.json
         // tells whether it finished: the file is removed before each attempt and written by the
         // trainer only at the end of a run.
-        ::close(lock_trial(t.id()));
+        ::close(lock_trial(dir_, t.id()));
         read_trial_state(dir_, &t);
       }
       if (t.state() == pb::RUNNING) {
@@ -180,24 +163,6 @@ class Scheduler {
     write_ledger(dir_, ledger_);
   }
 
-  // Locks DIR/trials/<id>/.trial.lock, waiting while an earlier launcher's mpirun (which
-  // inherited the lock) still runs in the folder. Returns the descriptor holding the lock.
-  int lock_trial(const std::string& id) {
-    const std::string path = trial_dir(dir_, id) + "/.trial.lock";
-    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-    if (fd < 0) throw UsageError(path + ": cannot open: " + std::strerror(errno));
-    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
-      std::fprintf(stderr, "sweep: waiting for an earlier run of trial %s to exit\n", id.c_str());
-      while (::flock(fd, LOCK_EX) != 0) {
-        if (errno != EINTR) {
-          ::close(fd);
-          throw UsageError(path + ": cannot lock: " + std::strerror(errno));
-        }
-      }
-    }
-    return fd;
-  }
-
   int next_runnable() {
     for (int i = 0; i < ledger_.trial_size(); ++i)
       if (trial(i).state() == pb::PLANNED) return i;
@@ -209,7 +174,7 @@ class Scheduler {
     const std::string folder = trial_dir(dir_, t.id());
     const std::string config = folder + "/config.txt";
     const std::string log = folder + "/trainer.log";
-    const int lock_fd = lock_trial(t.id());
+    const int lock_fd = lock_trial(dir_, t.id());
     std::filesystem::remove(folder + "/summary.json");
     const int log_fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (log_fd < 0) {
@@ -235,40 +200,10 @@ class Scheduler {
     t.set_state(pb::RUNNING);
     save(t);
 
-    std::vector<char*> argv;
-    for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    const std::string exec_error = "sweep: cannot run " + options_.mpirun + "\n";
-    const pid_t parent = ::getpid();
-    const pid_t pid = ::fork();
-    if (pid < 0) throw Error(ExitCode::kRankFailure, std::string("fork: ") + std::strerror(errno));
-    if (pid == 0) exec_child(argv.data(), exec_error, log_fd, lock_fd, parent);
-    // Both sides set the group so a signal to it cannot race the child's own setpgid.
-    ::setpgid(pid, pid);
-    ::close(log_fd);
-    ::close(lock_fd);
+    const pid_t pid = start_attempt(args, log_fd, lock_fd);
     running_[pid] = Running{index, Clock::now()};
     std::fprintf(stderr, "sweep: started %s, attempt %d\n", describe(ledger_, t).c_str(),
                  t.attempts());
-  }
-
-  // Runs in the forked child: only async-signal-safe calls until exec.
-  [[noreturn]] static void exec_child(char* const* argv, const std::string& exec_error, int log_fd,
-                                      int lock_fd, pid_t parent) {
-    ::setpgid(0, 0);
-    // A launcher killed outright must not leave trials running: SIGUSR1 makes mpirun pass the
-    // stop request to the trainers, which checkpoint and exit.
-    ::prctl(PR_SET_PDEATHSIG, SIGUSR1);
-    if (::getppid() != parent) ::_exit(kExitStopped);
-    ::dup2(log_fd, STDOUT_FILENO);
-    ::dup2(log_fd, STDERR_FILENO);
-    ::fcntl(lock_fd, F_SETFD, 0);
-    ::signal(SIGINT, SIG_DFL);
-    ::signal(SIGTERM, SIG_DFL);
-    ::execvp(argv[0], argv);
-    [[maybe_unused]] const ssize_t written =
-        ::write(STDERR_FILENO, exec_error.data(), exec_error.size());
-    ::_exit(127);
   }
 
   // SIGTERM asks the trainers for a checkpoint (mpirun forwards it, and the group's ranks get it

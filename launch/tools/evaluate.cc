@@ -2,22 +2,25 @@
 // recall and F1 and confusion matrix on labelled data, alone or under mpirun. The set is read and
 // standardized as a run reads its test set and evaluated in the same chunks with the same loss
 // code, so on a run's own test set at the run's rank count the numbers are the run's bit for bit.
-#include <cmath>
 #include <cstdio>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "core/atomic_file.h"
+#include "core/config_fields.h"
 #include "core/errors.h"
 #include "core/loss.h"
 #include "core/model_file.h"
 #include "core/prediction.h"
 #include "dist/agreement.h"
 #include "dist/communicator.h"
-#include "core/config_fields.h"
+#include "launch/tools/subcommands.h"
 #include "launch/train/data_loading.h"
 #include "launch/train/evaluation.h"
-#include "launch/tools/subcommands.h"
+#include "launch/train/run_output.h"
+#include "launch/train/trainer_options.h"
+#include "proto/run_records.pb.h"
 
 namespace mlp {
 namespace {
@@ -49,31 +52,26 @@ Evaluation evaluate_model(const TrainedModel& trained, const Dataset& set, Commu
   return e;
 }
 
-std::string number(double value) {
-  if (!std::isfinite(value)) return "null";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.17g", value);
-  return text;
-}
-
-// The keys loss, accuracy, per_class and confusion (rows: labels, columns: predicted).
-std::string json_report(const Evaluation& e, bool classifies) {
-  std::string j = "{\n  \"samples\": " + number(e.sums.count) +
-                  ",\n  \"loss\": " + number(e.sums.mean_loss()) +
-                  ",\n  \"accuracy\": " + (classifies ? number(e.sums.accuracy(true)) : "null") +
-                  ",\n  \"per_class\": [";
+// What --json writes, the numbers print_report prints.
+pb::EvaluationReport report_record(const Evaluation& e, bool classifies) {
+  pb::EvaluationReport r;
+  r.set_samples(e.sums.count);
+  *r.mutable_loss() = number_or_null(e.sums.mean_loss());
+  *r.mutable_accuracy() = number_or_null(e.sums.accuracy(classifies));
   const ConfusionMatrix& c = e.confusion;
-  for (int k = 0; k < c.classes(); ++k)
-    j += std::string(k ? "," : "") + "\n    {\"class\": " + std::to_string(k) +
-         ", \"precision\": " + number(c.precision(k)) + ", \"recall\": " + number(c.recall(k)) +
-         ", \"f1\": " + number(c.f1(k)) + ", \"support\": " + number(c.support(k)) + "}";
-  j += std::string(c.classes() ? "\n  " : "") + "],\n  \"confusion\": [";
-  for (int label = 0; label < c.classes(); ++label) {
-    j += std::string(label ? "," : "") + "\n    [";
-    for (int p = 0; p < c.classes(); ++p) j += (p ? ", " : "") + number(c.count(label, p));
-    j += "]";
+  for (int k = 0; k < c.classes(); ++k) {
+    pb::ClassMetrics* m = r.add_per_class();
+    m->set_class_(k);
+    m->set_precision(c.precision(k));
+    m->set_recall(c.recall(k));
+    m->set_f1(c.f1(k));
+    m->set_support(c.support(k));
   }
-  return j + std::string(c.classes() ? "\n  " : "") + "]\n}\n";
+  for (int label = 0; label < c.classes(); ++label) {
+    google::protobuf::ListValue* row = r.add_confusion();
+    for (int p = 0; p < c.classes(); ++p) row->add_values()->set_number_value(c.count(label, p));
+  }
+  return r;
 }
 
 void print_report(const Evaluation& e, const TrainedModel& model, const std::string& path) {
@@ -108,40 +106,37 @@ void print_report(const Evaluation& e, const TrainedModel& model, const std::str
 }  // namespace
 
 int evaluate_command(int argc, char** argv) {
-  pb::DataConfig data;
-  fill_defaults(&data);
+  // The trainer's flags, as a run reads its test set and waits in collectives.
+  const std::vector<SharedFlag> data_flags = {
+      {"data-dir", "IDX folder; its t10k-* pair is evaluated"},
+      {"test-csv", "labelled CSV (target column(s) first) instead of the IDX folder"},
+      {"csv-header", "the CSV starts with a header line"},
+      {"csv-targets",
+       "leading target columns of a CSV row (a regression model reads its outputs' count)"},
+      {"test-limit", "only the first N samples (0: all)"}};
+  const std::vector<SharedFlag> run_flags = {{"stall-timeout"}};
   std::string model_path, json_path;
-  double stall_timeout = 600;
   po::options_description options("trainer evaluate options");
   options.add_options()("model", po::value(&model_path)->required()->value_name("FILE"),
-                        "model file (OUT/model.pb) or checkpoint")(
-      "data-dir", po::value<std::string>()->value_name("DIR")->default_value(data.data_dir()),
-      "IDX folder; its t10k-* pair is evaluated")(
-      "test-csv", po::value<std::string>()->value_name("FILE"),
-      "labelled CSV (target column(s) first) instead of the IDX folder")(
-      "csv-header", po::bool_switch(), "the CSV starts with a header line")(
-      "csv-targets", po::value<int>()->value_name("K")->default_value(1),
-      "leading target columns of a CSV row (a regression model reads its outputs' count)")(
-      "test-limit", po::value<int64_t>()->value_name("N")->default_value(0),
-      "only the first N samples (0: all)")("json", po::value(&json_path)->value_name("FILE"),
-                                           "also write loss, accuracy, per_class, confusion")(
-      "stall-timeout", po::value(&stall_timeout)->default_value(600),
-      "seconds a rank may wait in one collective (0: forever)");
+                        "model file (OUT/model.pb) or checkpoint");
+  add_trainer_flags(data_flags, &options);
+  options.add_options()("json", po::value(&json_path)->value_name("FILE"),
+                        "also write loss, accuracy, per_class, confusion");
+  add_trainer_flags(run_flags, &options);
   po::variables_map vm;
   if (!parse_subcommand_flags(argc, argv,
                               "trainer evaluate --model FILE [--data-dir DIR | --test-csv FILE] "
                               "[options]   (or under mpirun)",
                               options, &vm))
     return 0;
-  data.set_data_dir(vm["data-dir"].as<std::string>());
-  if (vm.count("test-csv")) data.set_test_csv(vm["test-csv"].as<std::string>());
-  data.set_csv_header(vm["csv-header"].as<bool>());
-  data.set_csv_targets(vm["csv-targets"].as<int>());
-  data.set_test_limit(vm["test-limit"].as<int64_t>());
-  if (data.csv_targets() < 1) throw UsageError("--csv-targets: must be a positive integer");
-  if (data.test_limit() < 0) throw UsageError("--test-limit: must be non-negative");
+  pb::TrainConfig config;
+  fill_defaults(&config);
+  set_trainer_flags(data_flags, vm, &config);
+  set_trainer_flags(run_flags, vm, &config);
+  validate_data_config(config.data());
+  const pb::DataConfig& data = config.data();
 
-  std::unique_ptr<Communicator> comm = make_communicator(&argc, &argv, stall_timeout);
+  std::unique_ptr<Communicator> comm = make_communicator(&argc, &argv, config.stall_timeout());
   TrainedModel model;
   Dataset set;
   std::unique_ptr<AtomicFileStream> json;
@@ -162,7 +157,7 @@ int evaluate_command(int argc, char** argv) {
   if (comm->rank() != 0) return 0;
   print_report(e, model, model_path);
   if (json) {
-    json->write(json_report(e, model.classifies()));
+    json->write(record_json(report_record(e, model.classifies()), true));
     json->commit();
   }
   return 0;

@@ -1,9 +1,9 @@
 // `trainer export --format onnx`: a model as an ONNX graph (opset 13) built with the ONNX
 // library's own protobuf classes and checked by onnx::checker before it is written atomically:
 // standardization as Sub and Div, one Gemm per layer, the hidden activation, and for
-// classifiers the probabilities (Softmax, or 1 - p and p from a Sigmoid) and their ArgMax.
-// Input "input" (N, I) float; outputs "probabilities" (N, C) and "predicted" (N) int64, or
-// "output" (N, O).
+// classifiers the probabilities by the loss's link (Softmax, or 1 - p and p from a Sigmoid) and
+// their ArgMax. Input "input" (N, I) float; outputs "probabilities" (N, C) and "predicted" (N)
+// int64, or "output" (N, O).
 #include <onnx/checker.h>
 #include <onnx/onnx_pb.h>
 
@@ -130,20 +130,22 @@ onnx::ModelProto onnx_model(const TrainedModel& model) {
     if (l + 1 < layers) x = g.node(activation_op(model.config.activation()), {x}, name + ".act");
   }
 
-  const pb::LossKind loss = model.config.loss();
-  if (!make_loss<float>(loss)->gives_probabilities()) {
-    g.node("Identity", {x}, "output");
-    GraphBuilder::describe(graph->add_output(), "output", onnx::TensorProto::FLOAT,
-                           {0, model.outputs()});
-    return m;
-  }
-  if (loss == pb::LOGISTIC) {
-    const float one = 1.0f;
-    const std::string p1 = g.node("Sigmoid", {x}, "p1");
-    const std::string p0 = g.node("Sub", {g.constant("one", {}, &one), p1}, "p0");
-    g.node("Concat", {p0, p1}, "probabilities");
-  } else {
-    g.node("Softmax", {x}, "probabilities");
+  switch (make_loss<float>(model.config.loss())->link()) {
+    case ProbabilityLink::kNone:
+      g.node("Identity", {x}, "output");
+      GraphBuilder::describe(graph->add_output(), "output", onnx::TensorProto::FLOAT,
+                             {0, model.outputs()});
+      return m;
+    case ProbabilityLink::kSigmoidPair: {
+      const float one = 1.0f;
+      const std::string p1 = g.node("Sigmoid", {x}, "p1");
+      const std::string p0 = g.node("Sub", {g.constant("one", {}, &one), p1}, "p0");
+      g.node("Concat", {p0, p1}, "probabilities");
+      break;
+    }
+    case ProbabilityLink::kSoftmax:
+      g.node("Softmax", {x}, "probabilities");
+      break;
   }
   g.int_attribute("axis", 1);
   g.node("ArgMax", {"probabilities"}, "predicted");

@@ -128,21 +128,6 @@ class RowWriter {
   int layer_;
 };
 
-// The activations of hidden layer k (1-based): the network's layers up to its activation.
-const Matrix<float>& hidden_activations(Model<float>& model, int k, const Matrix<float>& x,
-                                        std::vector<Matrix<float>>* buffers) {
-  buffers->resize(2);
-  const Matrix<float>* in = &x;
-  int activations_seen = 0;
-  for (size_t i = 0; activations_seen < k; ++i) {
-    Matrix<float>& out = (*buffers)[i % 2];
-    model.layers()[i]->forward(*in, out, ForwardContext{});
-    if (dynamic_cast<const ActivationLayer<float>*>(model.layers()[i].get())) ++activations_seen;
-    in = &out;
-  }
-  return *in;
-}
-
 }  // namespace
 
 int predict_command(int argc, char** argv) {
@@ -183,27 +168,22 @@ int predict_command(int argc, char** argv) {
   const bool probabilities = layer == 0 && loss->gives_probabilities();
   AtomicFileStream out(output, ExitCode::kUsage);
   Matrix<float> x, probs;  // (I, n), (C, n)
-  std::vector<Matrix<float>> buffers;
   std::string text;
   bool first = true;
   while (source->read(kChunk, &x) > 0) {
     model.prepare(&x);
-    const Matrix<float>* values = nullptr;
-    const Matrix<float>* outputs = &x;
+    const Matrix<float>& outputs = network->forward(x, ForwardContext{});  // (O, n)
+    const Matrix<float>* values = &outputs;
     if (layer > 0) {
-      values = &hidden_activations(*network, layer, x, &buffers);
-    } else {
-      outputs = &network->forward(x, ForwardContext{});
-      values = outputs;
-      if (probabilities) {
-        loss->probabilities(*outputs, &probs);
-        values = &probs;
-      }
+      values = &network->hidden_activations(layer);
+    } else if (probabilities) {
+      loss->probabilities(outputs, &probs);
+      values = &probs;
     }
     text.clear();
     if (first) text = writer.header(static_cast<int>(values->rows()));
     first = false;
-    writer.rows(*values, *outputs, &text);
+    writer.rows(*values, outputs, &text);
     out.write(text);
   }
   out.commit();

@@ -46,14 +46,14 @@ Dataset load_csv(const pb::DataConfig& d, const std::string& path, const CsvOpti
 
 }  // namespace
 
-CsvOptions csv_options(const pb::DataConfig& d, pb::LossKind loss) {
+CsvOptions csv_options(const pb::DataConfig& d, pb::LossKind loss_kind) {
   CsvOptions options;
   options.header = d.csv_header();
   options.targets = d.csv_targets();
+  const std::unique_ptr<Loss<float>> loss = make_loss<float>(loss_kind);
   // A loss that does not classify regresses on real targets.
-  options.classify = loss_classifies(loss);
-  // The perceptron's targets t are -1/+1 in the lecture; its files may say so.
-  options.signed_labels = loss == pb::PERCEPTRON;
+  options.classify = loss->classifies();
+  options.signed_labels = loss->reads_signed_labels();
   if (options.classify && d.csv_targets() != 1)
     throw UsageError("--csv-targets: a classification loss takes one label column, got " +
                      std::to_string(d.csv_targets()));

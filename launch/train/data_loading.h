@@ -22,9 +22,9 @@ struct TrainingData {
 // files and UsageError when the data does not fit the loss.
 TrainingData load_training_data(pb::TrainConfig* config);
 
-// How a run's CSV files are read for a loss: squared error regresses on csv_targets columns,
-// every other loss classifies (the perceptron also reads -1/+1 labels).
-CsvOptions csv_options(const pb::DataConfig& data, pb::LossKind loss);
+// How a run's CSV files are read for a loss, as the loss asks: one label column when it
+// classifies (-1/+1 labels too when it reads signed labels), else csv_targets real targets.
+CsvOptions csv_options(const pb::DataConfig& data, pb::LossKind loss_kind);
 
 // A labelled set to evaluate a model on, read as a run reads its test set: the test CSV, or the
 // t10k pair of the IDX folder, truncated to test_limit, not standardized. Labels must index

@@ -19,6 +19,7 @@
 #include "core/lr_schedule.h"
 #include "core/max_norm.h"
 #include "core/model_file.h"
+#include "core/seconds_since.h"
 #include "dist/agreement.h"
 #include "dist/gradient_sync.h"
 #include "dist/shard.h"
@@ -46,10 +47,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 class Trainer {
  public:

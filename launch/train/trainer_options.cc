@@ -5,12 +5,13 @@
 #include <boost/program_options.hpp>
 #include <cmath>
 #include <sstream>
+#include <stdexcept>
 #include <vector>
 
+#include "core/config_fields.h"
 #include "core/errors.h"
 #include "core/gemm_backend.h"
 #include "core/hidden_sizes.h"
-#include "core/config_fields.h"
 
 namespace mlp {
 namespace {
@@ -95,21 +96,44 @@ void require(bool ok, const std::string& path, const std::string& what) {
   if (!ok) throw UsageError(flag_for_path(path) + ": " + what);
 }
 
+const Flag& flag_named(const std::string& name) {
+  for (const Flag& f : flags())
+    if (name == f.name) return f;
+  throw std::logic_error("the trainer has no flag --" + name);
+}
+
+// A flag read as text, its default shown as the proto's defaults print it; a bool flag given
+// alone means true. help: the text shown, an enum field's values appended.
+void declare(const Flag& f, const pb::TrainConfig& defaults, const char* help,
+             po::options_description* options) {
+  const std::string shown = field_text(defaults, f.path);
+  auto* value = po::value<std::string>()->value_name("V")->default_value(
+      shown, shown.empty() ? "\"\"" : shown);
+  const bool is_bool = shown == "true" || shown == "false";
+  if (is_bool) value->implicit_value("true");
+  const std::string choices = field_choices(*pb::TrainConfig::descriptor(), f.path);
+  options->add_options()(f.name, value,
+                         choices.empty() ? help : (std::string(help) + ": " + choices).c_str());
+}
+
+// Sets the flag's field when the command line gave the flag.
+void set_if_given(const Flag& f, const po::variables_map& vm, pb::TrainConfig* config) {
+  if (vm[f.name].defaulted()) return;
+  set_field_from_text(config, f.path, vm[f.name].as<std::string>(), std::string("--") + f.name);
+}
+
+pb::TrainConfig default_config() {
+  pb::TrainConfig defaults;
+  fill_defaults(&defaults);
+  return defaults;
+}
+
 po::options_description describe(const pb::TrainConfig& defaults) {
   po::options_description options("trainer options (defaults in parentheses)");
   options.add_options()("help,h", "print this help and exit")(
       "config", po::value<std::string>()->value_name("FILE"),
       "text-format TrainConfig; flags given here override it");
-  for (const Flag& f : flags()) {
-    const std::string shown = field_text(defaults, f.path);
-    auto* value = po::value<std::string>()->value_name("V")->default_value(
-        shown, shown.empty() ? "\"\"" : shown);
-    const bool is_bool = shown == "true" || shown == "false";
-    if (is_bool) value->implicit_value("true");
-    const std::string choices = field_choices(*pb::TrainConfig::descriptor(), f.path);
-    options.add_options()(
-        f.name, value, choices.empty() ? f.help : (std::string(f.help) + ": " + choices).c_str());
-  }
+  for (const Flag& f : flags()) declare(f, defaults, f.help, &options);
   return options;
 }
 
@@ -128,10 +152,21 @@ std::string exit_codes_text() {
          "      with nothing to save (requeue and resume)\n";
 }
 
+void add_trainer_flags(const std::vector<SharedFlag>& shared, po::options_description* options) {
+  const pb::TrainConfig defaults = default_config();
+  for (const SharedFlag& s : shared) {
+    const Flag& f = flag_named(s.name);
+    declare(f, defaults, s.help != nullptr ? s.help : f.help, options);
+  }
+}
+
+void set_trainer_flags(const std::vector<SharedFlag>& shared, const po::variables_map& vm,
+                       pb::TrainConfig* config) {
+  for (const SharedFlag& s : shared) set_if_given(flag_named(s.name), vm, config);
+}
+
 TrainerArgs parse_trainer_args(int argc, const char* const* argv) {
-  pb::TrainConfig defaults;
-  fill_defaults(&defaults);
-  const po::options_description options = describe(defaults);
+  const po::options_description options = describe(default_config());
 
   po::variables_map vm;
   try {
@@ -152,11 +187,7 @@ TrainerArgs parse_trainer_args(int argc, const char* const* argv) {
     return args;
   }
   if (vm.count("config")) read_text_file(vm["config"].as<std::string>(), &args.config);
-  for (const Flag& f : flags()) {
-    if (vm[f.name].defaulted()) continue;
-    set_field_from_text(&args.config, f.path, vm[f.name].as<std::string>(),
-                        std::string("--") + f.name);
-  }
+  for (const Flag& f : flags()) set_if_given(f, vm, &args.config);
   fill_defaults(&args.config);
   validate_config(args.config);
   return args;
@@ -176,10 +207,7 @@ void validate_config(const pb::TrainConfig& c) {
   require(o.beta2() >= 0 && o.beta2() < 1, "optimizer.beta2", "must be in [0, 1)");
   require(o.epsilon() > 0, "optimizer.epsilon", "must be positive");
   require(o.weight_decay() >= 0, "optimizer.weight_decay", "must be non-negative");
-  require(d.val_fraction() >= 0 && d.val_fraction() < 1, "data.val_fraction", "must be in [0, 1)");
-  require(d.csv_targets() > 0, "data.csv_targets", "must be a positive integer");
-  require(d.train_limit() >= 0, "data.train_limit", "must be non-negative");
-  require(d.test_limit() >= 0, "data.test_limit", "must be non-negative");
+  validate_data_config(d);
   require(!c.out_dir().empty(), "out_dir", "must name a folder");
   require(c.stall_timeout() >= 0, "stall_timeout", "must be non-negative");
   require(c.max_steps() >= 0, "max_steps", "must be non-negative");
@@ -203,6 +231,13 @@ void validate_config(const pb::TrainConfig& c) {
   require(c.keep_last() >= 1, "keep_last", "must be at least 1");
   require(d.test_csv().empty() || !d.train_csv().empty(), "data.test_csv",
           "needs --train-csv as well");
+}
+
+void validate_data_config(const pb::DataConfig& d) {
+  require(d.val_fraction() >= 0 && d.val_fraction() < 1, "data.val_fraction", "must be in [0, 1)");
+  require(d.csv_targets() > 0, "data.csv_targets", "must be a positive integer");
+  require(d.train_limit() >= 0, "data.train_limit", "must be non-negative");
+  require(d.test_limit() >= 0, "data.test_limit", "must be non-negative");
 }
 
 }  // namespace mlp

@@ -114,6 +114,13 @@ TEST(ConfigFields, TextFilesRoundTripAndErrorsNameTheirPosition) {
               bad + ":2:10: Message type \"mlp.pb.ModelConfig\" has no field named \"x\".");
   }
   EXPECT_THROW(read_text_file(dir.file("missing.txt"), &back), UsageError);
+  // A folder opens but does not read: refused, not taken for an empty config.
+  try {
+    read_text_file(dir.path(), &back);
+    FAIL() << "no error for a folder";
+  } catch (const UsageError& e) {
+    EXPECT_EQ(e.what(), "--config: cannot open " + dir.path());
+  }
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Losses: finite-difference checks of every loss's output gradient (with the caller's scale),
-// values by hand, stability at extreme outputs, the accuracy count of each kind, and predicted
-// classes and class probabilities by each loss's link.
+// values by hand, stability at extreme outputs, the accuracy count of each kind, predicted
+// classes and class probabilities by each loss's link, and what each loss asks of a model's
+// outputs and of its data's labels.
 #include "core/loss.h"
 
 #include <gtest/gtest.h>
@@ -183,6 +184,54 @@ TEST(Loss, OutputsFollowTheTargets) {
     EXPECT_STREQ(e.what(), "the perceptron loss needs labels 0 and 1, but the labels go up to 9");
   }
   EXPECT_THROW(make_loss<float>(pb::SOFTMAX_CROSS_ENTROPY)->outputs_for({true, 1, 0}), DataError);
+}
+
+// The output count a model file's network must have for its loss, and the line that refuses
+// another.
+TEST(Loss, OutputsProblemNamesTheCountEachLossNeeds) {
+  EXPECT_EQ(make_loss<float>(pb::SOFTMAX_CROSS_ENTROPY)->outputs_problem(2), "");
+  EXPECT_EQ(make_loss<float>(pb::SOFTMAX_CROSS_ENTROPY)->outputs_problem(1),
+            "softmax cross-entropy needs at least 2 outputs, the model has 1");
+  EXPECT_EQ(make_loss<float>(pb::LOGISTIC)->outputs_problem(1), "");
+  EXPECT_EQ(make_loss<float>(pb::LOGISTIC)->outputs_problem(3),
+            "LOGISTIC needs 1 output, the model has 3");
+  EXPECT_EQ(make_loss<double>(pb::PERCEPTRON)->outputs_problem(2),
+            "PERCEPTRON needs 1 output, the model has 2");
+  EXPECT_EQ(make_loss<double>(pb::PERCEPTRON)->outputs_problem(1), "");
+  for (const int outputs : {1, 2, 7})
+    EXPECT_EQ(make_loss<float>(pb::SQUARED_ERROR)->outputs_problem(outputs), "") << outputs;
+}
+
+// Only the perceptron's data may write its labels -1/+1.
+TEST(Loss, SignedLabelsAreThePerceptronsOnly) {
+  EXPECT_TRUE(make_loss<float>(pb::PERCEPTRON)->reads_signed_labels());
+  EXPECT_FALSE(make_loss<float>(pb::LOGISTIC)->reads_signed_labels());
+  EXPECT_FALSE(make_loss<float>(pb::SOFTMAX_CROSS_ENTROPY)->reads_signed_labels());
+  EXPECT_FALSE(make_loss<double>(pb::SQUARED_ERROR)->reads_signed_labels());
+}
+
+// The link each loss names is the one its probabilities apply.
+TEST(Loss, LinkIsTheOneTheProbabilitiesApply) {
+  EXPECT_EQ(make_loss<float>(pb::SOFTMAX_CROSS_ENTROPY)->link(), ProbabilityLink::kSoftmax);
+  EXPECT_EQ(make_loss<float>(pb::LOGISTIC)->link(), ProbabilityLink::kSigmoidPair);
+  EXPECT_EQ(make_loss<float>(pb::PERCEPTRON)->link(), ProbabilityLink::kNone);
+  EXPECT_EQ(make_loss<float>(pb::SQUARED_ERROR)->link(), ProbabilityLink::kNone);
+
+  Matrix<double> outputs(2, 2);  // (O, N)
+  outputs << 0.5, -1, 2, 3;
+  Matrix<double> probs;  // (C, N)
+  make_loss<double>(pb::SOFTMAX_CROSS_ENTROPY)->probabilities(outputs, &probs);
+  for (Eigen::Index n = 0; n < outputs.cols(); ++n) {
+    const Eigen::VectorXd e = outputs.col(n).array().exp();
+    EXPECT_NEAR((probs.col(n) - e / e.sum()).norm(), 0, 1e-15) << n;
+  }
+  const Matrix<double> single = outputs.topRows(1);  // (1, N)
+  make_loss<double>(pb::LOGISTIC)->probabilities(single, &probs);
+  for (Eigen::Index n = 0; n < single.cols(); ++n) {
+    const double p1 = 1 / (1 + std::exp(-single(0, n)));
+    EXPECT_NEAR(probs(1, n), p1, 1e-15) << n;
+    EXPECT_NEAR(probs(0, n), 1 - p1, 1e-15) << n;
+  }
 }
 
 TEST(Loss, MissingOrMisshapenTargetsAreRejected) {

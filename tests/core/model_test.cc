@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,6 +42,30 @@ TEST(Model, NoHiddenLayersIsOneDenseLayer) {
   Model<float> model(model_config("", pb::IDENTITY, pb::PERCEPTRON, 2, 1));
   ASSERT_EQ(model.layers().size(), 1u);
   EXPECT_EQ(model.store().size(), 3u);
+}
+
+// Each hidden layer's activations of the last forward, by hand: tanh(W x + b) layer by layer,
+// dropout (inactive outside training) changing nothing.
+TEST(Model, HiddenActivationsAreEachHiddenLayersOutput) {
+  pb::ModelConfig cfg = model_config("5,3", pb::TANH, pb::SOFTMAX_CROSS_ENTROPY, 4, 2);
+  cfg.set_input_dropout(0.2f);
+  cfg.set_dropout(0.5f);
+  Model<double> model(cfg);
+  model.initialize(7);
+  const Matrix<double> x = Matrix<double>::Random(4, 6);  // (I, N)
+  model.forward(x, ForwardContext{});
+  const ParamStore<double>& store = model.store();
+  Matrix<double> a = x;
+  for (int k = 1; k <= 2; ++k) {
+    const auto w = store.param(2 * (k - 1));              // (O, I)
+    const auto b = store.param(2 * (k - 1) + 1).col(0);   // (O)
+    a = ((w * a).colwise() + b).array().tanh().matrix();  // (O, N)
+    EXPECT_LT((model.hidden_activations(k) - a).cwiseAbs().maxCoeff(), 1e-15) << k;
+  }
+  EXPECT_THROW(model.hidden_activations(0), std::out_of_range);
+  EXPECT_THROW(model.hidden_activations(3), std::out_of_range);
+  Model<float> linear(model_config("", pb::IDENTITY, pb::PERCEPTRON, 2, 1));
+  EXPECT_THROW(linear.hidden_activations(1), std::out_of_range);
 }
 
 TEST(Model, InitializationIsAPureFunctionOfTheSeed) {

@@ -1,6 +1,7 @@
 // `trainer evaluate` end to end: the model file a run writes, evaluated on the run's own test set,
 // reproduces the run's test loss and accuracy exactly, alone and under mpirun; a checkpoint is
 // accepted too; bad input ends with one line and its exit code.
+#include <google/protobuf/util/json_util.h>
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 
 #include "core/checkpoint_file.h"
 #include "core/model_file.h"
+#include "proto/run_records.pb.h"
 #include "tests/launch/process_run.h"
 #include "tests/support/synthetic_data.h"
 
@@ -69,6 +71,22 @@ TEST_F(Evaluate, ReproducesTheRunsTestMetricsExactly) {
   EXPECT_EQ(json_value(json, "samples"), 250);
   for (const char* key : {"\"per_class\": [", "\"confusion\": [", "\"precision\": ", "\"f1\": "})
     EXPECT_NE(json.find(key), std::string::npos) << key;
+  // The file reads back as the report message: a row of the confusion matrix per class, its
+  // counts summing to the class's support and all of them to the samples.
+  pb::EvaluationReport report;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &report).ok()) << json;
+  const int classes = report.per_class_size();
+  ASSERT_EQ(classes, model.num_classes);
+  ASSERT_EQ(report.confusion_size(), classes);
+  double total = 0;
+  for (int label = 0; label < classes; ++label) {
+    EXPECT_EQ(report.per_class(label).class_(), label);
+    double row = 0;
+    for (const auto& count : report.confusion(label).values()) row += count.number_value();
+    EXPECT_EQ(row, report.per_class(label).support()) << label;
+    total += row;
+  }
+  EXPECT_EQ(total, report.samples());
   // summary.json prints the same double with 9 digits.
   char text[32];
   std::snprintf(text, sizeof text, "\"test_acc\": %.9g", json_value(json, "accuracy"));

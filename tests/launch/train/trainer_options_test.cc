@@ -1,14 +1,17 @@
-// Flag parsing: precedence (defaults < --config < flags), every default explicit, and one
-// clear error naming the flag for each kind of bad value.
+// Flag parsing: precedence (defaults < --config < flags), every default explicit, one clear
+// error naming the flag for each kind of bad value, and the flags another command shares.
 #include "launch/train/trainer_options.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <fstream>
+#include <sstream>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "core/config_fields.h"
 #include "core/errors.h"
 
 namespace mlp {
@@ -122,6 +125,59 @@ TEST(TrainerOptions, ConfigErrorsQuotingHugeInputStayShort) {
                 "...\" (100000 characters) is not a list of positive integers");
   std::ofstream(path) << "optimizer { lr: " << std::string(5000, '1') << " }\n";
   EXPECT_LT(parse_error({"--config", path.c_str()}).size(), 400u);
+}
+
+namespace po = boost::program_options;
+
+// Another command's flags taken from the trainer's table: its own help text where it gives one,
+// the trainer's default, conversion and errors, and only given flags change their fields.
+TEST(SharedFlags, DeclaredAndReadAsTheTrainerDoes) {
+  const std::vector<SharedFlag> shared = {
+      {"test-csv", "labelled CSV"}, {"csv-header"}, {"csv-targets"}, {"test-limit"}};
+  po::options_description options("evaluate");
+  add_trainer_flags(shared, &options);
+  std::ostringstream help;
+  help << options;
+  for (const char* text : {"labelled CSV", "the CSV files start with a header line", "(=1)"})
+    EXPECT_NE(help.str().find(text), std::string::npos) << text << "\n" << help.str();
+  EXPECT_EQ(help.str().find("same layout as --train-csv"), std::string::npos) << help.str();
+
+  const auto read = [&](std::vector<const char*> args) {
+    args.insert(args.begin(), "evaluate");
+    po::variables_map vm;
+    po::store(po::parse_command_line(static_cast<int>(args.size()), args.data(), options), vm);
+    pb::TrainConfig config;
+    fill_defaults(&config);
+    config.mutable_data()->set_csv_targets(7);  // not given below: kept
+    set_trainer_flags(shared, vm, &config);
+    return config;
+  };
+  const pb::TrainConfig c = read({"--test-csv", "t.csv", "--csv-header", "--test-limit", "5"});
+  EXPECT_EQ(c.data().test_csv(), "t.csv");
+  EXPECT_TRUE(c.data().csv_header());
+  EXPECT_EQ(c.data().test_limit(), 5);
+  EXPECT_EQ(c.data().csv_targets(), 7);
+  try {
+    read({"--csv-targets", "x"});
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "--csv-targets: \"x\" is not an integer");
+  }
+  EXPECT_THROW(add_trainer_flags({{"no-such-flag"}}, &options), std::logic_error);
+}
+
+TEST(SharedFlags, DataChecksAreTheTrainers) {
+  pb::DataConfig data;
+  fill_defaults(&data);
+  EXPECT_NO_THROW(validate_data_config(data));
+  data.set_test_limit(-1);
+  try {
+    validate_data_config(data);
+    FAIL() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(), "--test-limit: must be non-negative");
+  }
+  EXPECT_EQ(parse_error({"--test-limit", "-1"}), "--test-limit: must be non-negative");
 }
 
 }  // namespace

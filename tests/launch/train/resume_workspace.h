@@ -1,0 +1,90 @@
+// What the tests of the trainer binary around checkpoints share: a small CSV workspace whose
+// runs are kept side by side, the run's outputs read back (metrics.csv rows without timings,
+// summary.json values), and the one-error-line check.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/checkpoint_file.h"
+#include "tests/launch/process_run.h"
+#include "tests/support/synthetic_data.h"
+
+namespace mlp::resume_test {
+
+using mlp::test::slurp;
+using Result = mlp::test::Run;
+
+inline void write_bytes(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+inline std::string test_dir() { return mlp::test::fresh_test_dir("resume"); }
+
+// Runs the trainer with stdout and stderr kept under `dir` as <log>.stdout / <log>.stderr.
+inline Result run_trainer(const std::string& dir, const std::string& log, const std::string& args) {
+  return mlp::test::run_binary(MLP_TRAINER_PATH, args, dir + "/" + log);
+}
+
+// Small data: 540 training rows after the validation split, batch 32, so 17 steps per epoch.
+struct Workspace {
+  std::string dir, args;
+  explicit Workspace(const std::string& flags) : dir(test_dir()) {
+    const std::string train =
+        mlp::test::write_rows(dir + "/train.csv", mlp::test::blob_rows(600, 20, 1));
+    const std::string test =
+        mlp::test::write_rows(dir + "/test.csv", mlp::test::blob_rows(150, 20, 2));
+    args = "--train-csv " + train + " --test-csv " + test + " --batch-size 32 --progress none " +
+           flags;
+  }
+  Result train(const std::string& run, const std::string& more = "") const {
+    return run_trainer(dir, run, args + " --out " + dir + "/" + run + " " + more);
+  }
+  std::vector<std::string> checkpoints(const std::string& run) const {
+    return list_checkpoints(dir + "/" + run + "/checkpoints");
+  }
+};
+
+// Every 7 steps, so most checkpoints fall inside an epoch; none pruned.
+inline const std::string kManyCheckpoints = " --checkpoint-every-steps 7 --keep-last 100 ";
+
+inline void expect_one_error_line(const Result& r, int code, const std::string& text) {
+  EXPECT_EQ(r.exit_code, code) << r.err;
+  EXPECT_EQ(r.err.rfind("trainer: error: ", 0), 0u) << r.err;
+  EXPECT_NE(r.err.find(text), std::string::npos) << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+}
+
+// The metrics.csv rows without the timing columns (samples_per_second, epoch_seconds).
+inline std::vector<std::string> metrics_rows(const std::string& run) {
+  std::istringstream in(slurp(run + "/metrics.csv"));
+  std::vector<std::string> rows;
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> cells;
+    std::istringstream cells_in(line);
+    for (std::string cell; std::getline(cells_in, cell, ',');) cells.push_back(cell);
+    if (cells.size() != 8) {
+      rows.push_back("malformed: " + line);
+      continue;
+    }
+    rows.push_back(cells[0] + "," + cells[1] + "," + cells[2] + "," + cells[3] + "," + cells[4] +
+                   "," + cells[7]);
+  }
+  return rows;
+}
+
+// The value text of "key" in summary.json.
+inline std::string summary_value(const std::string& run, const std::string& key) {
+  const std::string summary = slurp(run + "/summary.json");
+  const size_t at = summary.find("\"" + key + "\": ");
+  if (at == std::string::npos) return "missing";
+  const size_t begin = at + key.size() + 4;
+  return summary.substr(begin, summary.find_first_of(",\n}", begin) - begin);
+}
+
+}  // namespace mlp::resume_test
