@@ -37,7 +37,7 @@ class LocalCommunicator : public Communicator {
   void start_allreduce_sum(float*, size_t) override {}
   void wait_all() override {}
   bool test_all() override { return true; }
-  void set_activity(const std::string&) override {}
+  void set_activity(Activity) override {}
   [[noreturn]] void abort(int code) override { std::exit(code); }
 };
 
@@ -68,9 +68,9 @@ class StallWatchdog {
     std::lock_guard<std::mutex> lock(mutex_);
     busy_ = false;
   }
-  void set_activity(const std::string& what) {
+  void set_activity(Activity activity) {
     std::lock_guard<std::mutex> lock(mutex_);
-    activity_ = what;
+    activity_ = activity;
   }
 
  private:
@@ -84,10 +84,14 @@ class StallWatchdog {
       const auto deadline =
           since_ + std::chrono::duration_cast<std::chrono::steady_clock::duration>(timeout_);
       if (std::chrono::steady_clock::now() >= deadline) {
+        // The step goes into the message only here, when it is printed.
+        char step[32] = "";
+        if (activity_.step >= 0)
+          std::snprintf(step, sizeof step, " at step %lld", static_cast<long long>(activity_.step));
         std::fprintf(stderr,
-                     "trainer: error: rank %d waited %.0f s in %s (%s): another rank died or "
+                     "trainer: error: rank %d waited %.0f s in %s (%s%s): another rank died or "
                      "stalled; raise --stall-timeout if steps are legitimately this slow\n",
-                     rank_, timeout_.count(), call_, activity_.c_str());
+                     rank_, timeout_.count(), call_, activity_.what, step);
         std::fflush(stderr);
         std::_Exit(static_cast<int>(ExitCode::kRankFailure));
       }
@@ -102,7 +106,7 @@ class StallWatchdog {
   bool stopping_ = false;
   bool busy_ = false;
   const char* call_ = "";
-  std::string activity_ = "starting up";
+  Activity activity_{"starting up"};
   std::chrono::steady_clock::time_point since_;
   std::thread thread_;
 };
@@ -222,8 +226,8 @@ class MpiCommunicator : public Communicator {
     if (done) requests_.clear();
     return done != 0;
   }
-  void set_activity(const std::string& what) override {
-    if (watchdog_) watchdog_->set_activity(what);
+  void set_activity(Activity activity) override {
+    if (watchdog_) watchdog_->set_activity(activity);
   }
   [[noreturn]] void abort(int code) override {
     MPI_Abort(MPI_COMM_WORLD, code);

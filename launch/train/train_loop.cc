@@ -128,7 +128,7 @@ class Trainer {
     // Backward overwrites the gradients; a rank without samples this step contributes zeros.
     if (shard.size() == 0) store.zero_grads();
     sync_->begin_step();
-    comm_.set_activity("gradient sync at step " + std::to_string(global_step));
+    comm_.set_activity({"gradient sync", global_step});
     if (shard.size() > 0) {
       gather(data_.train, ids, shard.size(), &batch_.x, &batch_.labels, &batch_.targets);
       const ForwardContext context{true, config_.seed(), global_step, ids};
