@@ -14,7 +14,6 @@
 
 #include "launch/platform/compute_threads.h"
 #include "core/errors.h"
-#include "core/hidden_sizes.h"
 #include "core/loss.h"
 #include "core/model.h"
 #include "core/optimizer.h"
@@ -108,21 +107,20 @@ int run(const Options& o, Communicator& comm) {
   cfg.set_hidden(o.hidden);
   cfg.set_inputs(784);
   cfg.set_outputs(10);
-  Model<float> model(cfg);
-  model.initialize(1);
   // The trainer's own choice: rank 0 times the backends on these products, all ranks use it.
   pb::TrainConfig run_config;
+  *run_config.mutable_model() = cfg;
+  run_config.set_batch_size(o.batch_per_rank * comm.size());
   run_config.set_gemm(o.gemm);
   run_config.set_grad_sync(o.mode);
-  std::vector<int> widths = parse_hidden_sizes(o.hidden);
-  widths.insert(widths.begin(), 784);
-  widths.push_back(10);
   GemmSetup gemm;
   try {
-    gemm = choose_gemm_backend(run_config, widths, o.batch_per_rank, comm);
+    gemm = choose_gemm_backend(run_config, comm);
   } catch (const UsageError& e) {
     usage(e.what());
   }
+  Model<float> model(cfg, {gemm.backend});
+  model.initialize(1);
   ParamStore<float>& store = model.store();
   pb::OptimizerConfig adam;
   adam.set_kind(pb::ADAM);

@@ -109,14 +109,13 @@ double median(std::vector<double> values) {
 }
 
 int run(const Options& opt) {
-  set_gemm_backend(pick_backend(opt));
   pb::ModelConfig model_cfg;
   model_cfg.set_hidden(opt.hidden);
   model_cfg.set_inputs(opt.inputs);
   model_cfg.set_outputs(opt.outputs);
   model_cfg.set_activation(pb::RELU);
   model_cfg.set_loss(pb::SOFTMAX_CROSS_ENTROPY);
-  Model<float> model(model_cfg);
+  Model<float> model(model_cfg, {pick_backend(opt)});
   model.initialize(1);
   const auto loss = make_loss<float>(model_cfg.loss());
   pb::OptimizerConfig opt_cfg;
@@ -171,7 +170,7 @@ int run(const Options& opt) {
   const double best_ms = *std::min_element(ms[kStep].begin(), ms[kStep].end());
   const double samples_per_s = opt.batch / (step_ms / 1e3);
   const double flop = useful_flop_per_sample(opt);
-  std::cout << "gemm=" << gemm_backend_name(gemm_backend()) << " hidden=" << opt.hidden
+  std::cout << "gemm=" << gemm_backend_name(model.products().backend) << " hidden=" << opt.hidden
             << " batch=" << opt.batch << " steps=" << opt.steps
             << " params=" << model.store().size() << " mflop_per_sample=" << flop / 1e6
             << " samples_per_s=" << samples_per_s << " gflops=" << samples_per_s * flop / 1e9

@@ -15,7 +15,6 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "core/hidden_sizes.h"
 #include "core/lr_schedule.h"
 #include "core/max_norm.h"
 #include "core/model_file.h"
@@ -214,13 +213,9 @@ class Trainer {
   // After resuming, before the first product: the backend the config names, or under auto the
   // checkpoint's (to continue bitwise) or else the fastest on the model's own products.
   void choose_gemm() {
-    const pb::ModelConfig& m = config_.model();
-    std::vector<int> widths = parse_hidden_sizes(m.hidden());
-    widths.insert(widths.begin(), m.inputs());
-    widths.push_back(m.outputs());
-    const int largest_shard = (config_.batch_size() + comm_.size() - 1) / comm_.size();
     const std::string resumed_backend = state_.gemm_backend;
-    gemm_ = choose_gemm_backend(config_, widths, largest_shard, comm_, resumed_backend);
+    gemm_ = choose_gemm_backend(config_, comm_, resumed_backend);
+    model_->set_products({gemm_.backend});
     state_.gemm_backend = gemm_backend_name(gemm_.backend);
     console_.warning(openblas_generic_core_warning());
     console_.warning(gemm_resume_warning(gemm_, resumed_backend));
@@ -349,7 +344,7 @@ class Trainer {
     result.history = state_.history;
     run_on_all_or_fail_together(comm_, [&] {
       if (is_root_)
-        write_run_model(config_, store, data_, make_provenance(command_line_, data_fingerprint_),
+        write_run_model(config_, *model_, data_, make_provenance(command_line_, data_fingerprint_),
                         result);
     });
     // The run is over: the optimizer's state moves into the result, and the parameters are
