@@ -1,7 +1,7 @@
 // The training step alone, on the local communicator: it changes the parameters and the
 // optimizer state bitwise as the sequence it stands for written out by hand, a rank without
 // samples contributes zero gradients, a non-finite loss or gradient is reported without an
-// update, and timing the phases changes nothing.
+// update, timing the phases changes nothing, and no step after the first allocates.
 #include "launch/train/train_step.h"
 
 #include <gtest/gtest.h>
@@ -15,6 +15,7 @@
 #include "core/max_norm.h"
 #include "tests/core/gradient_check.h"
 #include "tests/core/model_configs.h"
+#include "tests/support/allocation_count.h"
 
 namespace mlp {
 namespace {
@@ -140,6 +141,17 @@ TEST(TrainStep, TimingThePhasesChangesNothing) {
       EXPECT_GE(ms, 0.0);
   }
   EXPECT_EQ(params_of(timed.model), params_of(untimed.model));
+}
+
+// What model.h promises: the first step sizes the buffers, and no step after it allocates.
+TEST(TrainStep, AllocatesNothingAfterItsFirstStep) {
+  Fixture f;
+  TrainStep step(f.config, f.model, *f.comm);
+  StepTimes times;
+  ASSERT_TRUE(step.run(f.shard(0), 0.01f).finite);
+  const int64_t before = test::allocation_count();
+  for (int64_t s = 1; s <= 3; ++s) step.run(f.shard(s), 0.01f, s == 3 ? &times : nullptr);
+  EXPECT_EQ(test::allocation_count() - before, 0);
 }
 
 }  // namespace
