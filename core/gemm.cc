@@ -1,9 +1,9 @@
-// Backend registry, the process's choice, dispatch, and Eigen's own products.
+// Dispatch of a product to the backend its settings name, the shape checks every backend shares,
+// and Eigen's own products. The backend names live in gemm_backend.cc.
 #include "core/gemm.h"
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <cctype>
 #include <stdexcept>
 #include <string>
@@ -13,8 +13,6 @@
 
 namespace mlp {
 namespace {
-
-std::atomic<GemmBackend> process_backend{GemmBackend::kEigen};
 
 // Checks the shapes, and does the work of a product with no terms (some libraries reject zero
 // sizes). Returns true when nothing is left for a library to do.
@@ -65,54 +63,31 @@ template void eigen_gemm<double>(const ConstMatrixRef<double>&, bool, const Cons
 
 }  // namespace gemm_detail
 
-void set_gemm_backend(GemmBackend backend) {
-  if (!gemm_backend_available(backend)) parse_gemm_backend(gemm_backend_name(backend));
-  process_backend.store(backend, std::memory_order_relaxed);
-}
-
-GemmBackend gemm_backend() { return process_backend.load(std::memory_order_relaxed); }
-
-void gemm_on(GemmBackend backend, const ConstMatrixRef<float>& a, bool transpose_a,
-             const ConstMatrixRef<float>& b, bool transpose_b, MatrixRef<float> c,
-             Accumulate mode) {
+template <typename T>
+void gemm(const ProductSettings& products, const ConstMatrixRef<T>& a, bool transpose_a,
+          const ConstMatrixRef<T>& b, bool transpose_b, MatrixRef<T> c, Accumulate mode) {
   if (settle_shape(a, transpose_a, b, transpose_b, c, mode)) return;
-  switch (backend) {
 #ifdef MLP_ONEDNN
-    case GemmBackend::kOnednn:
+  if constexpr (std::is_same_v<T, float>) {
+    if (products.backend == GemmBackend::kOnednn) {
       gemm_detail::onednn_gemm(a, transpose_a, b, transpose_b, c, mode);
       return;
-#endif
-#ifdef MLP_OPENBLAS
-    case GemmBackend::kBlas:
-      gemm_detail::blas_gemm<float>(a, transpose_a, b, transpose_b, c, mode);
-      return;
-#endif
-    default:
-      gemm_detail::eigen_gemm<float>(a, transpose_a, b, transpose_b, c, mode);
-  }
-}
-
-template <typename T>
-void gemm(const ConstMatrixRef<T>& a, bool transpose_a, const ConstMatrixRef<T>& b,
-          bool transpose_b, MatrixRef<T> c, Accumulate mode) {
-  if constexpr (std::is_same_v<T, float>) {
-    gemm_on(gemm_backend(), a, transpose_a, b, transpose_b, c, mode);
-  } else {
-    if (settle_shape(a, transpose_a, b, transpose_b, c, mode)) return;
-#ifdef MLP_OPENBLAS
-    if (gemm_backend() == GemmBackend::kBlas) {
-      gemm_detail::blas_gemm<T>(a, transpose_a, b, transpose_b, c, mode);
-      return;
     }
-#endif
-    gemm_detail::eigen_gemm<T>(a, transpose_a, b, transpose_b, c, mode);
   }
+#endif
+#ifdef MLP_OPENBLAS
+  if (products.backend == GemmBackend::kBlas) {
+    gemm_detail::blas_gemm<T>(a, transpose_a, b, transpose_b, c, mode);
+    return;
+  }
+#endif
+  gemm_detail::eigen_gemm<T>(a, transpose_a, b, transpose_b, c, mode);
 }
 
-template void gemm<float>(const ConstMatrixRef<float>&, bool, const ConstMatrixRef<float>&, bool,
-                          MatrixRef<float>, Accumulate);
-template void gemm<double>(const ConstMatrixRef<double>&, bool, const ConstMatrixRef<double>&, bool,
-                           MatrixRef<double>, Accumulate);
+template void gemm<float>(const ProductSettings&, const ConstMatrixRef<float>&, bool,
+                          const ConstMatrixRef<float>&, bool, MatrixRef<float>, Accumulate);
+template void gemm<double>(const ProductSettings&, const ConstMatrixRef<double>&, bool,
+                           const ConstMatrixRef<double>&, bool, MatrixRef<double>, Accumulate);
 
 std::string openblas_core_name() {
 #ifdef MLP_OPENBLAS

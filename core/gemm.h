@@ -1,7 +1,8 @@
 // The one place that calls a matrix-product library. Every product of the math code goes through
-// gemm(), which runs it on the process's backend: oneDNN's matmul primitive, Eigen's own
-// products, or CBLAS (OpenBLAS). No library wins on every host, so the trainer picks the backend
-// by timing them (gemm_choice.h) and sets it once at start-up.
+// gemm(), which runs it as the caller's ProductSettings say: on oneDNN's matmul primitive, Eigen's
+// own products, or CBLAS (OpenBLAS). No library wins on every host, so the trainer picks the
+// backend by timing them (gemm_choice.h) and gives it to the model, which hands it to every
+// product; nothing about products is process-wide.
 #pragma once
 
 #include <string>
@@ -11,10 +12,11 @@
 
 namespace mlp {
 
-// The process-wide backend, Eigen until set. Call set_gemm_backend before the first product of
-// a run and not while another thread runs products; throws UsageError when it is unavailable.
-void set_gemm_backend(GemmBackend backend);
-GemmBackend gemm_backend();
+// How matrix products run: the settings a model carries (Model::products()) and passes to each
+// of its products. Eigen unless the model is told otherwise.
+struct ProductSettings {
+  GemmBackend backend = GemmBackend::kEigen;
+};
 
 // Column-major views; columns may be strided (a block of columns of a larger matrix).
 template <typename T>
@@ -26,15 +28,12 @@ enum class Accumulate { kOverwrite, kAdd };
 
 // c (M, N) = op(a) op(b) (kOverwrite: c is only written, so it needs no zeroing and old NaNs
 // do not leak) or c += op(a) op(b) (kAdd), op(x) = x or x^T as transpose_a / transpose_b say.
-// c must already have its shape. Float runs on the process's backend; double (gradient checks)
-// on CBLAS when that is the backend and on Eigen otherwise, as oneDNN has no double kernels.
+// c must already have its shape. Float runs on products.backend (Eigen for a backend this build
+// lacks); double (gradient checks) on CBLAS when that is the backend and on Eigen otherwise, as
+// oneDNN has no double kernels. Throws std::invalid_argument when the shapes do not fit.
 template <typename T>
-void gemm(const ConstMatrixRef<T>& a, bool transpose_a, const ConstMatrixRef<T>& b,
-          bool transpose_b, MatrixRef<T> c, Accumulate mode);
-
-// The same product on a named backend, whatever the process's backend (timing, tests).
-void gemm_on(GemmBackend backend, const ConstMatrixRef<float>& a, bool transpose_a,
-             const ConstMatrixRef<float>& b, bool transpose_b, MatrixRef<float> c, Accumulate mode);
+void gemm(const ProductSettings& products, const ConstMatrixRef<T>& a, bool transpose_a,
+          const ConstMatrixRef<T>& b, bool transpose_b, MatrixRef<T> c, Accumulate mode);
 
 // The CPU kernel OpenBLAS chose ("SkylakeX", "Prescott", ...); empty when OpenBLAS is not
 // linked.

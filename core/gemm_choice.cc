@@ -49,11 +49,12 @@ std::vector<GemmTiming> time_gemm_backends(const std::vector<GemmProduct>& produ
   const auto start = Clock::now();
   for (int round = 0; round < max_rounds; ++round) {
     for (GemmTiming& t : timings) {
+      const ProductSettings settings{t.backend};
       const auto t0 = Clock::now();
       for (size_t i = 0; i < products.size(); ++i) {
         const GemmProduct& p = products[i];
         Operands& o = operands[i];
-        gemm_on(t.backend, o.a, p.transpose_a, o.b, p.transpose_b, o.c, p.mode);
+        gemm<float>(settings, o.a, p.transpose_a, o.b, p.transpose_b, o.c, p.mode);
       }
       t.step_seconds =
           std::min(t.step_seconds, std::chrono::duration<double>(Clock::now() - t0).count());

@@ -33,8 +33,7 @@ struct GemmTiming {
 // Times every available backend on `products`, interleaved round by round so a neighbour's
 // burst on a shared machine hits them alike, keeping each one's best round. Stops after
 // `max_rounds` rounds or once `budget_seconds` are spent (after at least two rounds: the first
-// includes one-time set-up such as oneDNN's kernel generation). Uses the process's backend
-// setting not at all.
+// includes one-time set-up such as oneDNN's kernel generation).
 std::vector<GemmTiming> time_gemm_backends(const std::vector<GemmProduct>& products,
                                            double budget_seconds, int max_rounds = 20);
 

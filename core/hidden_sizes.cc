@@ -37,4 +37,11 @@ std::vector<int> parse_hidden_sizes(const std::string& text) {
   }
 }
 
+std::vector<int> layer_widths(const pb::ModelConfig& model) {
+  std::vector<int> widths = parse_hidden_sizes(model.hidden());
+  widths.insert(widths.begin(), model.inputs());
+  widths.push_back(model.outputs());
+  return widths;
+}
+
 }  // namespace mlp

@@ -8,7 +8,6 @@
 #include <stdexcept>
 
 #include "core/dropout.h"
-#include "core/gemm.h"
 
 namespace mlp {
 namespace {
@@ -72,7 +71,7 @@ void Dense<T>::forward_fused(const Matrix<T>& x, pb::Activation kind, DropoutLay
   const auto b = store_.param(bias_).col(0);  // (O)
   const auto n = x.cols();
   a.resize(outputs_, n);
-  gemm<T>(w, false, x, false, a, Accumulate::kOverwrite);
+  gemm<T>(products_, w, false, x, false, a, Accumulate::kOverwrite);
   const bool masked = dropout != nullptr && dropout->begin_forward(n, ctx);
   if (dropout != nullptr) y->resize(outputs_, n);
   for (Eigen::Index j = 0; j < n; ++j) {
@@ -113,10 +112,10 @@ void Dense<T>::backward_fused(const Matrix<T>& x, pb::Activation kind,
     times_derivative<T>(kind, a.col(j), column);
     db += column;
   }
-  gemm<T>(dz_, false, x, true, dw, Accumulate::kOverwrite);
+  gemm<T>(products_, dz_, false, x, true, dw, Accumulate::kOverwrite);
   if (dx != nullptr) {
     dx->resize(inputs_, n);
-    gemm<T>(store_.param(weight_), true, dz_, false, *dx, Accumulate::kOverwrite);
+    gemm<T>(products_, store_.param(weight_), true, dz_, false, *dx, Accumulate::kOverwrite);
   }
 }
 

@@ -11,6 +11,7 @@
 #include <string>
 #include <utility>
 
+#include "core/gemm.h"
 #include "core/param_store.h"
 #include "core/tensor.h"
 #include "proto/config.pb.h"
@@ -47,11 +48,12 @@ template <typename T>
 class DropoutLayer;
 
 // y = W x + b with W (O, I) and b (O, 1) registered in the store as "<name>.weight" and
-// "<name>.bias".
+// "<name>.bias". Its products run as `products` says (Eigen by default; the model sets them).
 template <typename T>
 class Dense : public Layer<T> {
  public:
   Dense(ParamStore<T>& store, const std::string& name, int inputs, int outputs);
+  void set_products(const ProductSettings& products) { products_ = products; }
   int inputs() const override { return inputs_; }
   int outputs() const override { return outputs_; }
   void forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext& ctx) override;
@@ -74,6 +76,7 @@ class Dense : public Layer<T> {
   ParamStore<T>& store_;
   int inputs_, outputs_;
   int weight_, bias_;
+  ProductSettings products_;
   Matrix<T> dz_;  // (O, N) gradient w.r.t. W x + b, kept between steps
 };
 

@@ -17,7 +17,7 @@
 namespace mlp {
 
 template <typename T>
-Model<T>::Model(const pb::ModelConfig& cfg) : config_(cfg) {
+Model<T>::Model(const pb::ModelConfig& cfg, const ProductSettings& products) : config_(cfg) {
   if (cfg.inputs() <= 0 || cfg.outputs() <= 0) {
     throw std::invalid_argument("Model: inputs and outputs must be resolved before building");
   }
@@ -76,6 +76,17 @@ Model<T>::Model(const pb::ModelConfig& cfg) : config_(cfg) {
     ++first_param_layer_;
   activations_.resize(layers_.size());
   deltas_.resize(layers_.size());
+  set_products(products);
+}
+
+template <typename T>
+void Model<T>::set_products(const ProductSettings& products) {
+  // parse_gemm_backend throws the error --gemm gives for it, saying how to get the backend.
+  if (!gemm_backend_available(products.backend))
+    parse_gemm_backend(gemm_backend_name(products.backend));
+  products_ = products;
+  for (const Block& block : blocks_)
+    if (block.dense != nullptr) block.dense->set_products(products);
 }
 
 template <typename T>

@@ -1,7 +1,7 @@
 // An MLP built from a ModelConfig: [input dropout] then, per hidden layer, dense, activation
 // [, dropout], and a final dense layer with raw outputs (the loss applies softmax or sigmoid).
-// The model owns the activation buffers and
-// reuses them across steps, so the training loop allocates nothing after the first step.
+// The model owns the activation buffers and reuses them across steps, so the training loop
+// allocates nothing after the first step. It carries the settings its matrix products run with.
 #pragma once
 
 #include <cstdint>
@@ -20,8 +20,9 @@ namespace mlp {
 template <typename T>
 class Model {
  public:
-  // cfg.inputs() and cfg.outputs() must be resolved (> 0). Parameters start at zero.
-  explicit Model(const pb::ModelConfig& cfg);
+  // cfg.inputs() and cfg.outputs() must be resolved (> 0). Parameters start at zero. Throws
+  // UsageError (as set_products does) for a backend this build lacks.
+  explicit Model(const pb::ModelConfig& cfg, const ProductSettings& products = {});
   // The layers hold a reference to store_, so a moved or copied model would point into the old.
   Model(const Model&) = delete;
   Model& operator=(const Model&) = delete;
@@ -36,6 +37,11 @@ class Model {
   int inputs() const;
   int outputs() const;
   const std::vector<std::unique_ptr<Layer<T>>>& layers() const { return layers_; }
+
+  // How every product of forward and backward runs. The trainer sets it once it has chosen the
+  // backend, before the first product; throws UsageError naming a backend this build lacks.
+  void set_products(const ProductSettings& products);
+  const ProductSettings& products() const { return products_; }
 
   // x (I, N) -> outputs (O, N), a buffer owned by the model, valid until the next forward.
   const Matrix<T>& forward(const Matrix<T>& x, const ForwardContext& ctx);
@@ -53,6 +59,7 @@ class Model {
 
  private:
   pb::ModelConfig config_;
+  ProductSettings products_;
   ParamStore<T> store_;
   std::vector<std::unique_ptr<Layer<T>>> layers_;
   // Layers run together: a dense layer with the activation and dropout after it in one pass

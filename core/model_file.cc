@@ -95,9 +95,10 @@ int TrainedModel::hidden_layers() const {
 }
 
 std::unique_ptr<Model<float>> TrainedModel::build() const {
+  ProductSettings products;
   for (GemmBackend b : available_gemm_backends())
-    if (file.config().gemm() == gemm_backend_name(b)) set_gemm_backend(b);
-  auto model = std::make_unique<Model<float>>(config);
+    if (file.config().gemm() == gemm_backend_name(b)) products.backend = b;
+  auto model = std::make_unique<Model<float>>(config, products);
   std::copy(params.begin(), params.end(), model->store().values());
   return model;
 }

@@ -52,9 +52,9 @@ struct TrainedModel {
   int outputs() const { return config.outputs(); }
   int hidden_layers() const;
   bool classifies() const { return num_classes > 0; }
-  // The network with these parameters; forward with ForwardContext{} applies it. Also makes
-  // the process run its products on the backend that trained it, when this build has it, so
-  // that evaluation reproduces the run's bits.
+  // The network with these parameters; forward with ForwardContext{} applies it. Its products
+  // run on the backend that trained it (the file's config.gemm) when this build has it, else on
+  // Eigen, so that evaluation reproduces the run's bits.
   std::unique_ptr<Model<float>> build() const;
   // Raw features x (I, N) to what the network was trained on (the standardization, if any),
   // computed exactly as training computed it.

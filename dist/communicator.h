@@ -6,10 +6,17 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
-#include <string>
 #include <vector>
 
 namespace mlp {
+
+// What a rank is doing, for the stall watchdog's message: a fixed description and, when there is
+// one, the step ("gradient sync at step 12"). Setting it allocates nothing, so it can name every
+// step: `what` is kept as a pointer and must be a string literal.
+struct Activity {
+  const char* what = "";
+  int64_t step = -1;  // none when negative
+};
 
 class Communicator {
  public:
@@ -42,9 +49,9 @@ class Communicator {
   // MPI calls) without waiting; true when all of them have completed.
   virtual bool test_all() = 0;
 
-  // What this rank is doing, for the stall watchdog's message ("allreduce of gradients at
-  // step 12"). Cheap: called around every collective.
-  virtual void set_activity(const std::string& what) = 0;
+  // What this rank is doing from now on, for the stall watchdog's message. Cheap: called around
+  // every collective.
+  virtual void set_activity(Activity activity) = 0;
 
   // Ends every rank of the job now with `code` (after a failure only this rank saw, where the
   // others would otherwise wait in their next collective).

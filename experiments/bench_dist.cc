@@ -1,5 +1,5 @@
-// Times data-parallel training steps through the real code (model, loss, optimizer, GradientSync
-// over the MPI communicator) on random data, run under mpirun by bench_dist.sh: throughput, the
+// Times data-parallel training steps through the trainer's own step (launch/train/train_step.h)
+// over the MPI communicator on random data, run under mpirun by bench_dist.sh: throughput, the
 // split of a step into forward, backward, exposed gradient sync and optimizer, and a raw
 // allreduce of the gradient's size, and the compute alone (forward, backward, optimizer) so that a
 // host where compute slows with every core busy shows. Rank 0 prints one key=value line.
@@ -12,16 +12,13 @@
 #include <string>
 #include <vector>
 
-#include "launch/platform/compute_threads.h"
+#include "core/config_fields.h"
 #include "core/errors.h"
-#include "core/hidden_sizes.h"
-#include "core/loss.h"
-#include "core/model.h"
-#include "core/optimizer.h"
 #include "dist/communicator.h"
 #include "dist/gradient_sync.h"
-#include "core/config_fields.h"
+#include "launch/platform/compute_threads.h"
 #include "launch/train/gemm_setup.h"
+#include "launch/train/train_step.h"
 
 namespace mlp {
 namespace {
@@ -103,38 +100,35 @@ double median(std::vector<double> v) {
   return v[v.size() / 2];
 }
 
+// The trainer's defaults (Adam, ReLU, softmax cross-entropy) for 784 inputs and 10 outputs, at
+// the shape, sync and backend of the flags; the global batch is batch_per_rank on every rank.
+pb::TrainConfig config_of(const Options& o, int ranks) {
+  pb::TrainConfig config;
+  config.mutable_model()->set_hidden(o.hidden);
+  config.mutable_model()->set_inputs(784);
+  config.mutable_model()->set_outputs(10);
+  config.set_batch_size(o.batch_per_rank * ranks);
+  config.set_gemm(o.gemm);
+  config.set_grad_sync(o.mode);
+  config.set_grad_bucket_kb(o.bucket_kb);
+  return config;
+}
+
 int run(const Options& o, Communicator& comm) {
-  pb::ModelConfig cfg;
-  cfg.set_hidden(o.hidden);
-  cfg.set_inputs(784);
-  cfg.set_outputs(10);
-  Model<float> model(cfg);
-  model.initialize(1);
+  const pb::TrainConfig config = config_of(o, comm.size());
   // The trainer's own choice: rank 0 times the backends on these products, all ranks use it.
-  pb::TrainConfig run_config;
-  run_config.set_gemm(o.gemm);
-  run_config.set_grad_sync(o.mode);
-  std::vector<int> widths = parse_hidden_sizes(o.hidden);
-  widths.insert(widths.begin(), 784);
-  widths.push_back(10);
   GemmSetup gemm;
   try {
-    gemm = choose_gemm_backend(run_config, widths, o.batch_per_rank, comm);
+    gemm = choose_gemm_backend(config, comm);
   } catch (const UsageError& e) {
     usage(e.what());
   }
-  ParamStore<float>& store = model.store();
-  pb::OptimizerConfig adam;
-  adam.set_kind(pb::ADAM);
-  std::unique_ptr<Optimizer> optimizer = make_optimizer(adam, store.layout());
-  std::unique_ptr<Loss<float>> loss = make_loss<float>(pb::SOFTMAX_CROSS_ENTROPY);
-  const size_t min_bucket = static_cast<size_t>(o.bucket_kb) * 1024 / sizeof(float);
-  const std::unique_ptr<GradientSync> sync =
-      make_gradient_sync(o.mode, comm, store.grads(), store.layout(), min_bucket);
-  const auto on_ready = [&sync](size_t begin, size_t end) { sync->on_ready(begin, end); };
+  Model<float> model(config.model(), {gemm.backend});
+  model.initialize(config.seed());
+  TrainStep step(config, model, comm);
+  const ParamStore<float>& store = model.store();
 
   const int n = o.batch_per_rank;
-  const int global_batch = n * comm.size();
   std::mt19937 rng(1234 + comm.rank());
   std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
   Matrix<float> x(784, n);  // (I, N)
@@ -142,36 +136,24 @@ int run(const Options& o, Communicator& comm) {
   std::vector<int32_t> labels(n);
   std::vector<int64_t> ids(n);
   for (int i = 0; i < n; ++i) labels[i] = static_cast<int32_t>(rng() % 10), ids[i] = i;
-  Matrix<float> doutputs;  // (O, N)
+  StepShard shard{&x, Targets<float>{labels.data(), nullptr}, ids.data(), n, config.batch_size()};
 
   std::vector<double> forward_ms, backward_ms, sync_ms, optimizer_ms, compute_ms;
   comm.barrier();
   Clock::time_point timed_start = Clock::now();
-  for (int step = 0; step < o.warmup + o.steps; ++step) {
-    if (step == o.warmup) {
+  for (int s = 0; s < o.warmup + o.steps; ++s) {
+    if (s == o.warmup) {
       comm.barrier();
       timed_start = Clock::now();
     }
-    auto t = Clock::now();
-    sync->begin_step();
-    const Matrix<float>& outputs = model.forward(x, ForwardContext{true, 1, step, ids.data()});
-    loss->evaluate(outputs, Targets<float>{labels.data(), nullptr}, 1.0f / global_batch, &doutputs);
-    const double f = ms_since(t);
-    t = Clock::now();
-    model.backward(x, doutputs, on_ready);
-    const double b = ms_since(t);
-    t = Clock::now();
-    if (!sync->finish(true)) usage("non-finite gradient in the benchmark");
-    const double s = ms_since(t);
-    t = Clock::now();
-    optimizer->step(store.values(), store.grads(), adam.lr(), sync->owned());
-    const double u = ms_since(t);
-    t = Clock::now();
-    sync->share_owned(store.values());
-    const double shared = ms_since(t);
-    if (step >= o.warmup) {
-      forward_ms.push_back(f), backward_ms.push_back(b), sync_ms.push_back(s + shared),
-          optimizer_ms.push_back(u), compute_ms.push_back(f + b + u);
+    shard.global_step = s;
+    StepTimes t;
+    if (!step.run(shard, config.optimizer().lr(), &t).finite)
+      usage("non-finite gradient in the benchmark");
+    if (s >= o.warmup) {
+      forward_ms.push_back(t.forward_ms + t.loss_ms), backward_ms.push_back(t.backward_ms),
+          sync_ms.push_back(t.sync_ms + t.share_ms), optimizer_ms.push_back(t.optimizer_ms),
+          compute_ms.push_back(t.forward_ms + t.loss_ms + t.backward_ms + t.optimizer_ms);
     }
   }
   comm.barrier();
@@ -188,17 +170,17 @@ int run(const Options& o, Communicator& comm) {
   }
 
   if (comm.rank() == 0) {
+    const size_t min_bucket = static_cast<size_t>(o.bucket_kb) * 1024 / sizeof(float);
     std::printf(
         "np=%d gemm=%s mode=%s params=%zu gradient_mb=%.2f buckets=%zu samples_per_second=%.0f "
         "step_ms=%.3f forward_ms=%.3f backward_ms=%.3f sync_ms=%.3f optimizer_ms=%.3f "
         "compute_ms=%.3f allreduce_ms=%.3f\n",
-        comm.size(), gemm_backend_name(gemm.backend),
-        field_text(run_config, "grad_sync").c_str(), store.size(),
-        store.size() * sizeof(float) / 1e6,
+        comm.size(), gemm_backend_name(model.products().backend),
+        field_text(config, "grad_sync").c_str(), store.size(), store.size() * sizeof(float) / 1e6,
         o.mode == pb::OVERLAP ? gradient_buckets(store.layout(), min_bucket).size() : size_t{1},
-        global_batch * o.steps / timed_seconds, timed_seconds * 1000 / o.steps, median(forward_ms),
-        median(backward_ms), median(sync_ms), median(optimizer_ms), median(compute_ms),
-        median(allreduce_ms));
+        config.batch_size() * o.steps / timed_seconds, timed_seconds * 1000 / o.steps,
+        median(forward_ms), median(backward_ms), median(sync_ms), median(optimizer_ms),
+        median(compute_ms), median(allreduce_ms));
   }
   return 0;
 }

@@ -1,22 +1,23 @@
-// Times training steps of an MLP through the real core code (model, loss, optimizer) on random
-// data, and prints throughput and the split of a step into its phases as one key=value line
-// that bench_single.sh parses.
+// Times training steps of an MLP through the trainer's own step (launch/train/train_step.h) in
+// one process, as the trainer runs without mpirun, on random data, and prints throughput and the
+// split of a step into its phases as one key=value line that bench_single.sh parses.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
-#include "launch/platform/compute_threads.h"
-#include "core/gemm.h"
+#include "core/errors.h"
 #include "core/gemm_choice.h"
 #include "core/hidden_sizes.h"
-#include "core/loss.h"
-#include "core/model.h"
-#include "core/optimizer.h"
+#include "dist/communicator.h"
+#include "launch/platform/compute_threads.h"
+#include "launch/train/gemm_setup.h"
+#include "launch/train/train_step.h"
 
 namespace mlp {
 namespace {
@@ -75,24 +76,24 @@ Options parse(int argc, char** argv) {
   return opt;
 }
 
-std::vector<GemmProduct> products_of_step(const Options& opt) {
-  std::vector<int> widths = parse_hidden_sizes(opt.hidden);
-  widths.insert(widths.begin(), opt.inputs);
-  widths.push_back(opt.outputs);
-  return step_products(widths, opt.batch);
+// The trainer's defaults (Adam, ReLU, softmax cross-entropy, its gradient sync) at the shape
+// and backend of the flags.
+pb::TrainConfig config_of(const Options& opt) {
+  pb::TrainConfig config;
+  config.mutable_model()->set_hidden(opt.hidden);
+  config.mutable_model()->set_inputs(opt.inputs);
+  config.mutable_model()->set_outputs(opt.outputs);
+  config.set_batch_size(opt.batch);
+  config.set_gemm(opt.gemm);
+  return config;
 }
 
 // Floating-point operations of one sample's step in the matrix products alone.
-double useful_flop_per_sample(const Options& opt) {
+double useful_flop_per_sample(const pb::TrainConfig& config) {
   double flop = 0;
-  for (const GemmProduct& p : products_of_step(opt)) flop += p.flop();
-  return flop / opt.batch;
-}
-
-// The backend named, or for "auto" the fastest on the step's products, as the trainer picks it.
-GemmBackend pick_backend(const Options& opt) {
-  if (opt.gemm != "auto") return parse_gemm_backend(opt.gemm);
-  return fastest_gemm(time_gemm_backends(products_of_step(opt), kAutoGemmBudgetSeconds)).backend;
+  for (const GemmProduct& p : step_products(layer_widths(config.model()), config.batch_size()))
+    flop += p.flop();
+  return flop / config.batch_size();
 }
 
 using Clock = std::chrono::steady_clock;
@@ -109,20 +110,17 @@ double median(std::vector<double> values) {
 }
 
 int run(const Options& opt) {
-  set_gemm_backend(pick_backend(opt));
-  pb::ModelConfig model_cfg;
-  model_cfg.set_hidden(opt.hidden);
-  model_cfg.set_inputs(opt.inputs);
-  model_cfg.set_outputs(opt.outputs);
-  model_cfg.set_activation(pb::RELU);
-  model_cfg.set_loss(pb::SOFTMAX_CROSS_ENTROPY);
-  Model<float> model(model_cfg);
-  model.initialize(1);
-  const auto loss = make_loss<float>(model_cfg.loss());
-  pb::OptimizerConfig opt_cfg;
-  opt_cfg.set_kind(pb::ADAM);
-  opt_cfg.set_lr(1e-3f);
-  const auto optimizer = make_optimizer(opt_cfg, model.store().layout());
+  const pb::TrainConfig config = config_of(opt);
+  const std::unique_ptr<Communicator> comm = make_local_communicator();
+  GemmSetup gemm;
+  try {
+    gemm = choose_gemm_backend(config, *comm);
+  } catch (const UsageError& e) {
+    usage(e.what());
+  }
+  Model<float> model(config.model(), {gemm.backend});
+  model.initialize(config.seed());
+  TrainStep step(config, model, *comm);
 
   // One fixed batch: the step's cost does not depend on the values, and reusing it keeps data
   // loading out of the measurement.
@@ -133,53 +131,50 @@ int run(const Options& opt) {
   for (Eigen::Index e = 0; e < x.size(); ++e) x.data()[e] = pixel(gen);
   std::vector<int32_t> labels(static_cast<size_t>(opt.batch));
   for (int32_t& l : labels) l = label(gen);
-  Targets<float> targets;
-  targets.labels = labels.data();
-  Matrix<float> doutputs(opt.outputs, opt.batch);  // (O, N)
-  ForwardContext ctx;
-  ctx.training = true;
-  const float scale = 1.0f / static_cast<float>(opt.batch);
+  std::vector<int64_t> ids(static_cast<size_t>(opt.batch));
+  for (size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<int64_t>(i);
+  StepShard shard{&x, Targets<float>{labels.data(), nullptr}, ids.data(), opt.batch, opt.batch};
 
   // Per-step times of each phase and of the whole step. The machine is shared, so medians are
   // reported: a neighbour's burst lengthens a few steps and moves a mean, not a median.
-  enum Phase { kForward, kLoss, kBackward, kOptimizer, kStep, kPhases };
+  enum Phase { kForward, kLoss, kBackward, kSync, kOptimizer, kStep, kPhases };
   std::vector<std::vector<double>> ms(kPhases);
-  double last_loss = 0;
+  double final_loss = 0;
   for (int s = 0; s < opt.warmup + opt.steps; ++s) {
-    ctx.step = s;
-    // No gradient zeroing: backward overwrites the gradients.
-    const auto t1 = Clock::now();
-    const Matrix<float>& outputs = model.forward(x, ctx);
-    const auto t2 = Clock::now();
-    last_loss = loss->evaluate(outputs, targets, scale, &doutputs);
-    const auto t3 = Clock::now();
-    model.backward(x, doutputs);
-    const auto t4 = Clock::now();
-    optimizer->step(model.store().values(), model.store().grads(), opt_cfg.lr());
-    const auto t5 = Clock::now();
+    shard.global_step = s;
+    StepTimes times;
+    const auto start = Clock::now();
+    const StepResult result = step.run(shard, config.optimizer().lr(), &times);
+    const auto end = Clock::now();
+    if (!result.finite) {
+      std::cerr << "bench_step: non-finite loss or gradient at step " << s << "\n";
+      return 1;
+    }
+    final_loss = result.sums.mean_loss();
     // The first steps size the activation buffers and fault in the optimizer state.
     if (s < opt.warmup) continue;
-    ms[kForward].push_back(ms_between(t1, t2));
-    ms[kLoss].push_back(ms_between(t2, t3));
-    ms[kBackward].push_back(ms_between(t3, t4));
-    ms[kOptimizer].push_back(ms_between(t4, t5));
-    ms[kStep].push_back(ms_between(t1, t5));
+    ms[kForward].push_back(times.forward_ms);
+    ms[kLoss].push_back(times.loss_ms);
+    ms[kBackward].push_back(times.backward_ms);
+    ms[kSync].push_back(times.sync_ms);
+    ms[kOptimizer].push_back(times.optimizer_ms + times.share_ms);
+    ms[kStep].push_back(ms_between(start, end));
   }
 
   const double step_ms = median(ms[kStep]);
   // The least disturbed step, comparable with the best-of timing of the GEMM-bound limit.
   const double best_ms = *std::min_element(ms[kStep].begin(), ms[kStep].end());
   const double samples_per_s = opt.batch / (step_ms / 1e3);
-  const double flop = useful_flop_per_sample(opt);
-  std::cout << "gemm=" << gemm_backend_name(gemm_backend()) << " hidden=" << opt.hidden
+  const double flop = useful_flop_per_sample(config);
+  std::cout << "gemm=" << gemm_backend_name(model.products().backend) << " hidden=" << opt.hidden
             << " batch=" << opt.batch << " steps=" << opt.steps
             << " params=" << model.store().size() << " mflop_per_sample=" << flop / 1e6
             << " samples_per_s=" << samples_per_s << " gflops=" << samples_per_s * flop / 1e9
             << " step_ms=" << step_ms << " best_step_ms=" << best_ms
-            << " best_samples_per_s=" << opt.batch / (best_ms / 1e3) << " forward_ms=" << median(ms[kForward])
-            << " loss_ms=" << median(ms[kLoss]) << " backward_ms=" << median(ms[kBackward])
-            << " optimizer_ms=" << median(ms[kOptimizer]) << " final_loss=" << last_loss / opt.batch
-            << "\n";
+            << " best_samples_per_s=" << opt.batch / (best_ms / 1e3)
+            << " forward_ms=" << median(ms[kForward]) << " loss_ms=" << median(ms[kLoss])
+            << " backward_ms=" << median(ms[kBackward]) << " sync_ms=" << median(ms[kSync])
+            << " optimizer_ms=" << median(ms[kOptimizer]) << " final_loss=" << final_loss << "\n";
   return 0;
 }
 

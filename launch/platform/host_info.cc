@@ -51,7 +51,7 @@ std::vector<RankHost> gather_rank_hosts(Communicator& comm, const std::string& g
   for (int k = 0; k < 3; ++k)
     std::strncpy(in.data() + k * kRankHostTextBytes, mine[k].c_str(), kRankHostTextBytes - 1);
   std::vector<char> out(in.size() * static_cast<size_t>(comm.size()));
-  comm.set_activity("exchanging host and CPU names");
+  comm.set_activity({"exchanging host and CPU names"});
   comm.allgather(in.data(), in.size(), out.data());
   std::vector<RankHost> all(static_cast<size_t>(comm.size()));
   for (size_t r = 0; r < all.size(); ++r) {

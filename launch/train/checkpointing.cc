@@ -23,7 +23,7 @@ std::string save_checkpoint_everywhere(Communicator& comm, const std::string& di
                                        int64_t global_step, int keep_last,
                                        const std::function<void(const std::string& path)>& write) {
   const std::string path = checkpoint_path(dir, global_step);
-  comm.set_activity("waiting for rank 0 to write a checkpoint");
+  comm.set_activity({"waiting for rank 0 to write a checkpoint"});
   run_on_all_or_fail_together(comm, [&] {
     if (comm.rank() != 0) return;
     write(path);

@@ -44,7 +44,7 @@ Sums evaluate(Model<float>& model, const Loss<float>& loss, const Dataset& data,
     sums.count += static_cast<double>(n);
     if (each_chunk) each_chunk(outputs, *buffers);
   }
-  comm.set_activity("reducing evaluation metrics");
+  comm.set_activity({"reducing evaluation metrics"});
   return sums.reduced(comm);
 }
 

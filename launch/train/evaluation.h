@@ -34,7 +34,6 @@ struct BatchBuffers {
   Matrix<float> x;              // (I, n)
   std::vector<int32_t> labels;  // (n)
   Matrix<float> targets;        // (K, n)
-  Matrix<float> doutputs;       // (O, n)
   Targets<float> view() const {
     return {labels.empty() ? nullptr : labels.data(), targets.size() == 0 ? nullptr : &targets};
   }

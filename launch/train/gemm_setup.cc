@@ -3,6 +3,8 @@
 
 #include <cstdint>
 
+#include "core/hidden_sizes.h"
+
 namespace mlp {
 
 namespace {
@@ -15,8 +17,8 @@ bool available_name(const std::string& name) {
 
 }  // namespace
 
-GemmSetup choose_gemm_backend(const pb::TrainConfig& config, const std::vector<int>& widths,
-                              int batch, Communicator& comm, const std::string& resumed_backend) {
+GemmSetup choose_gemm_backend(const pb::TrainConfig& config, Communicator& comm,
+                              const std::string& resumed_backend) {
   GemmSetup setup;
   setup.openblas_core = openblas_core_name();
   if (config.gemm() != "auto") {
@@ -29,14 +31,15 @@ GemmSetup choose_gemm_backend(const pb::TrainConfig& config, const std::vector<i
     // must run the same backend anyway.
     int32_t chosen = 0;
     if (comm.rank() == 0) {
-      setup.timings = time_gemm_backends(step_products(widths, batch), kAutoGemmBudgetSeconds);
+      const int largest_shard = (config.batch_size() + comm.size() - 1) / comm.size();
+      setup.timings = time_gemm_backends(step_products(layer_widths(config.model()), largest_shard),
+                                         kAutoGemmBudgetSeconds);
       chosen = static_cast<int32_t>(fastest_gemm(setup.timings).backend);
     }
     comm.broadcast(&chosen, sizeof chosen, 0);
     setup.backend = static_cast<GemmBackend>(chosen);
     setup.measured = true;
   }
-  set_gemm_backend(setup.backend);
   return setup;
 }
 

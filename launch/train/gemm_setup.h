@@ -20,13 +20,13 @@ struct GemmSetup {
   std::string openblas_core;        // the kernel OpenBLAS chose; empty without OpenBLAS
 };
 
-// Collective: every rank calls it once, before the first product. `widths` are the model's
-// layer widths (inputs, hidden..., outputs), `batch` the largest shard of the global batch,
-// `resumed_backend` the backend of the checkpoint the run resumes from ("" for a fresh run):
-// under auto a resumed run keeps it when this build has it, so it continues bitwise. Sets the
-// process's backend and returns what was chosen and measured.
-GemmSetup choose_gemm_backend(const pb::TrainConfig& config, const std::vector<int>& widths,
-                              int batch, Communicator& comm,
+// Collective: every rank calls it once, before the first product. Under auto the products
+// timed are those of a step of config.model() (inputs and outputs resolved) at the largest shard
+// of config.batch_size() over comm's ranks. `resumed_backend` is the backend of the checkpoint
+// the run resumes from ("" for a fresh run): under auto a resumed run keeps it when this build
+// has it, so it continues bitwise. Returns what was chosen and measured; the caller gives the
+// model the backend (Model::set_products). Throws UsageError for a backend name it cannot run.
+GemmSetup choose_gemm_backend(const pb::TrainConfig& config, Communicator& comm,
                               const std::string& resumed_backend = "");
 
 // One warning line when a resumed run's parameters were trained under another backend (results

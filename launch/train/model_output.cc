@@ -1,13 +1,12 @@
 // The run's model file; see model_output.h.
 #include "launch/train/model_output.h"
 
-#include "core/gemm.h"
 #include "core/model_file.h"
 #include "launch/train/run_summary.h"
 
 namespace mlp {
 
-void write_run_model(const pb::TrainConfig& config, const ParamStore<float>& store,
+void write_run_model(const pb::TrainConfig& config, const Model<float>& model,
                      const TrainingData& data, const pb::Provenance& provenance,
                      const TrainingResult& result) {
   pb::Model m = make_model_message(
@@ -18,7 +17,7 @@ void write_run_model(const pb::TrainConfig& config, const ParamStore<float>& sto
   *m.mutable_config() = config;
   // The backend the run resolved (auto: the one measured fastest), so applying the model
   // reproduces the run's numbers bit for bit.
-  m.mutable_config()->set_gemm(gemm_backend_name(gemm_backend()));
+  m.mutable_config()->set_gemm(gemm_backend_name(model.products().backend));
   *m.mutable_provenance() = provenance;
   const EpochMetrics kept = kept_epoch(result);
   auto& metrics = *m.mutable_metrics();
@@ -34,6 +33,7 @@ void write_run_model(const pb::TrainConfig& config, const ParamStore<float>& sto
   metrics["best_epoch"] = result.best_epoch;
   metrics["epochs_run"] = result.epochs_run;
   metrics["restored_best"] = result.restored_best;
+  const ParamStore<float>& store = model.store();
   write_model_file(model_path(config), m, {model_params_field(store.values(), store.size())});
 }
 

@@ -5,7 +5,7 @@
 
 #include <string>
 
-#include "core/param_store.h"
+#include "core/model.h"
 #include "launch/train/data_loading.h"
 #include "launch/train/train_loop.h"
 #include "proto/checkpoint.pb.h"
@@ -13,11 +13,12 @@
 
 namespace mlp {
 
-// Writes model_path(config), the model of a finished run: the parameters of `store` (streamed
-// from it, not copied), the data's standardization and names, the config and provenance, and the
-// metrics test_loss and test_acc (with a test set), train_*, val_* and the number of the kept
-// epoch, best_epoch and epochs_run. Throws Error(kCheckpoint) naming the path.
-void write_run_model(const pb::TrainConfig& config, const ParamStore<float>& store,
+// Writes model_path(config), the model of a finished run: the parameters of `model` (streamed
+// from its store, not copied), the data's standardization and names, the config with the backend
+// the model's products ran on and provenance, and the metrics test_loss and test_acc (with a
+// test set), train_*, val_* and the number of the kept epoch, best_epoch and epochs_run. Throws
+// Error(kCheckpoint) naming the path.
+void write_run_model(const pb::TrainConfig& config, const Model<float>& model,
                      const TrainingData& data, const pb::Provenance& provenance,
                      const TrainingResult& result);
 

@@ -26,7 +26,7 @@ std::unique_ptr<Model<float>> build_agreed_model(Communicator& comm,
   // rank that differs (another build, another library) an error rather than a silent fork.
   model->initialize(config.seed());
   ParamStore<float>& store = model->store();
-  comm.set_activity("broadcasting initial parameters");
+  comm.set_activity({"broadcasting initial parameters"});
   comm.broadcast(store.values(), store.size() * sizeof(float), 0);
   check_same_on_all_ranks(comm, "the initial parameters",
                           fnv1a(store.values(), store.size() * sizeof(float)));

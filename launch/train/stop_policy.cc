@@ -1,15 +1,13 @@
 // Agreement on stop signals; see stop_policy.h.
 #include "launch/train/stop_policy.h"
 
-#include <string>
-
 #include "dist/agreement.h"
 #include "launch/platform/stop_signal.h"
 
 namespace mlp {
 
 bool StopPolicy::requested(int64_t global_step) {
-  comm_.set_activity("agreeing on a stop signal at step " + std::to_string(global_step));
+  comm_.set_activity({"agreeing on a stop signal", global_step});
   return any_rank(comm_, stop_requested());
 }
 

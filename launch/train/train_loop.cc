@@ -6,7 +6,6 @@
 #include "launch/train/train_loop.h"
 
 #include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -15,13 +14,10 @@
 #include <vector>
 
 #include "core/errors.h"
-#include "core/hidden_sizes.h"
 #include "core/lr_schedule.h"
-#include "core/max_norm.h"
 #include "core/model_file.h"
 #include "core/seconds_since.h"
 #include "dist/agreement.h"
-#include "dist/gradient_sync.h"
 #include "dist/shard.h"
 #include "launch/train/checkpoint_policy.h"
 #include "launch/train/checkpointing.h"
@@ -40,6 +36,7 @@
 #include "launch/train/run_state.h"
 #include "launch/train/run_summary.h"
 #include "launch/train/stop_policy.h"
+#include "launch/train/train_step.h"
 #include "launch/platform/stop_signal.h"
 
 namespace mlp {
@@ -74,7 +71,7 @@ class Trainer {
       build_model();
       stop_if_requested("building the model");
       const bool resumed = resume_if_asked(comm_, identity(), checkpoint_dir_, console_,
-                                           &model_->store(), optimizer_.get(), &state_);
+                                           &model_->store(), &step_->optimizer(), &state_);
       stop_if_requested(resumed ? "resuming" : "looking for a checkpoint");
       choose_gemm();
       stop_if_requested("choosing the matrix-product backend");
@@ -113,38 +110,22 @@ class Trainer {
     end_epoch(tally.sums().reduced(comm_), tally.seconds());
   }
 
-  // One step on this rank's shard of the global batch: next batch, forward, backward, gradient
-  // sync, optimizer step. Returns this rank's sums of the step.
+  // One step on this rank's shard of the global batch: gathered here, then forward, backward,
+  // gradient sync and optimizer step in the TrainStep. Returns this rank's sums of the step.
   Sums train_step(const std::vector<int64_t>& order, int64_t step) {
-    ParamStore<float>& store = model_->store();
     const int64_t batch_size = plan_->batch_size(step);
     const Shard shard = shard_of(batch_size, comm_.rank(), comm_.size());
     const int64_t* ids = order.data() + plan_->batch_begin(step) + shard.begin;
     const int64_t global_step = state_.global_step;
-    Sums local{0, 0, static_cast<double>(shard.size())};
-    // Backward overwrites the gradients; a rank without samples this step contributes zeros.
-    if (shard.size() == 0) store.zero_grads();
-    sync_->begin_step();
-    comm_.set_activity("gradient sync at step " + std::to_string(global_step));
-    if (shard.size() > 0) {
+    if (shard.size() > 0)
       gather(data_.train, ids, shard.size(), &batch_.x, &batch_.labels, &batch_.targets);
-      const ForwardContext context{true, config_.seed(), global_step, ids};
-      const Matrix<float>& outputs = model_->forward(batch_.x, context);
-      // Scaled by the GLOBAL batch: the rank sum is the mean gradient whatever the rank count.
-      local.loss = loss_->evaluate(outputs, batch_.view(), 1.0f / static_cast<float>(batch_size),
-                                   &batch_.doutputs);
-      local.correct = static_cast<double>(loss_->count_correct(outputs, batch_.view()));
-      model_->backward(batch_.x, batch_.doutputs,
-                       [this](size_t begin, size_t end) { sync_->on_ready(begin, end); });
-    }
-    if (!sync_->finish(std::isfinite(local.loss))) raise_non_finite(global_step);
     const float lr = learning_rate(config_.optimizer(), global_step, total_steps_);
-    optimizer_->step(store.values(), store.grads(), lr, sync_->owned());
-    sync_->share_owned(store.values());
-    if (config_.model().max_norm() > 0) apply_max_norm(store, config_.model().max_norm());
+    const StepResult result =
+        step_->run({&batch_.x, batch_.view(), ids, shard.size(), batch_size, global_step}, lr);
+    if (!result.finite) raise_non_finite(global_step, result.locally_finite);
     if (hooks_.on_step) hooks_.on_step(global_step, ids, shard.size());
     state_.last_learning_rate = lr;
-    return local;
+    return result.sums;
   }
 
   // After step `step` of the epoch: the position moves on, the live view and steps.csv follow.
@@ -196,11 +177,7 @@ class Trainer {
 
   void build_model() {
     model_ = build_agreed_model(comm_, config_);
-    loss_ = make_loss<float>(config_.model().loss());
-    optimizer_ = make_optimizer(config_.optimizer(), model_->store().layout());
-    sync_ = make_gradient_sync(
-        config_.grad_sync(), comm_, model_->store().grads(), model_->store().layout(),
-        static_cast<size_t>(config_.grad_bucket_kb()) * 1024 / sizeof(float));
+    step_ = std::make_unique<TrainStep>(config_, *model_, comm_);
     plan_ = std::make_unique<BatchPlan>(data_.train.size(), config_.batch_size(), config_.seed());
     max_steps_ = step_limit(config_);
     total_steps_ = planned_steps(config_, *plan_);
@@ -211,13 +188,9 @@ class Trainer {
   // After resuming, before the first product: the backend the config names, or under auto the
   // checkpoint's (to continue bitwise) or else the fastest on the model's own products.
   void choose_gemm() {
-    const pb::ModelConfig& m = config_.model();
-    std::vector<int> widths = parse_hidden_sizes(m.hidden());
-    widths.insert(widths.begin(), m.inputs());
-    widths.push_back(m.outputs());
-    const int largest_shard = (config_.batch_size() + comm_.size() - 1) / comm_.size();
     const std::string resumed_backend = state_.gemm_backend;
-    gemm_ = choose_gemm_backend(config_, widths, largest_shard, comm_, resumed_backend);
+    gemm_ = choose_gemm_backend(config_, comm_, resumed_backend);
+    model_->set_products({gemm_.backend});
     state_.gemm_backend = gemm_backend_name(gemm_.backend);
     console_.warning(openblas_generic_core_warning());
     console_.warning(gemm_resume_warning(gemm_, resumed_backend));
@@ -244,13 +217,15 @@ class Trainer {
                     model_->store().size(), comm_.size());
   }
 
-  Sums evaluate(const Dataset& data) { return mlp::evaluate(*model_, *loss_, data, comm_, &eval_); }
+  Sums evaluate(const Dataset& data) {
+    return mlp::evaluate(*model_, step_->loss(), data, comm_, &eval_);
+  }
 
-  [[noreturn]] void raise_non_finite(int64_t step) {
+  [[noreturn]] void raise_non_finite(int64_t step, bool locally_finite) {
     const Error local(ExitCode::kNonFinite,
                       "non-finite loss or gradient at epoch " + std::to_string(state_.epoch + 1) +
                           ", step " + std::to_string(step) + "; lower --lr or check the data");
-    raise_if_any_rank_failed(comm_, sync_->locally_finite() ? nullptr : &local);
+    raise_if_any_rank_failed(comm_, locally_finite ? nullptr : &local);
     throw std::logic_error("ranks agreed on a non-finite step that no rank reports");
   }
 
@@ -270,11 +245,11 @@ class Trainer {
     state_.partial.set_seconds(epoch_seconds);
     state_.elapsed_seconds = seconds_before_resume_ + seconds_since(run_start_);
     pb::Event event;
-    event.set_path(save_checkpoint_everywhere(comm_, checkpoint_dir_, state_.global_step,
-                                              config_.keep_last(), [&](const std::string& path) {
-                                                write_run_checkpoint(path, state_, store,
-                                                                     *optimizer_, identity());
-                                              }));
+    event.set_path(save_checkpoint_everywhere(
+        comm_, checkpoint_dir_, state_.global_step, config_.keep_last(),
+        [&](const std::string& path) {
+          write_run_checkpoint(path, state_, store, step_->optimizer(), identity());
+        }));
     event.set_global_step(static_cast<double>(state_.global_step));
     event.set_reason(reason);
     output_->log_event("checkpoint_saved", event);
@@ -283,7 +258,8 @@ class Trainer {
   // Each rank's optimizer state is current only where it updates the parameters (all of
   // them unless the gradient sync is sharded); before it is saved, every rank gets all of it.
   void share_optimizer_state() {
-    for (std::vector<float>& slot : optimizer_->slots()) sync_->share_owned(slot.data());
+    for (std::vector<float>& slot : step_->optimizer().slots())
+      step_->sync().share_owned(slot.data());
   }
 
   // A stop asked for during start-up ends the run before its first step, with the same exit
@@ -346,14 +322,14 @@ class Trainer {
     result.history = state_.history;
     run_on_all_or_fail_together(comm_, [&] {
       if (is_root_)
-        write_run_model(config_, store, data_, make_provenance(command_line_, data_fingerprint_),
+        write_run_model(config_, *model_, data_, make_provenance(command_line_, data_fingerprint_),
                         result);
     });
     // The run is over: the optimizer's state moves into the result, and the parameters are
     // copied only once the model file no longer needs memory.
     result.parameters.assign(store.values(), store.values() + store.size());
     share_optimizer_state();
-    result.optimizer_slots = std::move(optimizer_->slots());
+    result.optimizer_slots = std::move(step_->optimizer().slots());
     // After the model file, so the peak covers all of the run's work.
     const RunTotals totals{comm_.size(),           store.size(),         data_.test.size() > 0,
                            total_train_samples_,   total_train_seconds_, wall_seconds,
@@ -386,9 +362,7 @@ class Trainer {
   bool classifies_ = false, has_val_ = false;
   std::unique_ptr<RunOutput> output_;
   std::unique_ptr<Model<float>> model_;
-  std::unique_ptr<Loss<float>> loss_;
-  std::unique_ptr<Optimizer> optimizer_;
-  std::unique_ptr<GradientSync> sync_;
+  std::unique_ptr<TrainStep> step_;
   std::unique_ptr<BatchPlan> plan_;
   std::unique_ptr<Progress> progress_;
   std::unique_ptr<StepLog> step_log_;

@@ -1,7 +1,7 @@
 // The training loop: data, model and optimizer set up from a resolved config (or resumed from a
-// checkpoint), then per step shard -> zero grads -> forward/backward -> gradient sync ->
-// optimizer step, per epoch evaluate, early stopping, log and checkpoint. The same code runs
-// alone and on every rank under mpirun.
+// checkpoint), then per step shard -> forward/backward (overwriting the gradients) -> gradient
+// sync -> optimizer step (the TrainStep of train_step.h), per epoch evaluate, early stopping, log
+// and checkpoint. The same code runs alone and on every rank under mpirun.
 #pragma once
 
 #include <cstdint>

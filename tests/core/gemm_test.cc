@@ -25,8 +25,7 @@ std::string name_of(const ::testing::TestParamInfo<GemmBackend>& info) {
 
 class EachBackend : public ::testing::TestWithParam<GemmBackend> {
  protected:
-  void SetUp() override { set_gemm_backend(GetParam()); }
-  void TearDown() override { set_gemm_backend(GemmBackend::kEigen); }
+  const ProductSettings products_{GetParam()};
 };
 
 struct Shape {
@@ -65,7 +64,7 @@ TEST_P(EachBackend, ProductsMatchDoubleReferenceOnAwkwardShapesAndTransposes) {
       // Stale values (NaN) where an overwrite must not read.
       Matrix<float> c =
           add ? Matrix<float>(c0.cast<float>()) : Matrix<float>::Constant(s.m, s.n, std::nanf(""));
-      gemm<float>(a.cast<float>(), ta, b.cast<float>(), tb, c,
+      gemm<float>(products_, a.cast<float>(), ta, b.cast<float>(), tb, c,
                   add ? Accumulate::kAdd : Accumulate::kOverwrite);
       EXPECT_LE(worst_relative_error(a, ta, b, tb, c0, add, c), 1e-5)
           << s.m << "x" << s.n << "x" << s.k << " ta " << ta << " tb " << tb << " add " << add;
@@ -78,7 +77,7 @@ TEST_P(EachBackend, ProductsIntoAndFromBlocksOfColumns) {
   const Matrix<float> big_b = test_matrix(40, 30, 2).cast<float>();
   Matrix<float> big_c = Matrix<float>::Zero(23, 30);
   // Columns 5..14 of c from columns 3..42 of a... the strided views keep their leading dimension.
-  gemm<float>(big_a.middleCols(3, 17), false, big_b.block(0, 5, 17, 10), false,
+  gemm<float>(products_, big_a.middleCols(3, 17), false, big_b.block(0, 5, 17, 10), false,
               big_c.middleCols(5, 10), Accumulate::kOverwrite);
   const Matrix<double> expected =
       big_a.middleCols(3, 17).cast<double>() * big_b.block(0, 5, 17, 10).cast<double>();
@@ -90,24 +89,25 @@ TEST_P(EachBackend, ProductsIntoAndFromBlocksOfColumns) {
 TEST_P(EachBackend, EmptyInnerDimensionOverwritesWithZeroOrLeavesAlone) {
   const Matrix<float> a(3, 0), b(0, 4);
   Matrix<float> c = Matrix<float>::Constant(3, 4, 2.0f);
-  gemm<float>(a, false, b, false, c, Accumulate::kAdd);
+  gemm<float>(products_, a, false, b, false, c, Accumulate::kAdd);
   EXPECT_EQ(c, Matrix<float>::Constant(3, 4, 2.0f));
-  gemm<float>(a, false, b, false, c, Accumulate::kOverwrite);
+  gemm<float>(products_, a, false, b, false, c, Accumulate::kOverwrite);
   EXPECT_EQ(c, Matrix<float>::Zero(3, 4));
 }
 
 TEST_P(EachBackend, MismatchedShapesAreRejected) {
   const Matrix<float> a(3, 5), b(4, 2);
   Matrix<float> c(3, 2);
-  EXPECT_THROW(gemm<float>(a, false, b, false, c, Accumulate::kOverwrite), std::invalid_argument);
+  EXPECT_THROW(gemm<float>(products_, a, false, b, false, c, Accumulate::kOverwrite),
+               std::invalid_argument);
 }
 
 TEST_P(EachBackend, SameInputsGiveIdenticalBits) {
   const Matrix<float> a = test_matrix(129, 77, 5).cast<float>();
   const Matrix<float> b = test_matrix(77, 31, 6).cast<float>();
   Matrix<float> first(129, 31), second(129, 31);
-  gemm<float>(a, false, b, false, first, Accumulate::kOverwrite);
-  gemm<float>(a, false, b, false, second, Accumulate::kOverwrite);
+  gemm<float>(products_, a, false, b, false, first, Accumulate::kOverwrite);
+  gemm<float>(products_, a, false, b, false, second, Accumulate::kOverwrite);
   EXPECT_EQ(first, second);
 }
 
@@ -123,9 +123,9 @@ TEST_P(EachBackend, FloatModelGradientMatchesFiniteDifferences) {
     cfg.set_input_dropout(0.2f);
     const std::vector<int64_t> ids = {11, 3, 5, 8, 13, 21, 34};
     const ForwardContext ctx{true, 9, 4, ids.data()};
-    Model<double> exact(cfg);
+    Model<double> exact(cfg, products_);
     exact.initialize(5);
-    Model<float> model(cfg);
+    Model<float> model(cfg, products_);
     ParamStore<double>& store = exact.store();
     std::copy(store.values(), store.values() + store.size(), model.store().values());
     const auto loss = make_loss<float>(cfg.loss());
@@ -168,14 +168,34 @@ TEST(GemmBackend, NamesRoundTripAndUnknownNamesAreUsageErrors) {
   }
 }
 
-// A backend this build leaves out is a usage error naming the package and the build switch;
-// the default build has all three, which the first expectation states.
+// A model refuses a backend this build leaves out with a usage error naming the package and the
+// build switch; the default build has all three, which the first expectation states.
 TEST(GemmBackend, BackendsOutsideThisBuildAreUsageErrors) {
   EXPECT_EQ(available_gemm_backends().size(), all_gemm_backends().size());
+  Model<float> model(model_config("4", pb::RELU, pb::SOFTMAX_CROSS_ENTROPY, 3, 2));
   for (GemmBackend b : all_gemm_backends()) {
-    if (gemm_backend_available(b)) continue;
-    EXPECT_THROW(set_gemm_backend(b), UsageError);
+    if (gemm_backend_available(b)) {
+      model.set_products({b});
+      EXPECT_EQ(model.products().backend, b);
+    } else {
+      EXPECT_THROW(model.set_products({b}), UsageError);
+    }
   }
+}
+
+// The model hands its settings to every product: a model on each backend computes what the
+// same products give on that backend, and the Eigen default until told otherwise.
+TEST_P(EachBackend, ModelRunsItsProductsOnItsBackend) {
+  const pb::ModelConfig cfg = model_config("", pb::IDENTITY, pb::SQUARED_ERROR, 37, 19);
+  Model<float> model(cfg);
+  EXPECT_EQ(model.products().backend, GemmBackend::kEigen);
+  model.initialize(3);
+  model.set_products(products_);
+  const Matrix<float> x = test_matrix(37, 29, 8).cast<float>();  // (I, N)
+  const ParamStore<float>& store = model.store();
+  Matrix<float> expected(19, 29);  // (O, N)
+  gemm<float>(products_, store.param(0), false, x, false, expected, Accumulate::kOverwrite);
+  EXPECT_EQ(model.forward(x, {}), expected);  // the bias is zero
 }
 
 TEST(GemmChoice, StepProductsOfAModel) {

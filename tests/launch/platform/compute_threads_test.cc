@@ -16,17 +16,14 @@
 namespace mlp {
 namespace {
 
-class EachBackend : public ::testing::TestWithParam<GemmBackend> {
- protected:
-  void SetUp() override { set_gemm_backend(GetParam()); }
-  void TearDown() override { set_gemm_backend(GemmBackend::kEigen); }
-};
+class EachBackend : public ::testing::TestWithParam<GemmBackend> {};
 
 // Counted from inside the step: the backward pass reports each finished layer. CTest runs each
 // test in a process of its own, as the trainer is: no earlier test has started a thread pool.
 TEST_P(EachBackend, OneThreadDuringAStep) {
   use_one_compute_thread();
-  Model<float> model(model_config("256,256", pb::RELU, pb::SOFTMAX_CROSS_ENTROPY, 300, 10));
+  Model<float> model(model_config("256,256", pb::RELU, pb::SOFTMAX_CROSS_ENTROPY, 300, 10),
+                     {GetParam()});
   model.initialize(1);
   const Matrix<float> x = test_matrix(300, 128, 50).cast<float>();
   const Matrix<float> doutputs = test_matrix(10, 128, 51).cast<float>();
