@@ -8,18 +8,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <filesystem>
 #include <limits>
-#include <sstream>
 #include <vector>
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/input_file.h"
+#include "core/record_csv.h"
 #include "launch/sweep/ledger.h"
+#include "proto/epoch_metrics.pb.h"
 #include "proto/run_records.pb.h"
 
 extern char** environ;
@@ -28,15 +28,44 @@ namespace mlp {
 namespace {
 
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
+// Significant digits of the reals in the report's tables.
+constexpr int kDigits = 8;
+// read_summary_numbers's prefix of the kept epoch's metrics.
+const std::string kKept = "kept_epoch.";
 
-// Columns of trials.csv taken from summary.json, and the per-configuration statistics.
-const std::vector<std::string> kTrialNumbers = {"best_epoch", "stopped_epoch",     "epochs_run",
-                                                "val_loss",   "val_acc",           "test_loss",
-                                                "test_acc",   "total_wall_seconds"};
-const std::vector<std::string> kConfigNumbers = {"val_acc", "val_loss", "test_acc", "test_loss",
-                                                 "best_epoch"};
-const std::vector<std::string> kEpochColumns = {"epoch", "train_loss", "train_acc", "val_loss",
-                                                "val_acc"};
+// The fields of an epoch's metrics record, in order.
+std::vector<std::string> metric_names() {
+  std::vector<std::string> names;
+  const google::protobuf::Descriptor* d = pb::EpochMetrics::descriptor();
+  for (int i = 0; i < d->field_count(); ++i) names.push_back(d->field(i)->name());
+  return names;
+}
+
+// A column of trials.csv or summary.csv and the read_summary_numbers key it shows.
+struct Column {
+  std::string name, key;
+};
+
+// trials.csv: the summary's numbers around the kept epoch's metrics, named as in metrics.csv.
+std::vector<Column> trial_columns() {
+  std::vector<Column> columns = {{"best_epoch", "best_epoch"},
+                                 {"stopped_epoch", "stopped_epoch"},
+                                 {"epochs_run", "epochs_run"}};
+  for (const std::string& name : metric_names()) columns.push_back({name, kKept + name});
+  for (const char* name : {"test_loss", "test_acc", "total_wall_seconds"})
+    columns.push_back({name, name});
+  return columns;
+}
+
+// summary.csv's statistics over a configuration's seeds: the kept epoch's metrics but its
+// number, then the test metrics and the best epoch.
+std::vector<Column> config_columns() {
+  std::vector<Column> columns;
+  for (const std::string& name : metric_names())
+    if (name != "epoch") columns.push_back({name, kKept + name});
+  for (const char* name : {"test_loss", "test_acc", "best_epoch"}) columns.push_back({name, name});
+  return columns;
+}
 
 // A CSV field, quoted when it holds a comma or quote (hidden sizes such as "100,10" do).
 std::string csv_field(const std::string& text) {
@@ -44,13 +73,6 @@ std::string csv_field(const std::string& text) {
   std::string quoted = "\"";
   for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
   return quoted + "\"";
-}
-
-std::string number_text(double value) {
-  if (!std::isfinite(value)) return "";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.8g", value);
-  return text;
 }
 
 double lookup(const std::map<std::string, double>& numbers, const std::string& key) {
@@ -91,16 +113,6 @@ bool record_number(const google::protobuf::Message& record,
     default:
       return false;
   }
-}
-
-// Splits one CSV line (the trainer writes plain numbers, so no quoting to undo).
-std::vector<std::string> split_csv(const std::string& line) {
-  std::vector<std::string> fields;
-  std::stringstream s(line);
-  std::string field;
-  while (std::getline(s, field, ',')) fields.push_back(field);
-  if (!line.empty() && line.back() == ',') fields.emplace_back();
-  return fields;
 }
 
 struct TrialRow {
@@ -223,6 +235,15 @@ std::map<std::string, double> read_summary_numbers(const std::string& path) {
   read_whole_file(path, &json);  // unreadable: empty, which is no summary
   const auto status = google::protobuf::util::JsonStringToMessage(json, &summary, options);
   if (!status.ok()) throw UsageError(path + ": not a run summary: " + status.ToString());
+  // Trainers before kept_epoch wrote its train_* and val_* as top-level keys (null when they
+  // did not apply); their top-level samples_per_second is the run's, not the epoch's.
+  if (!summary.has_kept_epoch()) {
+    pb::EpochMetrics flat;
+    if (google::protobuf::util::JsonStringToMessage(json, &flat, options).ok()) {
+      flat.clear_samples_per_second();
+      if (flat.ByteSizeLong() > 0) *summary.mutable_kept_epoch() = flat;
+    }
+  }
   std::map<std::string, double> numbers;
   const google::protobuf::Descriptor* d = summary.GetDescriptor();
   for (int i = 0; i < d->field_count(); ++i) {
@@ -231,6 +252,10 @@ std::map<std::string, double> read_summary_numbers(const std::string& path) {
     if (summary.GetReflection()->HasField(summary, f) && record_number(summary, f, &value))
       numbers[f->name()] = value;
   }
+  std::vector<const google::protobuf::FieldDescriptor*> kept;
+  summary.kept_epoch().GetReflection()->ListFields(summary.kept_epoch(), &kept);
+  for (const google::protobuf::FieldDescriptor* f : kept)
+    numbers[kKept + f->name()] = number_field(summary.kept_epoch(), f);
   return numbers;
 }
 
@@ -253,44 +278,28 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
     rows.push_back(std::move(row));
   }
 
+  const std::vector<Column> trial_numbers = trial_columns();
   std::string trials = "id,config_id" + axes_header + ",seed,state";
-  for (const std::string& key : kTrialNumbers) trials += "," + key;
+  for (const Column& column : trial_numbers) trials += "," + column.name;
   trials += "\n";
-  std::string epochs = "id,config_id" + axes_header + ",seed";
-  for (const std::string& column : kEpochColumns) epochs += "," + column;
-  epochs += "\n";
+  std::string epochs =
+      "id,config_id" + axes_header + ",seed," + csv_header(*pb::EpochMetrics::descriptor()) + "\n";
   for (const TrialRow& row : rows) {
     const pb::TrialRecord& t = *row.record;
     std::string key = t.id() + "," + t.config_id();
     for (const std::string& value : t.axis_value()) key += "," + csv_field(value);
     key += "," + std::to_string(t.seed());
     trials += key + "," + row.state;
-    for (const std::string& name : kTrialNumbers)
-      trials += "," + number_text(lookup(row.numbers, name));
+    for (const Column& column : trial_numbers)
+      trials += "," + csv_number(lookup(row.numbers, column.key), kDigits);
     trials += "\n";
-
-    std::string csv;
-    read_whole_file(trial_dir(dir, t.id()) + "/metrics.csv", &csv);  // none yet: no rows
-    std::istringstream metrics(csv);
-    std::string line;
-    if (!std::getline(metrics, line)) continue;
-    const std::vector<std::string> header = split_csv(line);
-    std::vector<int> columns;
-    for (const std::string& name : kEpochColumns) {
-      const auto it = std::find(header.begin(), header.end(), name);
-      columns.push_back(it == header.end() ? -1 : static_cast<int>(it - header.begin()));
-    }
-    while (std::getline(metrics, line)) {
-      if (line.empty()) continue;
-      const std::vector<std::string> fields = split_csv(line);
-      epochs += key;
-      for (int c : columns)
-        epochs += "," + (c >= 0 && c < static_cast<int>(fields.size()) ? fields[c] : std::string());
-      epochs += "\n";
-    }
+    for (const pb::EpochMetrics& m :
+         read_csv_records<pb::EpochMetrics>(trial_dir(dir, t.id()) + "/metrics.csv"))
+      epochs += key + "," + csv_row(m, kDigits) + "\n";
   }
 
   // Configurations in plan order, each over its replicates; metrics only from finished trials.
+  const std::vector<Column> config_numbers = config_columns();
   std::vector<std::string> order;
   std::map<std::string, ConfigGroup> groups;
   std::map<std::string, std::map<std::string, std::vector<double>>> values;
@@ -304,12 +313,12 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
     ++g.trials;
     ++g.states[row.state];
     if (row.state == "done")
-      for (const std::string& name : kConfigNumbers)
-        values[config][name].push_back(lookup(row.numbers, name));
+      for (const Column& column : config_numbers)
+        values[config][column.name].push_back(lookup(row.numbers, column.key));
   }
   std::string summary = "config_id" + axes_header + ",trials,done,diverged,failed";
-  for (const std::string& name : kConfigNumbers)
-    summary += "," + name + "_mean," + name + "_std," + name + "_count";
+  for (const Column& column : config_numbers)
+    summary += "," + column.name + "_mean," + column.name + "_std," + column.name + "_count";
   summary += "\n";
   for (const std::string& config : order) {
     ConfigGroup& g = groups[config];
@@ -318,11 +327,11 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
     summary += "," + std::to_string(g.trials) + "," + std::to_string(count_of(g.states, "done")) +
                "," + std::to_string(count_of(g.states, "diverged")) + "," +
                std::to_string(count_of(g.states, "failed"));
-    for (const std::string& name : kConfigNumbers) {
-      const Stat s = stat_of(values[config][name]);
-      g.stats[name] = s;
-      summary +=
-          "," + number_text(s.mean) + "," + number_text(s.std) + "," + std::to_string(s.count);
+    for (const Column& column : config_numbers) {
+      const Stat s = stat_of(values[config][column.name]);
+      g.stats[column.name] = s;
+      summary += "," + csv_number(s.mean, kDigits) + "," + csv_number(s.std, kDigits) + "," +
+                 std::to_string(s.count);
     }
     summary += "\n";
   }

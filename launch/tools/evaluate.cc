@@ -79,13 +79,13 @@ void print_report(const Evaluation& e, const TrainedModel& model, const std::str
               e.sums.mean_loss());
   if (model.classifies()) std::printf("  accuracy %.6f", e.sums.accuracy(true));
   std::printf("\n");
-  const auto& metrics = model.file.metrics();
-  if (metrics.count("test_loss") && metrics.count("test_acc")) {
-    const bool same = metrics.at("test_loss") == e.sums.mean_loss() &&
-                      (!model.classifies() || metrics.at("test_acc") == e.sums.accuracy(true));
-    std::printf("the run reported test loss %.6f, accuracy %.6f on its test set%s\n",
-                metrics.at("test_loss"), metrics.at("test_acc"),
-                same ? ": equal to the last bit" : "");
+  const pb::RunMetrics& run = model.file.run_metrics();
+  if (run.has_test_loss()) {
+    const bool same = run.test_loss() == e.sums.mean_loss() &&
+                      (!run.has_test_acc() || run.test_acc() == e.sums.accuracy(true));
+    std::printf("the run reported test loss %.6f", run.test_loss());
+    if (run.has_test_acc()) std::printf(", accuracy %.6f", run.test_acc());
+    std::printf(" on its test set%s\n", same ? ": equal to the last bit" : "");
   }
   const ConfusionMatrix& c = e.confusion;
   if (c.classes() == 0) return;

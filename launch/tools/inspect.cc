@@ -1,12 +1,13 @@
 // Checkpoint report; see inspect.h.
 #include "launch/tools/inspect.h"
 
+#include <google/protobuf/text_format.h>
+
 #include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
 #include <iostream>
-#include <map>
 #include <ostream>
 #include <vector>
 
@@ -50,6 +51,16 @@ bool block_bytes(const pb::ParamBlockInfo& b, size_t params_bytes, size_t* begin
   *begin = static_cast<size_t>(b.offset()) * sizeof(float);
   *size = static_cast<size_t>(count) * sizeof(float);
   return true;
+}
+
+// A message in text format on one line.
+std::string one_line(const google::protobuf::Message& m) {
+  google::protobuf::TextFormat::Printer printer;
+  printer.SetSingleLineMode(true);
+  std::string text;
+  printer.PrintToString(m, &text);
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
 }
 
 }  // namespace
@@ -105,10 +116,8 @@ void inspect_model(const std::string& path, std::ostream& out) {
   out << "written by: trainer " << m.provenance().version() << " on " << m.provenance().host()
       << " at unix time " << m.provenance().unix_time() << "\n"
       << "command line: " << m.provenance().command_line() << "\n"
-      << "metrics:";
-  std::map<std::string, double> sorted(m.metrics().begin(), m.metrics().end());
-  for (const auto& [name, value] : sorted) out << " " << name << "=" << value;
-  out << "\nparameters:\n";
+      << "metrics: " << (m.has_run_metrics() ? one_line(m.run_metrics()) : "none") << "\n"
+      << "parameters:\n";
   describe_vector("all parameters", m.params(), out);
   if (m.has_config()) out << "config:\n" << to_text(m.config());
 }

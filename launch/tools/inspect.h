@@ -1,8 +1,8 @@
 // `trainer inspect FILE [--weights DIR]`: verifies a checkpoint (frame, CRCs, parse, format
 // version) or a model file (every field) and prints what it holds: for a checkpoint its version,
 // position, world size, provenance, config and a parameter summary; for a model file its layers,
-// standardization, names, metrics and provenance. --weights writes each parameter block as a CSV
-// matrix.
+// standardization, names, the run's metrics (pb::RunMetrics) and provenance. --weights writes
+// each parameter block as a CSV matrix.
 #pragma once
 
 #include <iosfwd>

@@ -1,7 +1,12 @@
 // Rank 0's console lines; see console.h.
 #include "launch/train/console.h"
 
+#include <cctype>
 #include <cstdio>
+#include <stdexcept>
+#include <vector>
+
+#include "core/record_csv.h"
 
 namespace mlp {
 namespace {
@@ -15,6 +20,31 @@ std::string model_shape(const pb::ModelConfig& m) {
 }
 
 const char* plural(int64_t n) { return n == 1 ? "" : "s"; }
+
+// Whether `format` is text with exactly one conversion of a real: '%', an optional precision
+// (".4"), then f, g or e. printf given anything else would read past its one argument.
+bool one_real_conversion(const std::string& format) {
+  const size_t at = format.find('%');
+  if (at == std::string::npos) return false;
+  size_t end = at + 1;
+  if (end < format.size() && format[end] == '.')
+    while (++end < format.size() && std::isdigit(static_cast<unsigned char>(format[end]))) {
+    }
+  return end < format.size() && std::string("fge").find(format[end]) != std::string::npos &&
+         format.find('%', end) == std::string::npos;
+}
+
+// The field's console_format applied to its value.
+std::string formatted(const google::protobuf::Message& m,
+                      const google::protobuf::FieldDescriptor* f) {
+  const std::string& format = f->options().GetExtension(pb::console_format);
+  if (!one_real_conversion(format))
+    throw std::logic_error("the console_format of " + f->full_name() + " is not text with one " +
+                           "%f, %g or %e: " + format);
+  char text[128];
+  std::snprintf(text, sizeof text, format.c_str(), number_field(m, f));
+  return text;
+}
 
 }  // namespace
 
@@ -55,15 +85,16 @@ void Console::schedule_changed(const pb::TrainConfig& saved, int64_t saved_steps
                rate_before);
 }
 
-void Console::epoch(const EpochMetrics& m, int epochs, bool classifies, bool has_val) const {
+void Console::epoch(const pb::EpochMetrics& m, int epochs) const {
   if (!enabled_) return;
-  std::printf("epoch %3d/%d  train loss %.4f", m.epoch, epochs, m.train_loss);
-  if (classifies) std::printf(" acc %.4f", m.train_acc);
-  if (has_val) {
-    std::printf("  val loss %.4f", m.val_loss);
-    if (classifies) std::printf(" acc %.4f", m.val_acc);
-  }
-  std::printf("  %.0f samples/s  %.1f s\n", m.samples_per_second, m.epoch_seconds);
+  char line_start[48];
+  std::snprintf(line_start, sizeof line_start, "epoch %3d/%d", m.epoch(), epochs);
+  std::string line = line_start;
+  std::vector<const google::protobuf::FieldDescriptor*> present;
+  m.GetReflection()->ListFields(m, &present);
+  for (const google::protobuf::FieldDescriptor* f : present)
+    if (f->options().HasExtension(pb::console_format)) line += formatted(m, f);
+  std::printf("%s\n", line.c_str());
   std::fflush(stdout);
 }
 

@@ -6,8 +6,8 @@
 #include <cstdint>
 #include <string>
 
-#include "launch/train/run_output.h"
 #include "proto/config.pb.h"
+#include "proto/epoch_metrics.pb.h"
 
 namespace mlp {
 
@@ -24,8 +24,9 @@ class Console {
   void schedule_changed(const pb::TrainConfig& saved, int64_t saved_steps,
                         const pb::TrainConfig& now, int64_t planned_steps, int64_t step,
                         double rate_now, double rate_before) const;
-  // metrics without accuracies (regression) or validation print without those columns.
-  void epoch(const EpochMetrics& m, int epochs, bool classifies, bool has_val) const;
+  // "epoch   3/10" and then each metric present that has a console_format
+  // (proto/epoch_metrics.proto), in field order.
+  void epoch(const pb::EpochMetrics& m, int epochs) const;
   void early_stop(int epoch, const char* metric, int patience, int best_epoch) const;
   void restored(int best_epoch) const;
   // "trainer: warning: TEXT" on stderr, nothing when text is empty.

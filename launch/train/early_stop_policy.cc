@@ -2,6 +2,7 @@
 #include "launch/train/early_stop_policy.h"
 
 #include <algorithm>
+#include <limits>
 
 namespace mlp {
 
@@ -12,11 +13,14 @@ EarlyStopPolicy::EarlyStopPolicy(const pb::EarlyStoppingConfig& config)
       restore_best_(config.restore_best()),
       patience_(config.patience()) {}
 
-bool EarlyStopPolicy::after_epoch(const EpochMetrics& m, const ParamStore<float>& store,
+bool EarlyStopPolicy::after_epoch(const pb::EpochMetrics& m, const ParamStore<float>& store,
                                   RunState* state) {
+  const bool present = by_accuracy_ ? m.has_val_acc() : m.has_val_loss();
+  const double value = by_accuracy_ ? m.val_acc() : m.val_loss();
   // The state lives in the RunState (it is saved with it); the rule only applies it.
   rule_.restore(state->early_stopping);
-  const EarlyStopping::Decision d = rule_.update(m.epoch, by_accuracy_ ? m.val_acc : m.val_loss);
+  const EarlyStopping::Decision d =
+      rule_.update(m.epoch(), present ? value : std::numeric_limits<double>::quiet_NaN());
   state->early_stopping = rule_.state();
   if (d.improved && keeps_best())
     state->best_params.assign(store.values(), store.values() + store.size());

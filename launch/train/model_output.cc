@@ -1,6 +1,8 @@
 // The run's model file; see model_output.h.
 #include "launch/train/model_output.h"
 
+#include <cmath>
+
 #include "core/model_file.h"
 #include "launch/train/run_summary.h"
 
@@ -19,20 +21,14 @@ void write_run_model(const pb::TrainConfig& config, const Model<float>& model,
   // reproduces the run's numbers bit for bit.
   m.mutable_config()->set_gemm(gemm_backend_name(model.products().backend));
   *m.mutable_provenance() = provenance;
-  const EpochMetrics kept = kept_epoch(result);
-  auto& metrics = *m.mutable_metrics();
-  if (data.test.size() > 0) {
-    metrics["test_loss"] = result.test_loss;
-    metrics["test_acc"] = result.test_acc;
-  }
-  metrics["train_loss"] = kept.train_loss;
-  metrics["train_acc"] = kept.train_acc;
-  metrics["val_loss"] = kept.val_loss;
-  metrics["val_acc"] = kept.val_acc;
-  metrics["kept_epoch"] = kept.epoch;
-  metrics["best_epoch"] = result.best_epoch;
-  metrics["epochs_run"] = result.epochs_run;
-  metrics["restored_best"] = result.restored_best;
+  pb::RunMetrics& metrics = *m.mutable_run_metrics();
+  if (!result.history.empty()) *metrics.mutable_kept_epoch() = kept_epoch(result);
+  // NaN: no test set, or no accuracy of a regression.
+  if (std::isfinite(result.test_loss)) metrics.set_test_loss(result.test_loss);
+  if (std::isfinite(result.test_acc)) metrics.set_test_acc(result.test_acc);
+  if (result.best_epoch > 0) metrics.set_best_epoch(result.best_epoch);
+  metrics.set_epochs_run(result.epochs_run);
+  metrics.set_restored_best(result.restored_best);
   const ParamStore<float>& store = model.store();
   write_model_file(model_path(config), m, {model_params_field(store.values(), store.size())});
 }

@@ -15,9 +15,9 @@ namespace mlp {
 
 // Writes model_path(config), the model of a finished run: the parameters of `model` (streamed
 // from its store, not copied), the data's standardization and names, the config with the backend
-// the model's products ran on and provenance, and the metrics test_loss and test_acc (with a
-// test set), train_*, val_* and the number of the kept epoch, best_epoch and epochs_run. Throws
-// Error(kCheckpoint) naming the path.
+// the model's products ran on and provenance, and the run's metrics (pb::RunMetrics: the kept
+// epoch's record, the test metrics, best epoch, epochs run, whether the best weights were
+// restored). Throws Error(kCheckpoint) naming the path.
 void write_run_model(const pb::TrainConfig& config, const Model<float>& model,
                      const TrainingData& data, const pb::Provenance& provenance,
                      const TrainingResult& result);

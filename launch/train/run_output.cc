@@ -10,29 +10,19 @@
 #include <memory>
 
 #include "core/atomic_file.h"
-#include "core/errors.h"
 #include "core/config_fields.h"
+#include "core/errors.h"
+#include "core/record_csv.h"
 
 namespace mlp {
 namespace {
 
-constexpr char kMetricsHeader[] =
-    "epoch,train_loss,train_acc,val_loss,val_acc,samples_per_second,epoch_seconds,learning_rate\n";
 constexpr char kStepsHeader[] = "step,epoch,train_loss,learning_rate,samples_per_second\n";
+// Significant digits of the reals in metrics.csv and steps.csv.
+constexpr int kDigits = 6;
 
-std::string csv_number(double value) {
-  if (!std::isfinite(value)) return "";
-  char text[32];
-  std::snprintf(text, sizeof text, "%.6g", value);
-  return text;
-}
-
-// One metrics.csv row; the column order is kMetricsHeader's.
-void write_metrics_row(std::FILE* f, const EpochMetrics& m) {
-  std::fprintf(f, "%d,%s,%s,%s,%s,%s,%s,%s\n", m.epoch, csv_number(m.train_loss).c_str(),
-               csv_number(m.train_acc).c_str(), csv_number(m.val_loss).c_str(),
-               csv_number(m.val_acc).c_str(), csv_number(m.samples_per_second).c_str(),
-               csv_number(m.epoch_seconds).c_str(), csv_number(m.learning_rate).c_str());
+void write_metrics_row(std::FILE* f, const pb::EpochMetrics& m) {
+  std::fprintf(f, "%s\n", csv_row(m, kDigits).c_str());
 }
 
 // Whole or not at all: the sweep takes a trial with a summary.json as finished.
@@ -114,15 +104,14 @@ std::FILE* RunOutput::open_log(const std::string& name, bool append, const char*
   return f;
 }
 
-void RunOutput::start(const std::vector<EpochMetrics>& history, bool resuming, bool log_steps) {
+void RunOutput::start(const std::vector<pb::EpochMetrics>& history, bool resuming, bool log_steps) {
   if (!enabled_) return;
-  metrics_ = open_log("metrics.csv", false, kMetricsHeader);
+  const std::string metrics_header = csv_header(*pb::EpochMetrics::descriptor()) + "\n";
+  metrics_ = open_log("metrics.csv", false, metrics_header.c_str());
   if (log_steps) steps_ = open_log("steps.csv", resuming, kStepsHeader);
   events_ = open_log("events.jsonl", resuming, nullptr);
   tensorboard_ = std::make_unique<TensorBoardWriter>(dir_);
-  for (const EpochMetrics& m : history) {
-    write_metrics_row(metrics_, m);
-  }
+  for (const pb::EpochMetrics& m : history) write_metrics_row(metrics_, m);
   std::fflush(metrics_);
 }
 
@@ -130,28 +119,28 @@ void RunOutput::write_config(const pb::TrainConfig& config) {
   if (enabled_) write_whole_file(dir_ + "/config.txt", to_text(config));
 }
 
-void RunOutput::append_epoch(const EpochMetrics& m) {
+void RunOutput::append_epoch(const pb::EpochMetrics& m) {
   if (!enabled_) return;
   write_metrics_row(metrics_, m);
   std::fflush(metrics_);
-  std::vector<std::pair<std::string, double>> scalars = {
-      {"epoch/loss_train", m.train_loss},
-      {"epoch/learning_rate", m.learning_rate},
-      {"epoch/samples_per_second", m.samples_per_second}};
-  if (std::isfinite(m.train_acc)) scalars.push_back({"epoch/accuracy_train", m.train_acc});
-  if (std::isfinite(m.val_loss)) scalars.push_back({"epoch/loss_val", m.val_loss});
-  if (std::isfinite(m.val_acc)) scalars.push_back({"epoch/accuracy_val", m.val_acc});
-  tensorboard_->add_scalars(m.epoch, scalars);
+  std::vector<const google::protobuf::FieldDescriptor*> present;
+  m.GetReflection()->ListFields(m, &present);
+  std::vector<std::pair<std::string, double>> scalars;
+  for (const google::protobuf::FieldDescriptor* f : present)
+    if (f->number() != pb::EpochMetrics::kEpochFieldNumber)
+      scalars.emplace_back("epoch/" + f->name(), number_field(m, f));
+  tensorboard_->add_scalars(m.epoch(), scalars);
 }
 
 void RunOutput::append_step(int64_t global_step, int epoch, double train_loss, double learning_rate,
                             double samples_per_second) {
   if (!enabled_ || !steps_) return;
   std::fprintf(steps_, "%lld,%d,%s,%s,%s\n", static_cast<long long>(global_step), epoch,
-               csv_number(train_loss).c_str(), csv_number(learning_rate).c_str(),
-               csv_number(samples_per_second).c_str());
+               csv_number(train_loss, kDigits).c_str(), csv_number(learning_rate, kDigits).c_str(),
+               csv_number(samples_per_second, kDigits).c_str());
   std::fflush(steps_);
-  tensorboard_->add_scalars(global_step, {{"step/loss_train", train_loss},
+  // Tagged as the columns of steps.csv and metrics.csv are named.
+  tensorboard_->add_scalars(global_step, {{"step/train_loss", train_loss},
                                           {"step/learning_rate", learning_rate},
                                           {"step/samples_per_second", samples_per_second}});
 }

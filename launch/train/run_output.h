@@ -1,7 +1,7 @@
 // The files of a run folder, written by rank 0 only: the resolved config (text proto),
-// metrics.csv (one row per epoch), steps.csv (every N steps when asked), events.jsonl (one
-// pb::Event a line: start, resume, checkpoint_saved, early_stop, signal, error, finish),
-// TensorBoard event files, and summary.json (a pb::Summary). The JSON records are
+// metrics.csv (one pb::EpochMetrics a row, core/record_csv.h), steps.csv (every N steps when
+// asked), events.jsonl (one pb::Event a line: start, resume, checkpoint_saved, early_stop, signal,
+// error, finish), TensorBoard event files, and summary.json (a pb::Summary). The JSON records are
 // proto/run_records.proto printed by protobuf. On other ranks every call is a no-op, so the
 // training loop does not branch on the rank.
 #pragma once
@@ -14,20 +14,10 @@
 
 #include "core/tensorboard_writer.h"
 #include "proto/config.pb.h"
+#include "proto/epoch_metrics.pb.h"
 #include "proto/run_records.pb.h"
 
 namespace mlp {
-
-// One epoch's numbers. NaN marks a metric that does not apply (accuracy of a regression,
-// validation without a validation set); it is written as an empty CSV field and JSON null.
-struct EpochMetrics {
-  int epoch = 0;
-  double train_loss = 0, train_acc = 0;
-  double val_loss = 0, val_acc = 0;
-  double samples_per_second = 0;
-  double epoch_seconds = 0;
-  double learning_rate = 0;  // at the epoch's last step
-};
 
 class RunOutput {
  public:
@@ -40,9 +30,11 @@ class RunOutput {
 
   // Opens the logs. metrics.csv is rewritten with `history` (the epochs a resumed run keeps);
   // events.jsonl and steps.csv are appended to when resuming, else started afresh.
-  void start(const std::vector<EpochMetrics>& history, bool resuming, bool log_steps);
+  void start(const std::vector<pb::EpochMetrics>& history, bool resuming, bool log_steps);
   void write_config(const pb::TrainConfig& config);
-  void append_epoch(const EpochMetrics& m);
+  // A metrics.csv row, and TensorBoard scalars epoch/<field> of every metric present but the
+  // epoch, which is their step.
+  void append_epoch(const pb::EpochMetrics& m);
   void append_step(int64_t global_step, int epoch, double train_loss, double learning_rate,
                    double samples_per_second);
   // One line of events.jsonl: `fields` with its time (unix seconds now) and event name set.

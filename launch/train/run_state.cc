@@ -10,29 +10,21 @@
 #include <ctime>
 
 #include "core/checkpoint_file.h"
+#include "core/config_fields.h"
 #include "core/errors.h"
 #include "core/packed_floats.h"
-#include "core/config_fields.h"
+#include "core/record_csv.h"
 
 namespace mlp {
 namespace {
 
-pb::EpochRow to_row(const EpochMetrics& m) {
-  pb::EpochRow r;
-  r.set_epoch(m.epoch);
-  r.set_train_loss(m.train_loss);
-  r.set_train_acc(m.train_acc);
-  r.set_val_loss(m.val_loss);
-  r.set_val_acc(m.val_acc);
-  r.set_samples_per_second(m.samples_per_second);
-  r.set_epoch_seconds(m.epoch_seconds);
-  r.set_learning_rate(m.learning_rate);
-  return r;
-}
-
-EpochMetrics from_row(const pb::EpochRow& r) {
-  return {r.epoch(),   r.train_loss(),         r.train_acc(),     r.val_loss(),
-          r.val_acc(), r.samples_per_second(), r.epoch_seconds(), r.learning_rate()};
+// A history record of a checkpoint with its non-finite numbers absent (see from_checkpoint).
+pb::EpochMetrics without_non_finite(pb::EpochMetrics m) {
+  std::vector<const google::protobuf::FieldDescriptor*> present;
+  m.GetReflection()->ListFields(m, &present);
+  for (const google::protobuf::FieldDescriptor* f : present)
+    if (!std::isfinite(number_field(m, f))) m.GetReflection()->ClearField(&m, f);
+  return m;
 }
 
 // The dotted path of the first scalar field whose values differ, or "".
@@ -267,7 +259,7 @@ CheckpointRecord checkpoint_record(const RunState& state, const ParamStore<float
   *c.mutable_provenance() = make_provenance(run.command_line, run.data_fingerprint);
   if (run.standardization != nullptr) *c.mutable_standardization() = *run.standardization;
   c.set_learning_rate(static_cast<float>(state.last_learning_rate));
-  for (const EpochMetrics& m : state.history) *c.add_history() = to_row(m);
+  for (const pb::EpochMetrics& m : state.history) *c.add_history() = m;
   c.set_elapsed_seconds(state.elapsed_seconds);
   if (!state.gemm_backend.empty()) c.set_gemm_backend(state.gemm_backend);
   return record;
@@ -316,7 +308,7 @@ RunState from_checkpoint(const pb::Checkpoint& c, const RunIdentity& run, const 
   state.global_step = c.global_step();
   state.samples_consumed = c.samples_consumed();
   state.partial = c.partial_epoch();
-  for (const pb::EpochRow& row : c.history()) state.history.push_back(from_row(row));
+  for (const pb::EpochMetrics& m : c.history()) state.history.push_back(without_non_finite(m));
   state.early_stopping = {es.best_value(), es.best_epoch(), es.wait()};
   state.elapsed_seconds = c.elapsed_seconds();
   state.last_learning_rate = c.learning_rate();

@@ -12,9 +12,9 @@
 #include "core/early_stopping.h"
 #include "core/optimizer.h"
 #include "core/param_store.h"
-#include "launch/train/run_output.h"
 #include "proto/checkpoint.pb.h"
 #include "proto/config.pb.h"
+#include "proto/epoch_metrics.pb.h"
 
 namespace mlp {
 
@@ -24,8 +24,8 @@ struct RunState {
   int64_t step_in_epoch = 0;
   int64_t global_step = 0;
   int64_t samples_consumed = 0;
-  pb::PartialEpoch partial;           // sums of the interrupted epoch's steps, over all ranks
-  std::vector<EpochMetrics> history;  // one row per evaluated epoch
+  pb::PartialEpoch partial;               // sums of the interrupted epoch's steps, over all ranks
+  std::vector<pb::EpochMetrics> history;  // one record per evaluated epoch
   EarlyStoppingState early_stopping;
   std::vector<float> best_params;  // the best epoch's parameters; empty unless restore_best
   // Wall seconds of the run so far, summed over the processes that resumed along the way; the
@@ -68,6 +68,8 @@ void write_run_checkpoint(const std::string& path, const RunState& state,
 // naming the first problem (the config's model, optimizer, seed or batch size, the data, the
 // layout, vector lengths, slot names, the position, the history, the early-stopping state,
 // non-finite values). The run's length, outputs, checkpoint settings and rank count may differ.
+// A non-finite number in the history reads as absent: earlier versions wrote NaN for a metric
+// that did not apply, and every output showed any non-finite number as not applying.
 RunState from_checkpoint(const pb::Checkpoint& checkpoint, const RunIdentity& run,
                          const std::string& source, ParamStore<float>* store, Optimizer* optimizer);
 

@@ -7,25 +7,20 @@
 
 namespace mlp {
 
-EpochMetrics kept_epoch(const TrainingResult& r) {
+pb::EpochMetrics kept_epoch(const TrainingResult& r) {
   return r.restored_best     ? r.history[r.best_epoch - 1]
-         : r.history.empty() ? EpochMetrics{}
+         : r.history.empty() ? pb::EpochMetrics{}
                              : r.history.back();
 }
 
 pb::Summary make_summary(const TrainingResult& r, const RunTotals& totals,
                          const pb::TrainConfig& config) {
   constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
-  const EpochMetrics kept = kept_epoch(r);
   pb::Summary s;
   s.set_epochs_run(r.epochs_run);
   s.set_world_size(totals.world_size);
   s.set_parameters(static_cast<double>(totals.parameters));
   s.set_global_steps(static_cast<double>(r.steps_run));
-  *s.mutable_train_loss() = number_or_null(kept.train_loss);
-  *s.mutable_train_acc() = number_or_null(kept.train_acc);
-  *s.mutable_val_loss() = number_or_null(kept.val_loss);
-  *s.mutable_val_acc() = number_or_null(kept.val_acc);
   *s.mutable_best_epoch() = number_or_null(r.best_epoch > 0 ? r.best_epoch : kNan);
   *s.mutable_stopped_epoch() = number_or_null(r.stopped_epoch > 0 ? r.stopped_epoch : kNan);
   s.set_restored_best(r.restored_best);
@@ -38,6 +33,7 @@ pb::Summary make_summary(const TrainingResult& r, const RunTotals& totals,
   s.set_wall_seconds(totals.wall_seconds);
   s.set_total_wall_seconds(totals.seconds_before_resume + totals.wall_seconds);
   s.set_peak_rss_mb(totals.peak_rss_mb);
+  if (!r.history.empty()) *s.mutable_kept_epoch() = kept_epoch(r);
   *s.mutable_config() = config;
   return s;
 }

@@ -1,6 +1,7 @@
-// summary.json of a finished run: the kept model's numbers (the best epoch's when its weights
-// were restored, else the last epoch's), the test result and the run's totals. A new summary
-// field is one line in make_summary and one in proto/run_records.proto.
+// summary.json of a finished run: the kept model's numbers (the best epoch's metrics when its
+// weights were restored, else the last epoch's), the test result and the run's totals. A new
+// summary field is one line in make_summary and one in proto/run_records.proto; a new epoch
+// metric needs neither.
 #pragma once
 
 #include <cstddef>
@@ -22,9 +23,9 @@ struct RunTotals {
   double peak_rss_mb = 0;                       // of this process
 };
 
-// The metrics row of the model a run keeps: the best epoch's when its weights were restored,
-// else the last epoch's (zeros before any epoch).
-EpochMetrics kept_epoch(const TrainingResult& result);
+// The metrics of the epoch whose weights a run keeps: the best epoch's when they were restored,
+// else the last epoch's (an empty record before any epoch).
+pb::EpochMetrics kept_epoch(const TrainingResult& result);
 
 pb::Summary make_summary(const TrainingResult& result, const RunTotals& totals,
                          const pb::TrainConfig& config);

@@ -142,20 +142,20 @@ class Trainer {
 
   void end_epoch(const Sums& train, double train_seconds) {
     const auto eval_start = Clock::now();
-    EpochMetrics m;
-    m.epoch = state_.epoch + 1;
-    m.train_loss = train.mean_loss();
-    m.train_acc = train.accuracy(classifies_);
+    pb::EpochMetrics m;
+    m.set_epoch(state_.epoch + 1);
+    m.set_train_loss(train.mean_loss());
+    if (classifies_) m.set_train_acc(train.accuracy(true));
     const Sums val = has_val_ ? evaluate(data_.val) : Sums{};
-    m.val_loss = has_val_ ? val.mean_loss() : kNan;
-    m.val_acc = has_val_ ? val.accuracy(classifies_) : kNan;
-    m.samples_per_second = train.count / train_seconds;
-    m.epoch_seconds = train_seconds + seconds_since(eval_start);
-    m.learning_rate = state_.last_learning_rate;
+    if (has_val_) m.set_val_loss(val.mean_loss());
+    if (has_val_ && classifies_) m.set_val_acc(val.accuracy(true));
+    m.set_samples_per_second(train.count / train_seconds);
+    m.set_epoch_seconds(train_seconds + seconds_since(eval_start));
+    m.set_learning_rate(state_.last_learning_rate);
     total_train_seconds_ += train_seconds;
     total_train_samples_ += train.count;
     progress_->end_epoch();
-    console_.epoch(m, config_.epochs(), classifies_, has_val_);
+    console_.epoch(m, config_.epochs());
     output_->append_epoch(m);
     state_.history.push_back(m);
     state_.partial = pb::PartialEpoch{};
@@ -164,7 +164,7 @@ class Trainer {
       ++state_.epoch;
       state_.step_in_epoch = 0;
     }
-    if (has_val_ && early_stop_.after_epoch(m, model_->store(), &state_)) stop_early(m.epoch);
+    if (has_val_ && early_stop_.after_epoch(m, model_->store(), &state_)) stop_early(m.epoch());
     if (checkpoints_.after_epoch(completed)) save_checkpoint(Sums{}, 0, "epoch");
   }
 
@@ -318,7 +318,7 @@ class Trainer {
     }
     result.epochs_run = static_cast<int>(state_.history.size());
     result.steps_run = state_.global_step;
-    result.last_epoch = state_.history.empty() ? EpochMetrics{} : state_.history.back();
+    result.last_epoch = state_.history.empty() ? pb::EpochMetrics{} : state_.history.back();
     result.history = state_.history;
     run_on_all_or_fail_together(comm_, [&] {
       if (is_root_)

@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "dist/communicator.h"
-#include "launch/train/run_output.h"
 #include "proto/config.pb.h"
+#include "proto/epoch_metrics.pb.h"
 
 namespace mlp {
 
@@ -31,10 +31,10 @@ struct TrainingResult {
   std::vector<std::vector<float>> optimizer_slots;  // Optimizer::slots()
   int epochs_run = 0;                               // counting a partial last epoch (max_steps)
   int64_t steps_run = 0;                            // global steps, including those before a resume
-  EpochMetrics last_epoch;
-  std::vector<EpochMetrics> history;  // every epoch's metrics row
-  int best_epoch = 0;                 // 0 without a validation set
-  int stopped_epoch = 0;              // 0 unless early stopping ended the run
+  pb::EpochMetrics last_epoch;
+  std::vector<pb::EpochMetrics> history;  // every epoch's metrics
+  int best_epoch = 0;                     // 0 without a validation set
+  int stopped_epoch = 0;                  // 0 unless early stopping ended the run
   bool restored_best = false;
   double test_loss = 0, test_acc = 0;  // NaN without a test set (test_acc: or regression)
 };

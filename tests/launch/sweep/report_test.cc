@@ -31,18 +31,37 @@ std::vector<std::string> lines(const std::string& text) {
 TEST(SweepReport, SummaryNumbersSkipTheNestedConfig) {
   const std::string path = fresh_dir("summary_json") + "/summary.json";
   write(path,
-        "{\n  \"test_acc\": 0.75,\n  \"val_acc\": null,\n  \"note\": \"a, b\",\n"
+        "{\n  \"test_acc\": 0.75,\n  \"best_epoch\": null,\n  \"note\": \"a, b\",\n"
+        "  \"kept_epoch\": {\"epoch\": 3, \"val_loss\": 0.5, \"f1\": 0.25},\n"
         "  \"config\": {\"model\": {\"hidden\": \"8\"}, \"test_acc\": 3, \"list\": [1, {\"a\": "
         "2}]},\n"
         "  \"epochs_run\": 4\n}\n");
   const std::map<std::string, double> numbers = read_summary_numbers(path);
-  EXPECT_EQ(numbers.size(), 3u);
+  EXPECT_EQ(numbers.size(), 5u);
   EXPECT_DOUBLE_EQ(numbers.at("test_acc"), 0.75);
-  EXPECT_TRUE(std::isnan(numbers.at("val_acc")));
+  EXPECT_TRUE(std::isnan(numbers.at("best_epoch")));
   EXPECT_DOUBLE_EQ(numbers.at("epochs_run"), 4);
+  EXPECT_DOUBLE_EQ(numbers.at("kept_epoch.epoch"), 3);
+  EXPECT_DOUBLE_EQ(numbers.at("kept_epoch.val_loss"), 0.5);
   EXPECT_TRUE(read_summary_numbers(path + ".missing").empty());
   write(path, "{\"test_acc\": }");
   EXPECT_THROW(read_summary_numbers(path), Error);
+}
+
+// Trainers before kept_epoch wrote the kept epoch's train_* and val_* at the top level, null
+// when they did not apply, beside the run's samples_per_second.
+TEST(SweepReport, SummaryNumbersOfAnEarlierTrainer) {
+  const std::string path = fresh_dir("summary_json") + "/summary.json";
+  write(path,
+        "{\"train_loss\": 0.5, \"train_acc\": null, \"val_loss\": 0.75, \"val_acc\": null, "
+        "\"best_epoch\": 2, \"samples_per_second\": 100, \"test_loss\": 1}");
+  const std::map<std::string, double> numbers = read_summary_numbers(path);
+  EXPECT_DOUBLE_EQ(numbers.at("kept_epoch.train_loss"), 0.5);
+  EXPECT_DOUBLE_EQ(numbers.at("kept_epoch.val_loss"), 0.75);
+  EXPECT_FALSE(numbers.count("kept_epoch.val_acc") || numbers.count("kept_epoch.train_acc"));
+  EXPECT_FALSE(numbers.count("kept_epoch.samples_per_second"));
+  EXPECT_DOUBLE_EQ(numbers.at("samples_per_second"), 100);
+  EXPECT_DOUBLE_EQ(numbers.at("best_epoch"), 2);
 }
 
 TEST(SweepReport, TablesAndTheBestConfigurationByValidation) {
@@ -59,8 +78,9 @@ TEST(SweepReport, TablesAndTheBestConfigurationByValidation) {
   pb::SweepLedger ledger = planned;
   for (int i = 0; i < 4; ++i) {
     const std::string folder = trial_dir(dir, planned.trial(i).id());
-    std::string json = "{\n  \"val_acc\": " + std::to_string(val[i]) +
-                       ",\n  \"test_acc\": " + std::to_string(test[i]) + ",\n";
+    std::string json =
+        "{\n  \"kept_epoch\": {\"epoch\": 2, \"val_acc\": " + std::to_string(val[i]) +
+        "},\n  \"test_acc\": " + std::to_string(test[i]) + ",\n";
     if (i == 0) json += "  \"best_epoch\": 2,\n  \"wall_seconds\": 7,\n";
     // A resumed run: the total counts the processes before this one.
     if (i == 1) json += "  \"wall_seconds\": 3,\n  \"total_wall_seconds\": 9,\n";
@@ -80,12 +100,13 @@ TEST(SweepReport, TablesAndTheBestConfigurationByValidation) {
 
   const std::vector<std::string> trials = lines(slurp(dir + "/trials.csv"));
   ASSERT_EQ(trials.size(), 5u);
-  EXPECT_EQ(
-      trials[0],
-      "id,config_id,model.hidden,seed,state,best_epoch,stopped_epoch,epochs_run,val_loss,val_acc,"
-      "test_loss,test_acc,total_wall_seconds");
+  // The kept epoch's metrics are named as in metrics.csv.
+  EXPECT_EQ(trials[0],
+            "id,config_id,model.hidden,seed,state,best_epoch,stopped_epoch,epochs_run,epoch,"
+            "train_loss,train_acc,val_loss,val_acc,samples_per_second,epoch_seconds,learning_rate,"
+            "test_loss,test_acc,total_wall_seconds");
   EXPECT_EQ(trials[1], planned.trial(0).id() + "," + planned.trial(0).config_id() +
-                           ",8,1,done,2,,,,0.8,,0.6,7");
+                           ",8,1,done,2,,,2,,,,0.8,,,,,0.6,7");
   EXPECT_EQ(trials[2].substr(trials[2].rfind(',')), ",9") << trials[2];
   EXPECT_EQ(trials[3].find(planned.trial(2).id() + "," + planned.trial(2).config_id() +
                            ",\"16,8\",1,done,,"),
@@ -94,21 +115,28 @@ TEST(SweepReport, TablesAndTheBestConfigurationByValidation) {
 
   const std::vector<std::string> epochs = lines(slurp(dir + "/epochs.csv"));
   ASSERT_EQ(epochs.size(), 1u + 4u * 2u);
+  // Every column of metrics.csv; one this metrics.csv lacks is empty.
   EXPECT_EQ(epochs[0],
-            "id,config_id,model.hidden,seed,epoch,train_loss,train_acc,val_loss,val_acc");
-  EXPECT_EQ(epochs[2],
-            planned.trial(0).id() + "," + planned.trial(0).config_id() + ",8,1,2,0.5,0.7,0.6,0.6");
+            "id,config_id,model.hidden,seed,epoch,train_loss,train_acc,val_loss,val_acc,"
+            "samples_per_second,epoch_seconds,learning_rate");
+  EXPECT_EQ(epochs[2], planned.trial(0).id() + "," + planned.trial(0).config_id() +
+                           ",8,1,2,0.5,0.7,0.6,0.6,100,0.1,");
 
   const std::vector<std::string> summary = lines(slurp(dir + "/summary.csv"));
   ASSERT_EQ(summary.size(), 3u);
-  EXPECT_EQ(
-      summary[0].find("config_id,model.hidden,trials,done,diverged,failed,val_acc_mean,val_acc_std,"
-                      "val_acc_count,"),
-      0u);
-  EXPECT_EQ(summary[1].find(planned.trial(0).config_id() + ",8,2,2,0,0,0.81,0.014142136,2,"), 0u)
-      << summary[1];
+  EXPECT_EQ(summary[0],
+            "config_id,model.hidden,trials,done,diverged,failed,"
+            "train_loss_mean,train_loss_std,train_loss_count,train_acc_mean,train_acc_std,"
+            "train_acc_count,val_loss_mean,val_loss_std,val_loss_count,val_acc_mean,val_acc_std,"
+            "val_acc_count,samples_per_second_mean,samples_per_second_std,"
+            "samples_per_second_count,epoch_seconds_mean,epoch_seconds_std,epoch_seconds_count,"
+            "learning_rate_mean,learning_rate_std,learning_rate_count,test_loss_mean,"
+            "test_loss_std,test_loss_count,test_acc_mean,test_acc_std,test_acc_count,"
+            "best_epoch_mean,best_epoch_std,best_epoch_count");
   // best_epoch: one value over two seeds, so a mean without a standard deviation.
-  EXPECT_NE(summary[1].find(",2,,1"), std::string::npos) << summary[1];
+  EXPECT_EQ(summary[1], planned.trial(0).config_id() +
+                            ",8,2,2,0,0,,,0,,,0,,,0,0.81,0.014142136,2,,,0,,,0,,,0,,,0,"
+                            "0.61,0.014142136,2,2,,1");
 
   const std::string text = slurp(printed_path);
   EXPECT_NE(
@@ -128,7 +156,7 @@ TEST(SweepReport, ConfigurationsWithEverySeedDonePreferredAndFinishedElsewhereCo
   const double val[] = {0.99, 0, 0.70, 0.72};
   for (int i : {0, 2, 3})
     write(trial_dir(dir, ledger.trial(i).id()) + "/summary.json",
-          "{\"val_acc\": " + std::to_string(val[i]) + "}");
+          "{\"kept_epoch\": {\"val_acc\": " + std::to_string(val[i]) + "}}");
   ledger.mutable_trial(0)->set_state(pb::DONE);
   ledger.mutable_trial(1)->set_state(pb::DIVERGED);
   write_ledger(dir, ledger);
@@ -141,7 +169,8 @@ TEST(SweepReport, ConfigurationsWithEverySeedDonePreferredAndFinishedElsewhereCo
       << slurp(printed_path);
   const std::vector<std::string> summary = lines(slurp(dir + "/summary.csv"));
   ASSERT_EQ(summary.size(), 3u);
-  EXPECT_EQ(summary[1].find(ledger.trial(0).config_id() + ",1,2,1,1,0,0.99,,1,"), 0u) << summary[1];
+  EXPECT_EQ(summary[1].find(ledger.trial(0).config_id() + ",1,2,1,1,0,,,0,,,0,,,0,0.99,,1,"), 0u)
+      << summary[1];
   EXPECT_NE(lines(slurp(dir + "/trials.csv"))[3].find(",done,"), std::string::npos);
 }
 

@@ -59,15 +59,15 @@ TEST_F(Evaluate, ReproducesTheRunsTestMetricsExactly) {
   const TrainedModel model = load_trained_model(dir_ + "/run/model.pb");
   ASSERT_TRUE(model.standardized);
   // The kept weights are the best epoch's, put back by early stopping.
-  EXPECT_EQ(model.file.metrics().at("restored_best"), 1);
+  EXPECT_TRUE(model.file.run_metrics().restored_best());
   EXPECT_EQ(model.file.feature_names_size(), kFeatures);
   const std::string flags = "--model " + dir_ + "/run/model.pb --test-csv " + dir_ +
                             "/test.csv --csv-header --json " + dir_ + "/eval.json";
   const Result r = evaluate("", flags, "eval");
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string json = slurp(dir_ + "/eval.json");
-  EXPECT_EQ(json_value(json, "accuracy"), model.file.metrics().at("test_acc"));
-  EXPECT_EQ(json_value(json, "loss"), model.file.metrics().at("test_loss"));
+  EXPECT_EQ(json_value(json, "accuracy"), model.file.run_metrics().test_acc());
+  EXPECT_EQ(json_value(json, "loss"), model.file.run_metrics().test_loss());
   EXPECT_EQ(json_value(json, "samples"), 250);
   for (const char* key : {"\"per_class\": [", "\"confusion\": [", "\"precision\": ", "\"f1\": "})
     EXPECT_NE(json.find(key), std::string::npos) << key;
@@ -105,8 +105,8 @@ TEST_F(Evaluate, UnderMpirunEachSampleOnce) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   const std::string json = slurp(dir_ + "/eval3.json");
   EXPECT_EQ(json_value(json, "samples"), 250);
-  EXPECT_EQ(json_value(json, "accuracy"), model.file.metrics().at("test_acc"));
-  EXPECT_NEAR(json_value(json, "loss"), model.file.metrics().at("test_loss"), 1e-6);
+  EXPECT_EQ(json_value(json, "accuracy"), model.file.run_metrics().test_acc());
+  EXPECT_NEAR(json_value(json, "loss"), model.file.run_metrics().test_loss(), 1e-6);
 }
 
 TEST_F(Evaluate, AcceptsACheckpoint) {

@@ -88,7 +88,7 @@ TEST_F(Predict, ProbabilitiesAndClassesAgreeWithEvaluate) {
     correct += rows[i][0] == data[i][0];
   }
   const TrainedModel trained = load_trained_model(dir_ + "/class/model.pb");
-  EXPECT_EQ(correct / 120.0, trained.file.metrics().at("test_acc"));
+  EXPECT_EQ(correct / 120.0, trained.file.run_metrics().test_acc());
 
   // Features only (the label column cut off) give the same file.
   std::system(("cut -d, -f2- " + dir_ + "/test.csv > " + dir_ + "/features.csv").c_str());

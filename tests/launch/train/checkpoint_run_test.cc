@@ -1,7 +1,7 @@
 // The trainer binary and its checkpoint files: damaged, foreign or misnamed checkpoints are
 // refused before training with exit 7 and one line naming the problem (and by inspect), a run
-// never saves non-finite values, stale temporary files are removed at start, and a checkpoint
-// of the earlier trainer still resumes.
+// never saves non-finite values, stale temporary files are removed at start, and checkpoints of
+// earlier trainers still resume and rewrite their metrics rows as those trainers wrote them.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -22,7 +23,6 @@ namespace {
 namespace fs = std::filesystem;
 
 using resume_test::expect_one_error_line;
-using resume_test::metrics_rows;
 using resume_test::Result;
 using resume_test::run_trainer;
 using resume_test::slurp;
@@ -162,25 +162,52 @@ TEST(CheckpointContents, StaleTempFilesAreRemovedAtStart) {
     EXPECT_NO_THROW(read_checkpoint(path)) << path;
 }
 
-// A checkpoint written by the trainer before the run state had a file of its own (the flags
-// below, --checkpoint-every-steps 3, global step 6 of 4-step epochs) resumes mid-epoch 2 and
-// keeps epoch 1's metrics row.
-TEST(CheckpointContents, ACheckpointOfTheEarlierTrainerResumes) {
+// Checkpoints of earlier trainers, global step 6 (mid-epoch 2) of the runs below with
+// --checkpoint-every-steps 3, resume and write the metrics.csv rows of the epochs they hold again
+// as those trainers wrote them, to the last digit.
+struct EarlierRun {
+  const char* name;
+  const char* checkpoint;  // in the fixtures folder
+  const char* flags;       // of the run that wrote it
+  const char* first_row;   // of metrics.csv, as that run wrote it
+};
+
+class EarlierCheckpoint : public testing::TestWithParam<EarlierRun> {};
+
+TEST_P(EarlierCheckpoint, ResumesAndRewritesItsMetricsRows) {
+  const EarlierRun& earlier = GetParam();
   const std::string dir = test_dir();
   const std::string fixtures = MLP_LAUNCH_FIXTURES;
   const Result r = run_trainer(
       dir, "old",
-      "--train-csv " + fixtures + "/old_checkpoint_train.csv --val-fraction 0.2 --hidden 3" +
-          " --batch-size 8 --epochs 3 --optimizer adam --lr 0.01 --early-stopping-patience 5" +
-          " --progress none --out " + dir + "/run --resume " + fixtures +
-          "/old_checkpoint_step6.pb");
+      "--train-csv " + fixtures + "/old_checkpoint_train.csv " + earlier.flags +
+          " --hidden 3 --batch-size 8 --epochs 3 --optimizer adam --lr 0.01 --progress none" +
+          " --out " + dir + "/run --resume " + fixtures + "/" + earlier.checkpoint);
   ASSERT_EQ(r.exit_code, 0) << r.err;
-  EXPECT_NE(r.out.find("at epoch 2, step 2 (global step 6), saved by 1 rank"), std::string::npos)
-      << r.out;
-  const std::vector<std::string> rows = metrics_rows(dir + "/run");
-  ASSERT_EQ(rows.size(), 4u);
-  EXPECT_EQ(rows[1], "1,1.84919,0.28125,1.59374,0.125,0.0082743");
+  EXPECT_NE(r.out.find("at epoch 2, step "), std::string::npos) << r.out;
+  std::istringstream metrics(slurp(dir + "/run/metrics.csv"));
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(metrics, line);) lines.push_back(line);
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0],
+            "epoch,train_loss,train_acc,val_loss,val_acc,samples_per_second,epoch_seconds,"
+            "learning_rate");
+  EXPECT_EQ(lines[1], earlier.first_row);
 }
+
+INSTANTIATE_TEST_SUITE_P(
+    Runs, EarlierCheckpoint,
+    testing::Values(
+        // Before the run state had a file of its own: a classifier with a validation set.
+        EarlierRun{"classifier", "old_checkpoint_step6.pb",
+                   "--val-fraction 0.2 --early-stopping-patience 5",
+                   "1,1.84919,0.28125,1.59374,0.125,13181.9,0.00242983,0.0082743"},
+        // Before the epoch-metrics record: a regression without a validation set, whose
+        // history holds NaN where a metric does not apply.
+        EarlierRun{"regression", "old_checkpoint_regression_step6.pb",
+                   "--val-fraction 0 --loss squared_error",
+                   "1,0.793362,,,,11706.2,0.00341704,0.00811745"}),
+    [](const testing::TestParamInfo<EarlierRun>& info) { return std::string(info.param.name); });
 
 }  // namespace
 }  // namespace mlp

@@ -126,11 +126,12 @@ TEST_F(DataParallel, EvaluationMetricsDoNotDependOnTheRankCount) {
   const TrainingResult ranks = run_training(cfg, test_world());
   const TrainingResult alone = train_alone(cfg);
   EXPECT_EQ(ranks.epochs_run, 1);
-  EXPECT_LE(relative_difference(ranks.last_epoch.train_loss, alone.last_epoch.train_loss), 1e-6);
-  EXPECT_LE(relative_difference(ranks.last_epoch.val_loss, alone.last_epoch.val_loss), 1e-6);
+  EXPECT_LE(relative_difference(ranks.last_epoch.train_loss(), alone.last_epoch.train_loss()),
+            1e-6);
+  EXPECT_LE(relative_difference(ranks.last_epoch.val_loss(), alone.last_epoch.val_loss()), 1e-6);
   EXPECT_LE(relative_difference(ranks.test_loss, alone.test_loss), 1e-6);
-  EXPECT_EQ(ranks.last_epoch.train_acc, alone.last_epoch.train_acc);
-  EXPECT_EQ(ranks.last_epoch.val_acc, alone.last_epoch.val_acc);
+  EXPECT_EQ(ranks.last_epoch.train_acc(), alone.last_epoch.train_acc());
+  EXPECT_EQ(ranks.last_epoch.val_acc(), alone.last_epoch.val_acc());
   EXPECT_EQ(ranks.test_acc, alone.test_acc);
   EXPECT_GT(ranks.test_acc, 0.5);  // it learned something, so the comparison is not of noise
 }

@@ -7,9 +7,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,6 +18,7 @@
 #include "launch/train/train_loop.h"
 #include "launch/train/trainer_options.h"
 #include "tests/launch/replica_checks.h"
+#include "tests/launch/run_records.h"
 #include "tests/support/mpi_test_env.h"
 #include "tests/support/synthetic_data.h"
 
@@ -59,20 +58,6 @@ class DropoutEarlyStopping : public testing::Test {
     return c;
   }
 };
-
-// A number of the flat summary.json that rank 0 writes.
-double summary_number(const std::string& out_dir, const std::string& key) {
-  std::ifstream in(out_dir + "/summary.json");
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string s = text.str();
-  const size_t at = s.find("\"" + key + "\": ");
-  if (at == std::string::npos) {
-    ADD_FAILURE() << key << " missing from " << out_dir << "/summary.json";
-    return NAN;
-  }
-  return std::atof(s.c_str() + at + key.size() + 4);
-}
 
 TEST_F(DropoutEarlyStopping, DropoutMasksDoNotDependOnTheRankCount) {
   // Masks are keyed by the global sample index: a rank keying them by its position in its own
@@ -119,12 +104,13 @@ TEST_F(DropoutEarlyStopping, StopEpochBestEpochAndRestoredWeightsDoNotDependOnTh
   EXPECT_EQ(ranks.test_acc, alone.test_acc);
 
   // The kept model is the best epoch's: summary.json reports that epoch's validation metrics...
-  const EpochMetrics& best = ranks.history.at(ranks.best_epoch - 1);
+  const pb::EpochMetrics& best = ranks.history.at(ranks.best_epoch - 1);
   if (test_world().rank() == 0) {
-    EXPECT_NEAR(summary_number(cfg.out_dir(), "val_loss"), best.val_loss, 1e-8 * best.val_loss);
-    EXPECT_NEAR(summary_number(cfg.out_dir(), "val_acc"), best.val_acc, 1e-8);
-    EXPECT_EQ(summary_number(cfg.out_dir(), "best_epoch"), ranks.best_epoch);
-    EXPECT_EQ(summary_number(cfg.out_dir(), "stopped_epoch"), ranks.stopped_epoch);
+    const pb::Summary summary = test::read_summary(cfg.out_dir());
+    EXPECT_EQ(summary.kept_epoch().SerializeAsString(), best.SerializeAsString())
+        << summary.DebugString();
+    EXPECT_EQ(test::number(summary.best_epoch()), ranks.best_epoch);
+    EXPECT_EQ(test::number(summary.stopped_epoch()), ranks.stopped_epoch);
   }
   // ...and its weights are bit for bit those of a run that ended at the best epoch.
   pb::TrainConfig until_best = cfg;
@@ -132,7 +118,7 @@ TEST_F(DropoutEarlyStopping, StopEpochBestEpochAndRestoredWeightsDoNotDependOnTh
   until_best.mutable_early_stopping()->set_patience(0);
   until_best.set_out_dir(temp_path("until_best"));
   const TrainingResult shorter = run_training(until_best, test_world());
-  EXPECT_EQ(shorter.last_epoch.val_loss, best.val_loss);
+  EXPECT_EQ(shorter.last_epoch.val_loss(), best.val_loss());
   EXPECT_TRUE(shorter.parameters == ranks.parameters)
       << "restored weights are not the best epoch's";
 }

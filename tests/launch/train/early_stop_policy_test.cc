@@ -28,9 +28,9 @@ struct Fixture {
   bool epoch(EarlyStopPolicy& p, double val_loss) {
     const int e = static_cast<int>(state.history.size()) + 1;
     std::fill(store.values(), store.values() + store.size(), static_cast<float>(e));
-    EpochMetrics m;
-    m.epoch = e;
-    m.val_loss = val_loss;
+    pb::EpochMetrics m;
+    m.set_epoch(e);
+    m.set_val_loss(val_loss);
     state.history.push_back(m);
     return p.after_epoch(m, store, &state);
   }
@@ -80,6 +80,20 @@ TEST(EarlyStopPolicy, ContinuesFromTheStateOfAResumedRun) {
   f.state.early_stopping = {0.5, 2, 1};  // epoch 3 did not improve
   EXPECT_TRUE(f.epoch(p, 0.8));
   EXPECT_EQ(f.state.early_stopping.wait, 2);
+}
+
+// An epoch record without the watched metric is no improvement (an absent loss is not a loss
+// of 0).
+TEST(EarlyStopPolicy, AnEpochWithoutTheMetricDoesNotImprove) {
+  EarlyStopPolicy p(es_config(2, true));
+  Fixture f;
+  f.epoch(p, 1.0);
+  pb::EpochMetrics m;
+  m.set_epoch(2);
+  f.state.history.push_back(m);
+  EXPECT_FALSE(p.after_epoch(m, f.store, &f.state));
+  EXPECT_EQ(f.state.early_stopping.best_epoch, 1);
+  EXPECT_EQ(f.state.early_stopping.wait, 1);
 }
 
 }  // namespace

@@ -8,12 +8,12 @@
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/batch_plan.h"
+#include "core/record_csv.h"
 #include "tests/launch/process_run.h"
 #include "tests/launch/run_records.h"
 #include "tests/support/synthetic_data.h"
@@ -49,44 +49,21 @@ std::string write_data(const std::string& dir) {
   return dir;
 }
 
-struct MetricsRow {
-  int epoch = 0;
-  double val_loss = 0, val_acc = 0;
-};
-
-std::vector<MetricsRow> read_metrics(const std::string& path) {
-  std::ifstream in(path);
-  std::string line;
-  std::getline(in, line);  // header
-  std::vector<MetricsRow> rows;
-  while (std::getline(in, line)) {
-    std::vector<std::string> fields;
-    std::stringstream s(line);
-    for (std::string f; std::getline(s, f, ',');) fields.push_back(f);
-    if (fields.size() < 5) {
-      ADD_FAILURE() << "short metrics row: " << line;
-      continue;
-    }
-    rows.push_back({std::stoi(fields[0]), std::stod(fields[3]), std::stod(fields[4])});
-  }
-  return rows;
-}
-
 // README's rule on val_loss with min_delta 0 and no start epoch, written out independently.
 struct Expected {
   int best_epoch = 0, stopped_epoch = 0;
 };
-Expected apply_documented_rule(const std::vector<MetricsRow>& rows, int patience) {
+Expected apply_documented_rule(const std::vector<mlp::pb::EpochMetrics>& rows, int patience) {
   Expected e;
   double best = 0;
   int wait = 0;
-  for (const MetricsRow& r : rows) {
-    if (e.best_epoch == 0 || r.val_loss < best) {
-      best = r.val_loss;
-      e.best_epoch = r.epoch;
+  for (const mlp::pb::EpochMetrics& r : rows) {
+    if (e.best_epoch == 0 || r.val_loss() < best) {
+      best = r.val_loss();
+      e.best_epoch = r.epoch();
       wait = 0;
     } else if (++wait >= patience) {
-      e.stopped_epoch = r.epoch;
+      e.stopped_epoch = r.epoch();
       break;
     }
   }
@@ -108,7 +85,8 @@ TEST(EarlyStoppingRun, RunFolderReportsTheStopThatTheDocumentedRuleGives) {
   const Result r = run(std::string(MLP_TRAINER_PATH) + trainer_flags(dir, out), dir);
   ASSERT_EQ(r.exit_code, 0) << r.err;
 
-  const std::vector<MetricsRow> rows = read_metrics(out + "/metrics.csv");
+  const std::vector<mlp::pb::EpochMetrics> rows =
+      mlp::read_csv_records<mlp::pb::EpochMetrics>(out + "/metrics.csv");
   const Expected expected = apply_documented_rule(rows, kPatience);
   ASSERT_GT(expected.stopped_epoch, 0) << "the config must stop early";
   EXPECT_EQ(static_cast<int>(rows.size()), expected.stopped_epoch) << "epochs ran past the stop";
@@ -119,10 +97,11 @@ TEST(EarlyStoppingRun, RunFolderReportsTheStopThatTheDocumentedRuleGives) {
   EXPECT_EQ(summary.epochs_run(), expected.stopped_epoch) << summary.DebugString();
   EXPECT_TRUE(summary.restored_best()) << summary.DebugString();
   // The kept model is the best epoch's, not the last one's (metrics.csv has 6 digits).
-  const MetricsRow& best = rows[expected.best_epoch - 1];
-  EXPECT_NEAR(number(summary.val_loss()), best.val_loss, 1e-5 * best.val_loss);
-  EXPECT_NEAR(number(summary.val_acc()), best.val_acc, 1e-6);
-  EXPECT_NE(number(summary.val_loss()), rows.back().val_loss);
+  const mlp::pb::EpochMetrics& best = rows[expected.best_epoch - 1];
+  EXPECT_EQ(summary.kept_epoch().epoch(), expected.best_epoch);
+  EXPECT_NEAR(summary.kept_epoch().val_loss(), best.val_loss(), 1e-5 * best.val_loss());
+  EXPECT_NEAR(summary.kept_epoch().val_acc(), best.val_acc(), 1e-6);
+  EXPECT_NE(summary.kept_epoch().val_loss(), rows.back().val_loss());
 
   int early_stops = 0;
   for (const mlp::pb::Event& e : mlp::test::read_events(out)) {
@@ -155,7 +134,8 @@ TEST(EarlyStoppingRun, ResumeInsideThePatienceWindowStopsAtTheSameEpoch) {
       b.out.find("resuming from " + checkpoint + " at epoch " + std::to_string(cut_epoch + 1)),
       std::string::npos)
       << b.out;
-  // The same outcome, timings and memory aside.
+  // The same outcome, timings and memory aside; the kept epoch came before the cut, so its
+  // record, timings too, is the checkpoint's.
   mlp::pb::Summary summary_b = mlp::test::read_summary(resumed);
   for (mlp::pb::Summary* s : {&summary_a, &summary_b}) {
     for (const char* timing :

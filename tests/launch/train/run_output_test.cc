@@ -1,6 +1,6 @@
 // The run folder: summary.json and events.jsonl are protobuf JSON with snake_case keys, NaN
-// written as null; metrics.csv leaves such cells empty; a disabled writer (ranks other than 0)
-// writes nothing.
+// written as null and an epoch metric that does not apply left out; metrics.csv leaves its cell
+// empty; a disabled writer (ranks other than 0) writes nothing.
 #include "launch/train/run_output.h"
 
 #include <gtest/gtest.h>
@@ -17,24 +17,29 @@ namespace {
 
 constexpr double kNan = std::numeric_limits<double>::quiet_NaN();
 
-TEST(RunOutput, SummaryIsOneFieldALineWithNullForWhatDoesNotApply) {
+TEST(RunOutput, SummaryIsOneFieldALineWithNullOrAbsentForWhatDoesNotApply) {
   const std::string dir = test::fresh_test_dir("run_output");
   pb::Summary s;
   s.set_epochs_run(3);
   s.set_global_steps(1e10);  // past int32, still a JSON number
-  *s.mutable_val_acc() = number_or_null(kNan);
-  *s.mutable_val_loss() = number_or_null(0.25);
+  *s.mutable_best_epoch() = number_or_null(kNan);
+  s.mutable_kept_epoch()->set_epoch(3);
+  s.mutable_kept_epoch()->set_val_loss(0.25);
   s.set_restored_best(true);
   s.mutable_config()->set_batch_size(16);
   RunOutput(dir, true).write_summary(s);
   const std::string text = test::slurp(dir + "/summary.json");
   EXPECT_NE(text.find("\n \"epochs_run\": 3,\n"), std::string::npos) << text;
-  EXPECT_NE(text.find("\"val_acc\": null"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"best_epoch\": null"), std::string::npos) << text;
+  EXPECT_NE(text.find("\"kept_epoch\": {\n  \"epoch\": 3,\n  \"val_loss\": 0.25\n },"),
+            std::string::npos)
+      << text;
   EXPECT_NE(text.find("\"batch_size\": 16"), std::string::npos) << text;
   const pb::Summary back = test::read_summary(dir);
   EXPECT_EQ(back.global_steps(), 1e10);
-  EXPECT_EQ(test::number(back.val_loss()), 0.25);
-  EXPECT_TRUE(std::isnan(test::number(back.val_acc())));
+  EXPECT_EQ(back.kept_epoch().val_loss(), 0.25);
+  EXPECT_FALSE(back.kept_epoch().has_val_acc());
+  EXPECT_TRUE(std::isnan(test::number(back.best_epoch())));
   EXPECT_TRUE(back.restored_best());
 }
 
@@ -75,27 +80,34 @@ TEST(RunOutput, BytesThatAreNotUtf8AreWrittenAsQuestionMarks) {
   EXPECT_EQ(events[0].path(), "/data/na\xc3\xafve");
 }
 
+// metrics.csv is the record's fields in order, an absent one an empty cell.
 TEST(RunOutput, ResumingAppendsEventsAndRewritesTheKeptMetricsRows) {
   const std::string dir = test::fresh_test_dir("run_output");
-  EpochMetrics m{1, 0.5, kNan, 0.6, kNan, 100, 1.5, 0.01};
+  pb::EpochMetrics m;
+  m.set_epoch(1);
+  m.set_train_loss(0.5);
+  m.set_val_loss(0.6);
+  m.set_samples_per_second(1234567);
+  m.set_epoch_seconds(1.5);
+  m.set_learning_rate(0.01);
   {
     RunOutput out(dir, true);
     out.start({}, false, false);
     out.log_event("start");
     out.append_epoch(m);
-    m.epoch = 2;
-    out.append_epoch(m);
+    pb::EpochMetrics second = m;
+    second.set_epoch(2);
+    out.append_epoch(second);
   }
   {
     RunOutput out(dir, true);
-    m.epoch = 1;
     out.start({m}, true, false);
     out.log_event("resume");
   }
   EXPECT_EQ(test::read_events(dir).size(), 2u);
   EXPECT_EQ(test::slurp(dir + "/metrics.csv"),
             "epoch,train_loss,train_acc,val_loss,val_acc,samples_per_second,epoch_seconds,"
-            "learning_rate\n1,0.5,,0.6,,100,1.5,0.01\n");
+            "learning_rate\n1,0.5,,0.6,,1.23457e+06,1.5,0.01\n");
 }
 
 TEST(RunOutput, DisabledWritesNothing) {

@@ -50,9 +50,17 @@ pb::TrainConfig small_config() {
   return c;
 }
 
-EpochMetrics row(int epoch) {
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  return {epoch, 1.0 / epoch, 0.5, 1.1 / epoch, nan, 1000, 0.5, 0.01};
+// Epoch `epoch` of a classifier without a validation accuracy.
+pb::EpochMetrics row(int epoch) {
+  pb::EpochMetrics m;
+  m.set_epoch(epoch);
+  m.set_train_loss(1.0 / epoch);
+  m.set_train_acc(0.5);
+  m.set_val_loss(1.1 / epoch);
+  m.set_samples_per_second(1000);
+  m.set_epoch_seconds(0.5);
+  m.set_learning_rate(0.01);
+  return m;
 }
 
 // Mid-epoch 2 (epoch index 1, step 3), with a best epoch and its parameters.
@@ -121,8 +129,8 @@ TEST_F(RunStateTest, RoundTripKeepsEveryField) {
   EXPECT_EQ(s.samples_consumed, expected.samples_consumed);
   EXPECT_EQ(s.partial.SerializeAsString(), expected.partial.SerializeAsString());
   ASSERT_EQ(s.history.size(), 1u);
-  EXPECT_EQ(s.history[0].val_loss, expected.history[0].val_loss);
-  EXPECT_TRUE(std::isnan(s.history[0].val_acc));
+  EXPECT_EQ(s.history[0].SerializeAsString(), expected.history[0].SerializeAsString());
+  EXPECT_FALSE(s.history[0].has_val_acc());
   EXPECT_EQ(s.early_stopping.best_epoch, 1);
   EXPECT_EQ(s.early_stopping.best_value, 1.1);
   EXPECT_EQ(s.best_params, expected.best_params);
@@ -234,6 +242,21 @@ TEST_F(RunStateTest, PositionMustBeOneTheBatchPlanReaches) {
   expect_refused([](pb::Checkpoint* c) { c->set_world_size(0); }, "world size 0 is not positive");
 }
 
+// Earlier versions wrote NaN for a metric that did not apply, and every output showed a
+// non-finite number as not applying: such numbers of the history read as absent.
+TEST_F(RunStateTest, NonFiniteHistoryNumbersReadAsAbsent) {
+  pb::Checkpoint c = checkpoint_;
+  c.mutable_history(0)->set_val_acc(std::nan(""));
+  c.mutable_history(0)->set_samples_per_second(std::numeric_limits<double>::infinity());
+  const RunState s = load(c);
+  ASSERT_EQ(s.history.size(), 1u);
+  EXPECT_FALSE(s.history[0].has_val_acc());
+  EXPECT_FALSE(s.history[0].has_samples_per_second());
+  pb::EpochMetrics expected = row(1);
+  expected.clear_samples_per_second();
+  EXPECT_EQ(s.history[0].SerializeAsString(), expected.SerializeAsString());
+}
+
 TEST_F(RunStateTest, EarlyStoppingStateMustFitTheHistory) {
   expect_refused([](pb::Checkpoint* c) { c->mutable_early_stopping()->set_best_epoch(2); },
                  "the best epoch 2 is not in the history of 1 epochs");
@@ -281,6 +304,26 @@ TEST(RunStateFormat, ACheckpointOfTheEarlierTrainerLoadsAndRoundTrips) {
     c->clear_layout();
   }
   EXPECT_EQ(again.SerializeAsString(), expected.SerializeAsString());
+}
+
+// A regression without a validation set, written by the trainer before the epoch-metrics
+// record (3-step checkpoints of 5-step epochs): its history holds NaN for the accuracies and the
+// validation metrics, which load as absent.
+TEST(RunStateFormat, NaNOfAnEarlierTrainersHistoryIsAbsent) {
+  const pb::Checkpoint old =
+      read_checkpoint(MLP_LAUNCH_FIXTURES "/old_checkpoint_regression_step6.pb");
+  ASSERT_EQ(old.history_size(), 1);
+  EXPECT_TRUE(std::isnan(old.history(0).train_acc()));
+  EXPECT_TRUE(std::isnan(old.history(0).val_loss()));
+  SmallRun run(old.config(), 40);
+  const RunIdentity identity{run.config, run.plan, old.provenance().data_fingerprint(), 1, ""};
+  const RunState s = from_checkpoint(old, identity, "old", &run.store(), run.optimizer.get());
+  ASSERT_EQ(s.history.size(), 1u);
+  const pb::EpochMetrics& m = s.history[0];
+  EXPECT_EQ(m.epoch(), 1);
+  EXPECT_EQ(m.train_loss(), old.history(0).train_loss());
+  EXPECT_FALSE(m.has_train_acc() || m.has_val_loss() || m.has_val_acc());
+  EXPECT_TRUE(m.has_samples_per_second() && m.has_epoch_seconds() && m.has_learning_rate());
 }
 
 }  // namespace
