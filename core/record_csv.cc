@@ -83,6 +83,14 @@ double number_field(const google::protobuf::Message& record, const FieldDescript
   }
 }
 
+std::vector<const FieldDescriptor*> present_fields(const google::protobuf::Message& record) {
+  const google::protobuf::Descriptor* d = record.GetDescriptor();
+  std::vector<const FieldDescriptor*> present;
+  for (int i = 0; i < d->field_count(); ++i)
+    if (record.GetReflection()->HasField(record, d->field(i))) present.push_back(d->field(i));
+  return present;
+}
+
 std::string csv_header(const google::protobuf::Descriptor& type) {
   std::string header;
   for (int i = 0; i < type.field_count(); ++i) header += (i ? "," : "") + type.field(i)->name();

@@ -20,6 +20,11 @@ std::string csv_number(double value, int digits);
 double number_field(const google::protobuf::Message& record,
                     const google::protobuf::FieldDescriptor* f);
 
+// The fields of `record` that are present, in field order (the order of the .proto file, which
+// csv_header follows too).
+std::vector<const google::protobuf::FieldDescriptor*> present_fields(
+    const google::protobuf::Message& record);
+
 // The field names of `type` in field order, comma separated, without a line end.
 std::string csv_header(const google::protobuf::Descriptor& type);
 

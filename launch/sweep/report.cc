@@ -252,9 +252,7 @@ std::map<std::string, double> read_summary_numbers(const std::string& path) {
     if (summary.GetReflection()->HasField(summary, f) && record_number(summary, f, &value))
       numbers[f->name()] = value;
   }
-  std::vector<const google::protobuf::FieldDescriptor*> kept;
-  summary.kept_epoch().GetReflection()->ListFields(summary.kept_epoch(), &kept);
-  for (const google::protobuf::FieldDescriptor* f : kept)
+  for (const google::protobuf::FieldDescriptor* f : present_fields(summary.kept_epoch()))
     numbers[kKept + f->name()] = number_field(summary.kept_epoch(), f);
   return numbers;
 }

@@ -4,7 +4,6 @@
 #include <cctype>
 #include <cstdio>
 #include <stdexcept>
-#include <vector>
 
 #include "core/record_csv.h"
 
@@ -90,9 +89,7 @@ void Console::epoch(const pb::EpochMetrics& m, int epochs) const {
   char line_start[48];
   std::snprintf(line_start, sizeof line_start, "epoch %3d/%d", m.epoch(), epochs);
   std::string line = line_start;
-  std::vector<const google::protobuf::FieldDescriptor*> present;
-  m.GetReflection()->ListFields(m, &present);
-  for (const google::protobuf::FieldDescriptor* f : present)
+  for (const google::protobuf::FieldDescriptor* f : present_fields(m))
     if (f->options().HasExtension(pb::console_format)) line += formatted(m, f);
   std::printf("%s\n", line.c_str());
   std::fflush(stdout);

@@ -123,10 +123,8 @@ void RunOutput::append_epoch(const pb::EpochMetrics& m) {
   if (!enabled_) return;
   write_metrics_row(metrics_, m);
   std::fflush(metrics_);
-  std::vector<const google::protobuf::FieldDescriptor*> present;
-  m.GetReflection()->ListFields(m, &present);
   std::vector<std::pair<std::string, double>> scalars;
-  for (const google::protobuf::FieldDescriptor* f : present)
+  for (const google::protobuf::FieldDescriptor* f : present_fields(m))
     if (f->number() != pb::EpochMetrics::kEpochFieldNumber)
       scalars.emplace_back("epoch/" + f->name(), number_field(m, f));
   tensorboard_->add_scalars(m.epoch(), scalars);

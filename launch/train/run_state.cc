@@ -20,9 +20,7 @@ namespace {
 
 // A history record of a checkpoint with its non-finite numbers absent (see from_checkpoint).
 pb::EpochMetrics without_non_finite(pb::EpochMetrics m) {
-  std::vector<const google::protobuf::FieldDescriptor*> present;
-  m.GetReflection()->ListFields(m, &present);
-  for (const google::protobuf::FieldDescriptor* f : present)
+  for (const google::protobuf::FieldDescriptor* f : present_fields(m))
     if (!std::isfinite(number_field(m, f))) m.GetReflection()->ClearField(&m, f);
   return m;
 }

@@ -29,13 +29,18 @@ pb::EpochMetrics regression_epoch(int epoch) {
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path) << text; }
 
+// Fields added to the record after these come after them.
 TEST(RecordCsv, HeaderIsTheFieldsInOrderAndAnAbsentFieldAnEmptyCell) {
-  EXPECT_EQ(csv_header(*pb::EpochMetrics::descriptor()),
-            "epoch,train_loss,train_acc,val_loss,val_acc,samples_per_second,epoch_seconds,"
-            "learning_rate");
-  EXPECT_EQ(csv_row(regression_epoch(12), 6), "12,0.123457,,,,1.23457e+06,0.5,0.01");
-  EXPECT_EQ(csv_row(regression_epoch(12), 8), "12,0.12345679,,,,1234567,0.5,0.01");
-  EXPECT_EQ(csv_row(pb::EpochMetrics{}, 6), ",,,,,,,");
+  const std::string header = csv_header(*pb::EpochMetrics::descriptor());
+  EXPECT_EQ(header.rfind("epoch,train_loss,train_acc,val_loss,val_acc,samples_per_second,"
+                         "epoch_seconds,learning_rate",
+                         0),
+            0u)
+      << header;
+  EXPECT_EQ(csv_row(regression_epoch(12), 6).rfind("12,0.123457,,,,1.23457e+06,0.5,0.01", 0), 0u);
+  EXPECT_EQ(csv_row(regression_epoch(12), 8).rfind("12,0.12345679,,,,1234567,0.5,0.01", 0), 0u);
+  EXPECT_EQ(csv_row(pb::EpochMetrics{}, 6),
+            std::string(pb::EpochMetrics::descriptor()->field_count() - 1, ','));
   EXPECT_EQ(csv_number(std::numeric_limits<double>::infinity(), 6), "");
 }
 

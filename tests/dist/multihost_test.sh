@@ -74,8 +74,8 @@ wait_for_job() {
   wait "$job"; code=$?; elapsed=$((SECONDS - start)); job=""
 }
 
-# Epoch metrics without the timing columns.
-metrics() { cut -d, -f1-5,8 "$1/metrics.csv"; }
+# Epoch metrics without the timing columns (6 and 7; metrics added later follow the 8th).
+metrics() { cut -d, -f1-5,8- "$1/metrics.csv"; }
 
 # 1. Same metrics across hosts as on one host.
 start=$SECONDS

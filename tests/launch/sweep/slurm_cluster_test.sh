@@ -129,7 +129,7 @@ alone_state=$(training_state "$(ls "$work"/alone/checkpoints/ckpt-*.pb | tail -n
   fail "protoc cannot decode the lone run's checkpoint"
 grep -q '^params: "' <<<"$alone_state" || fail "decoded checkpoint holds no parameters"
 [[ "$preempted_state" == "$alone_state" ]] || fail "the preempted trial's final state differs from the lone run's"
-diff <(cut -d, -f1-5,8 "$trial/metrics.csv") <(cut -d, -f1-5,8 "$work/alone/metrics.csv") >/dev/null ||
+diff <(cut -d, -f1-5,8- "$trial/metrics.csv") <(cut -d, -f1-5,8- "$work/alone/metrics.csv") >/dev/null ||
   fail "the preempted trial's metrics differ from the lone run's"
 
 # The launcher's other commands see the same: nothing left to submit or run, all done.

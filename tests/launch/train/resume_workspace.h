@@ -7,11 +7,12 @@
 
 #include <algorithm>
 #include <fstream>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "core/checkpoint_file.h"
+#include "core/record_csv.h"
+#include "proto/epoch_metrics.pb.h"
 #include "tests/launch/process_run.h"
 #include "tests/support/synthetic_data.h"
 
@@ -62,18 +63,11 @@ inline void expect_one_error_line(const Result& r, int code, const std::string& 
 
 // The metrics.csv rows without the timing columns (samples_per_second, epoch_seconds).
 inline std::vector<std::string> metrics_rows(const std::string& run) {
-  std::istringstream in(slurp(run + "/metrics.csv"));
   std::vector<std::string> rows;
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> cells;
-    std::istringstream cells_in(line);
-    for (std::string cell; std::getline(cells_in, cell, ',');) cells.push_back(cell);
-    if (cells.size() != 8) {
-      rows.push_back("malformed: " + line);
-      continue;
-    }
-    rows.push_back(cells[0] + "," + cells[1] + "," + cells[2] + "," + cells[3] + "," + cells[4] +
-                   "," + cells[7]);
+  for (pb::EpochMetrics m : read_csv_records<pb::EpochMetrics>(run + "/metrics.csv")) {
+    m.clear_samples_per_second();
+    m.clear_epoch_seconds();
+    rows.push_back(csv_row(m, 6));
   }
   return rows;
 }
