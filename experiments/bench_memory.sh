@@ -46,8 +46,10 @@ peak_pss() {
   awk -v kb="$peak" 'BEGIN { printf "%.1f", kb / 1024 }'
 }
 
+# The run's samples/s (summary.json also holds the kept epoch's, under kept_epoch).
 samples_per_second() {
-  sed -n 's/.*"samples_per_second": *\([0-9.e+]*\).*/\1/p' "$1/summary.json"
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["samples_per_second"])' \
+    "$1/summary.json"
 }
 
 modes=(floats)
