@@ -18,10 +18,12 @@
 #include <utility>
 #include <vector>
 
+#include "core/record_csv.h"
 #include "launch/platform/cpu_affinity.h"
 #include "launch/sweep/ledger.h"
 #include "launch/sweep/report.h"
 #include "launch/sweep/runner.h"
+#include "proto/epoch_metrics.pb.h"
 #include "tests/launch/run_records.h"
 #include "tests/launch/sweep/test_support.h"
 
@@ -96,18 +98,10 @@ std::vector<std::pair<std::string, double>> results_of(const std::string& folder
   for (const auto& [key, value] : read_summary_numbers(folder + "/summary.json"))
     if (key.find("second") == std::string::npos && key != "peak_rss_mb")
       out.emplace_back(key, value);
-  std::stringstream metrics(slurp(folder + "/metrics.csv"));
-  const char* const columns[] = {"epoch", "train_loss", "train_acc", "val_loss", "val_acc"};
-  std::string line;
-  std::getline(metrics, line);
-  while (std::getline(metrics, line)) {
-    std::stringstream fields(line);
-    std::string field;
-    for (const char* column : columns) {
-      std::getline(fields, field, ',');
-      out.emplace_back(column, std::atof(field.c_str()));
-    }
-  }
+  for (const pb::EpochMetrics& m : read_csv_records<pb::EpochMetrics>(folder + "/metrics.csv"))
+    for (const google::protobuf::FieldDescriptor* f : present_fields(m))
+      if (f->name().find("second") == std::string::npos)
+        out.emplace_back(f->name(), number_field(m, f));
   return out;
 }
 
