@@ -18,9 +18,9 @@ class EarlyStopPolicy {
   explicit EarlyStopPolicy(const pb::EarlyStoppingConfig& config);
 
   // After epoch m was evaluated on a validation set (an absent metric counts as NaN, never an
-  // improvement): updates state->early_stopping, copies the
-  // parameters into state->best_params when the epoch is the new best (and the best weights are
-  // kept). Returns true when the run should stop after this epoch.
+  // improvement): updates state->early_stopping, copies the parameters into state->best_params
+  // when the epoch is the new best (and the best weights are kept). Returns true when the run
+  // should stop after this epoch.
   bool after_epoch(const pb::EpochMetrics& m, const ParamStore<float>& store, RunState* state);
 
   // At the end of the run: when the best epoch's weights are kept and the run went past that

@@ -3,6 +3,9 @@
 // fit is refused with one line naming the file and the field.
 #include "core/model_file.h"
 
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/wire_format_lite.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -103,6 +106,39 @@ TEST_F(ModelFile, ACheckpointReadsAsItsCurrentModel) {
   c.mutable_config()->mutable_model()->set_hidden("5,x");
   write_checkpoint(path, c);
   EXPECT_THROW(load_trained_model(path), Error);
+}
+
+// Model files of earlier versions held the run's numbers in a map by name, field 12 (now
+// reserved): they load as before, without run_metrics.
+TEST_F(ModelFile, AMetricsMapOfAnEarlierVersionIsSkipped) {
+  std::string entry;  // map<string, double> entry "test_acc" -> 0.75
+  google::protobuf::io::StringOutputStream stream(&entry);
+  {
+    google::protobuf::io::CodedOutputStream out(&stream);
+    const std::string key = "test_acc";
+    const double value = 0.75;
+    out.WriteTag(1 << 3 | 2);
+    out.WriteVarint32(static_cast<uint32_t>(key.size()));
+    out.WriteString(key);
+    out.WriteTag(2 << 3 | 1);
+    out.WriteLittleEndian64(google::protobuf::internal::WireFormatLite::EncodeDouble(value));
+  }
+  std::string field12;
+  google::protobuf::io::StringOutputStream field_stream(&field12);
+  {
+    google::protobuf::io::CodedOutputStream out(&field_stream);
+    out.WriteTag(12 << 3 | 2);
+    out.WriteVarint32(static_cast<uint32_t>(entry.size()));
+    out.WriteString(entry);
+  }
+  pb::Model earlier;
+  ASSERT_TRUE(earlier.ParseFromString(message().SerializeAsString() + field12));
+  const std::string path = dir_.file("earlier.pb");
+  write_model_file(path, earlier);
+  const TrainedModel t = load_trained_model(path);
+  EXPECT_EQ(t.file.GetReflection()->GetUnknownFields(t.file).field_count(), 1);  // the map
+  EXPECT_FALSE(t.file.has_run_metrics());
+  EXPECT_EQ(t.params.size(), network_.store().size());
 }
 
 TEST_F(ModelFile, CorruptBytesAreRefusedByTheFrame) {

@@ -92,6 +92,24 @@ TEST_F(Evaluate, ReproducesTheRunsTestMetricsExactly) {
   std::snprintf(text, sizeof text, "\"test_acc\": %.9g", json_value(json, "accuracy"));
   EXPECT_NE(slurp(dir_ + "/run/summary.json").find(text), std::string::npos) << text;
   EXPECT_NE(r.out.find("class  precision  recall     f1  support"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("on its test set: equal to the last bit"), std::string::npos) << r.out;
+}
+
+// The model file holds the run's metrics as summary.json has them, and inspect prints them.
+TEST_F(Evaluate, TheModelFileHoldsTheRunsMetrics) {
+  const pb::RunMetrics run = load_trained_model(dir_ + "/run/model.pb").file.run_metrics();
+  const std::string json = slurp(dir_ + "/run/summary.json");
+  pb::Summary summary;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &summary).ok()) << json;
+  EXPECT_EQ(run.kept_epoch().SerializeAsString(), summary.kept_epoch().SerializeAsString());
+  EXPECT_EQ(run.kept_epoch().epoch(), run.best_epoch());
+  EXPECT_EQ(run.epochs_run(), summary.epochs_run());
+  const Result r =
+      run_binary(MLP_TRAINER_PATH, "inspect " + dir_ + "/run/model.pb", dir_ + "/inspect");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("\nmetrics: kept_epoch { epoch: " + std::to_string(run.best_epoch())),
+            std::string::npos)
+      << r.out;
 }
 
 TEST_F(Evaluate, UnderMpirunEachSampleOnce) {
