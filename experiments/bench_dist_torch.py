@@ -6,6 +6,7 @@ import os
 import time
 
 import torch
+from torch.autograd import backward as backpropagate
 import torch.distributed as dist
 import torch.multiprocessing as mp
 
@@ -33,7 +34,7 @@ def worker(rank, args, results):
             dist.barrier()
             start = time.perf_counter()
         optimizer.zero_grad(set_to_none=False)
-        loss_fn(model(x), y).backward()
+        backpropagate(loss_fn(model(x), y))
         optimizer.step()
     dist.barrier()
     seconds = time.perf_counter() - start

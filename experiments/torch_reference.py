@@ -8,6 +8,7 @@ import sys
 import time
 
 import torch
+from torch.autograd import backward as backpropagate
 
 
 def sgemm_gflops(size, repeats=5):
@@ -60,7 +61,7 @@ def main():
         start = time.perf_counter()
         optimizer.zero_grad()
         loss = loss_fn(model(x), labels)
-        loss.backward()
+        backpropagate(loss)
         optimizer.step()
         if step >= args.warmup:
             step_seconds.append(time.perf_counter() - start)

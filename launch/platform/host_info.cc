@@ -67,7 +67,7 @@ void record_rank_hosts(const std::vector<RankHost>& hosts, pb::Event* event) {
     rank->set_rank(static_cast<int>(r));
     rank->set_host(hosts[r].host);
     rank->set_cpu(hosts[r].cpu);
-    rank->set_gemm_backend(hosts[r].gemm);
+    *rank->mutable_gemm_backend() = hosts[r].gemm;
   }
 }
 

@@ -40,7 +40,7 @@ pb::GemmRates gemm_rates(const GemmSetup& setup);
 // pb::Event) from `setup`.
 template <typename Record>
 void record_gemm(const GemmSetup& setup, Record* record) {
-  record->set_gemm_backend(gemm_backend_name(setup.backend));
+  *record->mutable_gemm_backend() = gemm_backend_name(setup.backend);
   if (!setup.timings.empty()) *record->mutable_gemm_gflops() = gemm_rates(setup);
   if (!setup.openblas_core.empty()) record->set_openblas_core(setup.openblas_core);
 }

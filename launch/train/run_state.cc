@@ -259,7 +259,7 @@ CheckpointRecord checkpoint_record(const RunState& state, const ParamStore<float
   c.set_learning_rate(static_cast<float>(state.last_learning_rate));
   for (const pb::EpochMetrics& m : state.history) *c.add_history() = m;
   c.set_elapsed_seconds(state.elapsed_seconds);
-  if (!state.gemm_backend.empty()) c.set_gemm_backend(state.gemm_backend);
+  if (!state.gemm_backend.empty()) *c.mutable_gemm_backend() = state.gemm_backend;
   return record;
 }
 
