@@ -41,6 +41,10 @@ wait_until() {
   fail "no $what within $seconds s"
 }
 
+# One cluster at a time on the machine (its ports are fixed): suites of several checkouts may run
+# together.
+exec 9>/run/lock/mlp-slurm-test.lock
+flock -w 600 9 || fail "another SLURM test held the lock for 600 s"
 start=$SECONDS
 "$cluster" start "$work/cluster" >"$work/cluster.out" 2>&1
 case $? in
