@@ -23,7 +23,8 @@ namespace {
 constexpr auto kSweepDraws = static_cast<RngStream>(0x5357);
 
 // Fields the sweep sets for every trial; an axis over them would be overwritten or break resume.
-const std::set<std::string> kReservedFields = {"seed", "out_dir", "resume", "checkpoint_dir"};
+const std::set<std::string> kReservedFields = {"seed", "out_dir", "resume", "checkpoint_dir",
+                                               "pause_after_epoch"};
 
 bool is_random(const pb::Axis& axis) {
   return axis.distribution_case() != pb::Axis::DISTRIBUTION_NOT_SET;
@@ -166,6 +167,7 @@ pb::SweepSpec read_sweep_spec(const std::string& path) {
 std::string trial_id(const pb::TrainConfig& config) {
   pb::TrainConfig keyed = config;
   keyed.clear_out_dir();
+  keyed.clear_pause_after_epoch();
   return hex12(message_hash(keyed));
 }
 
@@ -180,6 +182,10 @@ std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicate
     throw UsageError(
         "base.checkpoint_dir: trials keep their checkpoints in their own folders; "
         "leave it unset");
+  if (spec.base().pause_after_epoch() != 0)
+    throw UsageError(
+        "base.pause_after_epoch: the sweep pauses trials itself (successive_halving); leave it "
+        "unset");
   if (spec.ranks_per_trial() < 1)
     throw UsageError("ranks_per_trial: must be at least 1, got " +
                      std::to_string(spec.ranks_per_trial()));
@@ -254,6 +260,7 @@ std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicate
         PlannedTrial trial;
         trial.config = config;
         trial.config.clear_out_dir();
+        trial.config.clear_pause_after_epoch();
         const std::string id = trial_id(trial.config);
         if (!ids.insert(id).second) {
           ++dropped;
