@@ -1,14 +1,9 @@
 // Sweep result tables, best-configuration choice and the plot step; see sweep_report.h.
 #include "launch/sweep/report.h"
 
-#include <fcntl.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -19,10 +14,9 @@
 #include "core/input_file.h"
 #include "core/record_csv.h"
 #include "launch/sweep/ledger.h"
+#include "launch/sweep/plot_step.h"
 #include "proto/epoch_metrics.pb.h"
 #include "proto/run_records.pb.h"
-
-extern char** environ;
 
 namespace mlp {
 namespace {
@@ -171,56 +165,6 @@ std::string mean_and_spread(const Stat& s) {
   else
     std::snprintf(text, sizeof text, "%.4g ± %.2g", s.mean, s.std);
   return text;
-}
-
-// Runs argv to completion; its output is discarded when quiet. Returns the exit status, or -1
-// when it could not start or was killed.
-int spawn_and_wait(std::vector<std::string> args, bool quiet) {
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (quiet) {
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  }
-  pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return -1;
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// The first Python with matplotlib: the one in PATH, else Debian's (python3-matplotlib installs
-// for /usr/bin/python3, which a virtualenv or pyenv in PATH may hide). Empty when none.
-std::string python_with_matplotlib() {
-  for (const char* python : {"python3", "/usr/bin/python3"})
-    if (spawn_and_wait({python, "-c", "import matplotlib"}, true) == 0) return python;
-  return "";
-}
-
-void run_plots(const std::string& script, const std::string& dir, std::FILE* out) {
-  if (!std::filesystem::exists(script)) {
-    std::fprintf(out, "plots skipped: %s not found\n", script.c_str());
-    return;
-  }
-  const std::string python = python_with_matplotlib();
-  if (python.empty()) {
-    std::fprintf(
-        out,
-        "plots skipped: no python3 with matplotlib (Debian: apt-get install python3-matplotlib)\n");
-    return;
-  }
-  std::fflush(out);
-  const int status = spawn_and_wait({python, script, dir}, false);
-  if (status != 0)
-    std::fprintf(out, "plots failed: %s %s exited with status %d\n", python.c_str(), script.c_str(),
-                 status);
 }
 
 }  // namespace
@@ -373,7 +317,7 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
                  mean_and_spread(v).c_str(), by_accuracy ? "test_acc" : "test_loss",
                  mean_and_spread(test).c_str());
   }
-  if (!options.plot_script.empty()) run_plots(options.plot_script, dir, out);
+  if (!options.plot_script.empty()) run_plot_script(options.plot_script, dir, out);
 }
 
 }  // namespace mlp
