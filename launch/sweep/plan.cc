@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "core/rng.h"
 #include "core/config_fields.h"
+#include "launch/sweep/halving.h"
 #include "launch/sweep/ledger.h"
 #include "launch/train/trainer_options.h"
 
@@ -280,6 +281,7 @@ std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicate
       }
     }
   }
+  if (spec.has_successive_halving()) check_halving(spec, trials);
   if (duplicates) *duplicates = dropped;
   return trials;
 }
@@ -294,8 +296,10 @@ pb::SweepLedger write_sweep_plan(const pb::SweepSpec& spec, const std::string& d
   SweepLock lock(dir);
 
   std::map<std::string, pb::TrialRecord> previous;
-  if (std::filesystem::exists(ledger_path(dir))) {
-    const pb::SweepLedger old = read_ledger(dir);
+  pb::SweepLedger old;
+  const bool replanning = std::filesystem::exists(ledger_path(dir));
+  if (replanning) {
+    old = read_ledger(dir);
     for (const pb::TrialRecord& record : old.trial()) previous[record.id()] = record;
   }
 
@@ -327,12 +331,14 @@ pb::SweepLedger write_sweep_plan(const pb::SweepSpec& spec, const std::string& d
       record->set_failures(kept->second.failures());
       *record->mutable_exit_codes() = kept->second.exit_codes();
       if (kept->second.has_wall_seconds()) record->set_wall_seconds(kept->second.wall_seconds());
+      if (kept->second.has_rung()) record->set_rung(kept->second.rung());
     }
     plan += trial.record.id() + "\t" + trial.record.config_id() + "\t" +
             std::to_string(trial.record.replicate()) + "\t" + std::to_string(trial.record.seed());
     for (const std::string& value : trial.record.axis_value()) plan += "\t" + value;
     plan += "\n";
   }
+  plan_halving(spec, trials, replanning ? &old : nullptr, &ledger);
   write_file_atomically(dir + "/planned_spec.txt", to_text(spec));
   write_file_atomically(dir + "/plan.txt", plan);
   write_ledger(dir, ledger);
