@@ -7,12 +7,14 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <set>
 #include <vector>
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/input_file.h"
 #include "core/record_csv.h"
+#include "launch/sweep/halving_report.h"
 #include "launch/sweep/ledger.h"
 #include "launch/sweep/plot_step.h"
 #include "proto/epoch_metrics.pb.h"
@@ -221,23 +223,34 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
   }
 
   const std::vector<Column> trial_numbers = trial_columns();
+  const bool halving = ledger.has_halving();
   std::string trials = "id,config_id" + axes_header + ",seed,state";
+  if (halving) trials += ",rung,rung_epochs,epochs_trained";
   for (const Column& column : trial_numbers) trials += "," + column.name;
   trials += "\n";
   std::string epochs =
       "id,config_id" + axes_header + ",seed," + csv_header(*pb::EpochMetrics::descriptor()) + "\n";
+  int64_t epochs_trained = 0;
+  std::map<std::string, ConfigLabel> labels;
   for (const TrialRow& row : rows) {
     const pb::TrialRecord& t = *row.record;
-    std::string key = t.id() + "," + t.config_id();
-    for (const std::string& value : t.axis_value()) key += "," + csv_field(value);
-    key += "," + std::to_string(t.seed());
+    std::string key = t.id() + "," + t.config_id(), cells;
+    for (const std::string& value : t.axis_value()) cells += "," + csv_field(value);
+    labels.insert({t.config_id(), {axis_description(ledger, t), cells}});
+    key += cells + "," + std::to_string(t.seed());
+    const std::vector<pb::EpochMetrics> metrics =
+        read_csv_records<pb::EpochMetrics>(trial_dir(dir, t.id()) + "/metrics.csv");
+    epochs_trained += static_cast<int64_t>(metrics.size());
     trials += key + "," + row.state;
+    if (halving)
+      trials +=
+          "," + std::to_string(t.rung() + 1) + "," +
+          std::to_string(t.rung() < ledger.rung_epochs_size() ? ledger.rung_epochs(t.rung()) : 0) +
+          "," + std::to_string(metrics.size());
     for (const Column& column : trial_numbers)
       trials += "," + csv_number(lookup(row.numbers, column.key), kDigits);
     trials += "\n";
-    for (const pb::EpochMetrics& m :
-         read_csv_records<pb::EpochMetrics>(trial_dir(dir, t.id()) + "/metrics.csv"))
-      epochs += key + "," + csv_row(m, kDigits) + "\n";
+    for (const pb::EpochMetrics& m : metrics) epochs += key + "," + csv_row(m, kDigits) + "\n";
   }
 
   // Configurations in plan order, each over its replicates; metrics only from finished trials.
@@ -284,14 +297,21 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
                "wrote %s/trials.csv, epochs.csv and summary.csv (%zu trials, %zu configurations)\n",
                dir.c_str(), rows.size(), order.size());
 
-  // Validation accuracy decides when any configuration has one; otherwise validation loss.
+  if (halving) report_halving(dir, ledger, labels, axes_header, epochs_trained, out);
+
+  // Validation accuracy decides when any configuration has one; otherwise validation loss. Under
+  // successive halving, the metric it ranked by, among the configurations it ran to the end.
   bool by_accuracy = false;
   for (const auto& [config, g] : groups)
     by_accuracy = by_accuracy || g.stats.at("val_acc").count > 0;
+  if (halving && ledger.halving().has_metric())
+    by_accuracy = ledger.halving().metric() == pb::VAL_ACC;
+  const std::set<std::string> finished_by_halving = finalists(ledger);
   const std::string metric = by_accuracy ? "val_acc" : "val_loss";
   const ConfigGroup* best = nullptr;
   bool best_complete = false;
   for (const std::string& config : order) {
+    if (halving && !finished_by_halving.count(config)) continue;
     const ConfigGroup& g = groups[config];
     const Stat& s = g.stats.at(metric);
     if (s.count == 0) continue;
@@ -310,8 +330,9 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
   } else {
     const Stat& v = best->stats.at(metric);
     const Stat& test = best->stats.at(by_accuracy ? "test_acc" : "test_loss");
-    std::fprintf(out, "best configuration by mean %s over its seeds (%d of %d done): %s\n",
+    std::fprintf(out, "best configuration by mean %s over its seeds (%d of %d done)%s: %s\n",
                  metric.c_str(), count_of(best->states, "done"), best->trials,
+                 halving ? ", among those successive halving ran to the full budget" : "",
                  axis_description(ledger, *best->first).c_str());
     std::fprintf(out, "  %s %s; %s %s (test is reported, never used to choose)\n", metric.c_str(),
                  mean_and_spread(v).c_str(), by_accuracy ? "test_acc" : "test_loss",

@@ -1,0 +1,88 @@
+// The successive-halving part of the sweep report; see halving_report.h.
+#include "launch/sweep/halving_report.h"
+
+#include <limits>
+
+#include "core/atomic_file.h"
+#include "core/record_csv.h"
+#include "launch/sweep/halving.h"
+
+namespace mlp {
+namespace {
+
+// Significant digits of the values in rungs.csv, as in the report's other tables.
+constexpr int kDigits = 8;
+
+std::string outcome_name(pb::RankedConfig::Outcome outcome) {
+  switch (outcome) {
+    case pb::RankedConfig::PROMOTED:
+      return "promoted";
+    case pb::RankedConfig::STOPPED:
+      return "stopped";
+    case pb::RankedConfig::ENDED:
+      return "ended";
+  }
+  return "unknown";
+}
+
+std::string epochs_text(int epochs) {
+  return std::to_string(epochs) + (epochs == 1 ? " epoch" : " epochs");
+}
+
+const ConfigLabel& label_of(const std::map<std::string, ConfigLabel>& labels,
+                            const std::string& config_id) {
+  static const ConfigLabel unknown{"an unplanned configuration", ""};
+  const auto it = labels.find(config_id);
+  return it == labels.end() ? unknown : it->second;
+}
+
+}  // namespace
+
+std::set<std::string> finalists(const pb::SweepLedger& ledger) {
+  std::set<std::string> ids;
+  const int last = ledger.rung_epochs_size() - 1;
+  for (const pb::TrialRecord& t : ledger.trial())
+    if (t.rung() == last) ids.insert(t.config_id());
+  return ids;
+}
+
+void report_halving(const std::string& dir, const pb::SweepLedger& ledger,
+                    const std::map<std::string, ConfigLabel>& labels,
+                    const std::string& axes_header, int64_t epochs_trained, std::FILE* out) {
+  const char* metric = ledger.halving().metric() == pb::VAL_ACC ? "val_acc" : "val_loss";
+  std::string csv = "rung,rung_epochs,rank,config_id" + axes_header + ",value,outcome\n";
+  std::fprintf(out, "successive halving, reduction factor %d, rungs of %s, by mean %s:\n",
+               ledger.halving().reduction_factor(), rungs_text(ledger).c_str(), metric);
+  for (const pb::RungDecision& d : ledger.decision()) {
+    std::string promoted;
+    int rank = 0, count = 0;
+    for (const pb::RankedConfig& c : d.ranking()) {
+      const ConfigLabel& label = label_of(labels, c.config_id());
+      const double value = c.has_value() ? c.value() : std::numeric_limits<double>::quiet_NaN();
+      csv += std::to_string(d.rung() + 1) + "," + std::to_string(d.epochs()) + "," +
+             std::to_string(++rank) + "," + c.config_id() + label.csv_cells + "," +
+             csv_number(value, kDigits) + "," + outcome_name(c.outcome()) + "\n";
+      if (c.outcome() != pb::RankedConfig::PROMOTED) continue;
+      ++count;
+      char shown[32];
+      std::snprintf(shown, sizeof shown, " (%.4g)", c.value());
+      promoted += std::string(promoted.empty() ? "" : "; ") + label.text + shown;
+    }
+    std::fprintf(out, "  rung %d (%s): %d configurations, %d promoted: %s\n", d.rung() + 1,
+                 epochs_text(d.epochs()).c_str(), d.configurations(), count,
+                 promoted.empty() ? "none could go on" : promoted.c_str());
+  }
+  if (ledger.decision_size() + 1 < ledger.rung_epochs_size())
+    std::fprintf(out, "  rung %d (%s): not decided yet\n", ledger.decision_size() + 1,
+                 epochs_text(ledger.rung_epochs(ledger.decision_size())).c_str());
+  write_file_atomically(dir + "/rungs.csv", csv);
+  const int64_t grid = static_cast<int64_t>(ledger.trial_size()) * ledger.rung_epochs().rbegin()[0];
+  std::fprintf(out,
+               "epochs trained: %lld of the full grid's %lld (%d trials x %s), %.1f%%; see "
+               "%s/rungs.csv\n",
+               static_cast<long long>(epochs_trained), static_cast<long long>(grid),
+               ledger.trial_size(), epochs_text(ledger.rung_epochs().rbegin()[0]).c_str(),
+               grid > 0 ? 100.0 * static_cast<double>(epochs_trained) / grid : 0.0, dir.c_str());
+}
+
+}  // namespace mlp
