@@ -131,6 +131,8 @@ def test_error_vs_axes(directory, axes):
             else:
                 y = [number(r["test_loss_mean"]) for r in group]
                 err = [number(r["test_loss_std"]) for r in group]
+            if all(math.isnan(v) for v in y):
+                continue  # no finished trial on the line: diverged, or pruned by halving
             err = [0 if math.isnan(e) else e for e in err]
             # A small shift per line keeps overlapping error bars apart on categorical axes.
             shift = 0 if numeric else (i - (len(lines) - 1) / 2) * 0.05

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <limits>
 #include <map>
+#include <set>
 
 #include "core/errors.h"
 #include "core/record_csv.h"
@@ -44,13 +45,16 @@ void check_ledger(const pb::SweepLedger& ledger) {
   for (int k = 0; k < rungs; ++k)
     if (ledger.rung_epochs(k) < 1 || (k > 0 && ledger.rung_epochs(k) <= ledger.rung_epochs(k - 1)))
       throw UsageError(where + "the rungs' epochs must increase from 1 or more");
-  if (ledger.decision_size() >= rungs)
-    throw UsageError(where + str(ledger.decision_size()) + " decisions for " + str(rungs) +
-                     " rungs");
-  for (int k = 0; k < ledger.decision_size(); ++k)
-    if (ledger.decision(k).rung() != k)
-      throw UsageError(where + "decision " + str(k + 1) + " is of rung " +
-                       str(ledger.decision(k).rung()));
+  // Each bracket's decisions come in rung order, and the last rung has none.
+  std::map<std::string, int> decided;
+  for (int i = 0; i < ledger.decision_size(); ++i) {
+    const pb::RungDecision& d = ledger.decision(i);
+    int& next = decided[d.bracket()];
+    if (d.rung() != next || d.rung() >= rungs - 1)
+      throw UsageError(where + "decision " + str(i + 1) + " is of rung " + str(d.rung()) +
+                       " where rung " + str(next) + " of " + str(rungs) + " was due");
+    ++next;
+  }
   for (const pb::TrialRecord& t : ledger.trial())
     if (t.rung() < 0 || t.rung() >= rungs)
       throw UsageError(where + "trial " + t.id() + " is at rung " + str(t.rung()) + " of " +
@@ -87,15 +91,16 @@ bool settled(const pb::TrialRecord& t, int k) {
   }
 }
 
-// Applies decision d to the trials paused at its rung; appends the indices changed.
+// Applies decision d to the trials of its configurations paused at its rung; appends the indices
+// changed.
 void apply(const pb::RungDecision& d, pb::SweepLedger* ledger, std::vector<int>* changed) {
   std::map<std::string, pb::RankedConfig::Outcome> outcome;
   for (const pb::RankedConfig& c : d.ranking()) outcome[c.config_id()] = c.outcome();
   for (int i = 0; i < ledger->trial_size(); ++i) {
     pb::TrialRecord* t = ledger->mutable_trial(i);
-    if (t->state() != pb::PAUSED || t->rung() != d.rung()) continue;
     const auto it = outcome.find(t->config_id());
-    if (it != outcome.end() && it->second == pb::RankedConfig::PROMOTED) {
+    if (t->state() != pb::PAUSED || t->rung() != d.rung() || it == outcome.end()) continue;
+    if (it->second == pb::RankedConfig::PROMOTED) {
       t->set_state(pb::PLANNED);
       t->set_rung(d.rung() + 1);
     } else {
@@ -135,6 +140,15 @@ void check_halving(const pb::SweepSpec& spec, const std::vector<PlannedTrial>& t
       throw UsageError("axis " + str(i + 1) + " (\"" + axis.field() + "\") is random: " + label +
                        " needs `samples`, how many configurations to draw and rank");
   }
+  std::set<std::string> bracket_by;
+  for (const std::string& field : h.bracket_by()) {
+    const bool axis = std::any_of(spec.axis().begin(), spec.axis().end(),
+                                  [&](const pb::Axis& a) { return a.field() == field; });
+    if (!axis)
+      throw UsageError(label + ".bracket_by: \"" + field + "\" is not an axis of the spec");
+    if (!bracket_by.insert(field).second)
+      throw UsageError(label + ".bracket_by: \"" + field + "\" is listed twice");
+  }
   for (const PlannedTrial& trial : trials) {
     if (trial.config.epochs() != max_epochs)
       throw UsageError("trial " + trial.record.id() + " has epochs " + str(trial.config.epochs()) +
@@ -167,6 +181,8 @@ void plan_halving(const pb::SweepSpec& spec, const std::vector<PlannedTrial>& tr
       std::equal(ledger->rung_epochs().begin(), ledger->rung_epochs().end(),
                  previous->rung_epochs().begin(), previous->rung_epochs().end()) &&
       now.reduction_factor() == before.reduction_factor() &&
+      std::equal(now.bracket_by().begin(), now.bracket_by().end(), before.bracket_by().begin(),
+                 before.bracket_by().end()) &&
       !(now.has_metric() && before.has_metric() && now.metric() != before.metric());
   if (started && !same_schedule)
     throw UsageError("the folder's trials ran under " +
@@ -241,67 +257,104 @@ int pause_epoch(const pb::SweepLedger& ledger, const pb::TrialRecord& t) {
   return t.rung() < last ? ledger.rung_epochs(t.rung()) : 0;
 }
 
+std::string bracket_of(const pb::SweepLedger& ledger, const pb::TrialRecord& t) {
+  std::string bracket;
+  for (const std::string& field : ledger.halving().bracket_by())
+    for (int i = 0; i < ledger.axis_field_size() && i < t.axis_value_size(); ++i)
+      if (ledger.axis_field(i) == field)
+        bracket += (bracket.empty() ? "" : ", ") + field + "=" + t.axis_value(i);
+  return bracket;
+}
+
+namespace {
+
+using Configurations = std::vector<std::pair<std::string, std::vector<int>>>;
+
+// Decides rung k of one bracket when every trial of its configurations taking part has settled:
+// records the decision in the ledger and applies it. Returns false, changing nothing, otherwise.
+bool decide(const std::string& sweep_dir, const std::string& bracket, int k,
+            const Configurations& members, pb::SweepLedger* ledger, std::vector<int>* changed) {
+  std::map<std::string, bool> taking_part;
+  if (k > 0)
+    for (const pb::RungDecision& d : ledger->decision())
+      if (d.bracket() == bracket && d.rung() == k - 1)
+        for (const pb::RankedConfig& c : d.ranking())
+          taking_part[c.config_id()] = c.outcome() == pb::RankedConfig::PROMOTED;
+  std::vector<const std::vector<int>*> trials;  // of the configurations taking part
+  std::vector<std::string> ids;
+  for (const auto& [id, indices] : members) {
+    if (k > 0 && !taking_part[id]) continue;
+    for (int i : indices)
+      if (!settled(ledger->trial(i), k)) return false;
+    ids.push_back(id);
+    trials.push_back(&indices);
+  }
+  if (ids.empty()) return false;
+  const int epoch = ledger->rung_epochs(k);
+  // Each replicate's kind and row at the rung (a done one's last row, if earlier; none: an
+  // empty record). An unset metric is fixed by what the rows hold.
+  std::vector<std::vector<std::pair<ReplicateAtRung::Kind, pb::EpochMetrics>>> seen(ids.size());
+  bool any_row = false, any_acc = false, any_loss = false;
+  for (size_t c = 0; c < ids.size(); ++c)
+    for (int i : *trials[c]) {
+      const pb::TrialRecord& t = ledger->trial(i);
+      const bool done = t.state() == pb::DONE;
+      const auto kind = t.state() == pb::PAUSED ? ReplicateAtRung::Kind::kPaused
+                        : done                  ? ReplicateAtRung::Kind::kDone
+                                                : ReplicateAtRung::Kind::kLost;
+      pb::EpochMetrics row;
+      if (kind != ReplicateAtRung::Kind::kLost) {
+        const std::vector<pb::EpochMetrics> rows =
+            read_csv_records<pb::EpochMetrics>(trial_dir(sweep_dir, t.id()) + "/metrics.csv");
+        if (const pb::EpochMetrics* m = row_at(rows, epoch, done)) row = *m;
+      }
+      any_row = any_row || row.has_epoch();
+      any_acc = any_acc || row.has_val_acc();
+      any_loss = any_loss || row.has_val_loss();
+      seen[c].emplace_back(kind, row);
+    }
+  pb::SuccessiveHalving* h = ledger->mutable_halving();
+  if (!h->has_metric()) h->set_metric(any_acc ? pb::VAL_ACC : pb::VAL_LOSS);
+  const bool accuracy = by_accuracy(*ledger);
+  if (any_row && !(accuracy ? any_acc : any_loss))
+    throw UsageError(std::string("successive_halving.metric: no trial reports ") +
+                     (accuracy ? "val_acc (a regression? use VAL_LOSS)" : "val_loss") +
+                     " at epoch " + str(epoch) + ", the rung to decide");
+  std::vector<ConfigAtRung> standing;
+  for (size_t c = 0; c < ids.size(); ++c) {
+    ConfigAtRung config{ids[c], {}};
+    for (const auto& [kind, row] : seen[c])
+      config.replicates.push_back({kind, row.has_epoch() ? metric_of(row, accuracy) : kNone});
+    standing.push_back(std::move(config));
+  }
+  pb::RungDecision* d = ledger->add_decision();
+  *d = decide_rung(k, epoch, standing, h->reduction_factor(), accuracy);
+  if (!bracket.empty()) d->set_bracket(bracket);
+  apply(*d, ledger, changed);
+  return true;
+}
+
+}  // namespace
+
 std::vector<int> advance_halving(const std::string& sweep_dir, pb::SweepLedger* ledger) {
   std::vector<int> changed;
   if (!ledger->has_halving()) return changed;
   check_ledger(*ledger);
   for (const pb::RungDecision& d : ledger->decision()) apply(d, ledger, &changed);
-  const auto configs = configurations(*ledger);
+  // Brackets in plan order, each with its configurations in plan order.
+  std::vector<std::pair<std::string, Configurations>> brackets;
+  for (const auto& config : configurations(*ledger)) {
+    const std::string bracket = bracket_of(*ledger, ledger->trial(config.second.front()));
+    auto it = std::find_if(brackets.begin(), brackets.end(),
+                           [&](const auto& b) { return b.first == bracket; });
+    if (it == brackets.end()) it = brackets.insert(brackets.end(), {bracket, {}});
+    it->second.push_back(config);
+  }
   const int last = ledger->rung_epochs_size() - 1;
-  for (int k = ledger->decision_size(); k < last; ++k) {
-    std::map<std::string, bool> taking_part;
-    if (k > 0)
-      for (const pb::RankedConfig& c : ledger->decision(k - 1).ranking())
-        taking_part[c.config_id()] = c.outcome() == pb::RankedConfig::PROMOTED;
-    std::vector<const std::vector<int>*> trials;  // of the configurations taking part
-    std::vector<std::string> ids;
-    for (const auto& [id, indices] : configs) {
-      if (k > 0 && !taking_part[id]) continue;
-      for (int i : indices)
-        if (!settled(ledger->trial(i), k)) return changed;
-      ids.push_back(id);
-      trials.push_back(&indices);
-    }
-    if (ids.empty()) break;
-    const int epoch = ledger->rung_epochs(k);
-    // Each replicate's kind and row at the rung (a done one's last row, if earlier; none: an
-    // empty record). An unset metric is fixed by what the rows hold.
-    std::vector<std::vector<std::pair<ReplicateAtRung::Kind, pb::EpochMetrics>>> seen(ids.size());
-    bool any_row = false, any_acc = false, any_loss = false;
-    for (size_t c = 0; c < ids.size(); ++c)
-      for (int i : *trials[c]) {
-        const pb::TrialRecord& t = ledger->trial(i);
-        const bool done = t.state() == pb::DONE;
-        const auto kind = t.state() == pb::PAUSED ? ReplicateAtRung::Kind::kPaused
-                          : done                  ? ReplicateAtRung::Kind::kDone
-                                                  : ReplicateAtRung::Kind::kLost;
-        pb::EpochMetrics row;
-        if (kind != ReplicateAtRung::Kind::kLost) {
-          const std::vector<pb::EpochMetrics> rows =
-              read_csv_records<pb::EpochMetrics>(trial_dir(sweep_dir, t.id()) + "/metrics.csv");
-          if (const pb::EpochMetrics* m = row_at(rows, epoch, done)) row = *m;
-        }
-        any_row = any_row || row.has_epoch();
-        any_acc = any_acc || row.has_val_acc();
-        any_loss = any_loss || row.has_val_loss();
-        seen[c].emplace_back(kind, row);
-      }
-    pb::SuccessiveHalving* h = ledger->mutable_halving();
-    if (!h->has_metric()) h->set_metric(any_acc ? pb::VAL_ACC : pb::VAL_LOSS);
-    const bool accuracy = by_accuracy(*ledger);
-    if (any_row && !(accuracy ? any_acc : any_loss))
-      throw UsageError(std::string("successive_halving.metric: no trial reports ") +
-                       (accuracy ? "val_acc (a regression? use VAL_LOSS)" : "val_loss") +
-                       " at epoch " + str(epoch) + ", the rung to decide");
-    std::vector<ConfigAtRung> standing;
-    for (size_t c = 0; c < ids.size(); ++c) {
-      ConfigAtRung config{ids[c], {}};
-      for (const auto& [kind, row] : seen[c])
-        config.replicates.push_back({kind, row.has_epoch() ? metric_of(row, accuracy) : kNone});
-      standing.push_back(std::move(config));
-    }
-    *ledger->add_decision() = decide_rung(k, epoch, standing, h->reduction_factor(), accuracy);
-    apply(ledger->decision(k), ledger, &changed);
+  for (const auto& [bracket, members] : brackets) {
+    int k = 0;
+    for (const pb::RungDecision& d : ledger->decision()) k += d.bracket() == bracket;
+    while (k < last && decide(sweep_dir, bracket, k, members, ledger, &changed)) ++k;
   }
   return changed;
 }

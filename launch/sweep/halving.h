@@ -4,8 +4,10 @@
 // and recorded in the ledger, so neither the number of trials running at once, nor the order they
 // finish in, nor a launcher killed and run again changes them.
 //
-// The rule, synchronous within a rung: a rung is decided once every trial of the configurations
-// taking part (all of them at the first rung, then those promoted into it) has reached it (is
+// The rule, synchronous within a rung: configurations are halved in brackets (one, or one per
+// combination of the values of the axes in bracket_by), each on its own. A bracket's rung is
+// decided once every trial of the configurations taking part (all of the bracket's at the first
+// rung, then those promoted into it) has reached it (is
 // paused there), ended earlier (early stopping: done), diverged or failed for good. Each
 // configuration's value is the mean over its replicates of the metric in their metrics.csv row of
 // the rung's epoch (a replicate that ended earlier: its last row). Configurations are ranked best
@@ -32,8 +34,9 @@ std::vector<int> rung_epochs(int max_epochs, int min_epochs, int reduction_facto
 
 // Checks spec.successive_halving against the spec and its expanded trials. Throws UsageError with
 // one line for a reduction factor below 2, min_epochs outside [1, R] (R: base.epochs), a random
-// axis without an explicit `samples`, an axis on epochs or a trial whose epochs differ from R, or
-// a trial without a validation split (val_fraction 0).
+// axis without an explicit `samples`, an axis on epochs or a trial whose epochs differ from R, a
+// trial without a validation split (val_fraction 0), or a bracket_by field that is not an axis
+// (or is listed twice).
 void check_halving(const pb::SweepSpec& spec, const std::vector<PlannedTrial>& trials);
 
 // Sets a planned ledger's halving fields (none without spec.successive_halving): the block and
@@ -65,13 +68,17 @@ struct ConfigAtRung {
 pb::RungDecision decide_rung(int rung, int epochs, const std::vector<ConfigAtRung>& configs,
                              int reduction_factor, bool higher_is_better);
 
+// The bracket of trial t in a halving ledger: "field=value, ..." over halving.bracket_by, in
+// that order; "" without.
+std::string bracket_of(const pb::SweepLedger& ledger, const pb::TrialRecord& t);
+
 // The trainer's --pause-after-epoch for trial t of a halving ledger: the epochs of its rung, or 0
 // at the last rung (it finishes).
 int pause_epoch(const pb::SweepLedger& ledger, const pb::TrialRecord& t);
 
-// Moves a halving ledger on, in memory: applies each recorded decision to the trials paused at its
-// rung (promoted: planned at the next rung; otherwise pruned), then decides in order every rung
-// whose trials have all settled, reading their metrics.csv rows in sweep_dir (the first decision
+// Moves a halving ledger on, in memory: applies each recorded decision to the trials of its
+// configurations paused at its rung (promoted: planned at the next rung; otherwise pruned), then
+// decides, bracket by bracket and in rung order, every rung whose trials have all settled, reading their metrics.csv rows in sweep_dir (the first decision
 // fixes an unset metric: val_acc when a trial of the rung reports one, else val_loss), records it
 // and applies it. Returns the indices of the trials it changed. A ledger without halving is left
 // alone. Throws UsageError for a ledger whose rungs or decisions do not fit together, or a metric

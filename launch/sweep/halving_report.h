@@ -24,12 +24,13 @@ struct ConfigLabel {
 std::set<std::string> finalists(const pb::SweepLedger& ledger);
 
 // Writes DIR/rungs.csv, one row per configuration of each decided rung in the ranking's order:
-// rung (from 1, as in trials.csv), rung_epochs, rank (from 1), config_id, the axis values
-// (axes_header: their column names, each after a comma), value (the mean metric; empty without one)
-// and outcome (promoted, stopped, ended). Prints to `out` the schedule and its metric, each rung's
-// decision (the configurations promoted, with their values), and the epochs trained
-// (epochs_trained: the metrics.csv rows of every trial) against the full grid's (every trial for
-// the last rung's epochs), as a number and a percentage.
+// the bracket (only with bracket_by), rung (from 1, as in trials.csv), rung_epochs, rank (from
+// 1), config_id, the axis values (axes_header: their column names, each after a comma), value
+// (the mean metric; empty without one) and outcome (promoted, stopped, ended). Prints to `out`
+// the schedule and its metric, each rung's decision (the configurations promoted, with their
+// values), the next rung of each bracket not yet decided, and the epochs trained (epochs_trained:
+// the metrics.csv rows of every trial) against the full grid's (every trial for the last rung's
+// epochs), as a number and a percentage.
 void report_halving(const std::string& dir, const pb::SweepLedger& ledger,
                     const std::map<std::string, ConfigLabel>& labels,
                     const std::string& axes_header, int64_t epochs_trained, std::FILE* out);

@@ -4,6 +4,7 @@
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
@@ -14,6 +15,7 @@
 #include "core/errors.h"
 #include "core/input_file.h"
 #include "core/record_csv.h"
+#include "launch/sweep/halving.h"
 #include "launch/sweep/halving_report.h"
 #include "launch/sweep/ledger.h"
 #include "launch/sweep/plot_step.h"
@@ -61,14 +63,6 @@ std::vector<Column> config_columns() {
     if (name != "epoch") columns.push_back({name, kKept + name});
   for (const char* name : {"test_loss", "test_acc", "best_epoch"}) columns.push_back({name, name});
   return columns;
-}
-
-// A CSV field, quoted when it holds a comma or quote (hidden sizes such as "100,10" do).
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
 }
 
 double lookup(const std::map<std::string, double>& numbers, const std::string& key) {
@@ -208,7 +202,7 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
   const std::string dir = std::filesystem::absolute(sweep_dir).lexically_normal().string();
   const pb::SweepLedger ledger = read_ledger(dir);
   std::string axes_header;
-  for (const std::string& field : ledger.axis_field()) axes_header += "," + csv_field(field);
+  for (const std::string& field : ledger.axis_field()) axes_header += "," + csv_text(field);
 
   std::vector<TrialRow> rows;
   for (const pb::TrialRecord& t : ledger.trial()) {
@@ -235,7 +229,7 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
   for (const TrialRow& row : rows) {
     const pb::TrialRecord& t = *row.record;
     std::string key = t.id() + "," + t.config_id(), cells;
-    for (const std::string& value : t.axis_value()) cells += "," + csv_field(value);
+    for (const std::string& value : t.axis_value()) cells += "," + csv_text(value);
     labels.insert({t.config_id(), {axis_description(ledger, t), cells}});
     key += cells + "," + std::to_string(t.seed());
     const std::vector<pb::EpochMetrics> metrics =
@@ -278,7 +272,7 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
   for (const std::string& config : order) {
     ConfigGroup& g = groups[config];
     summary += config;
-    for (const std::string& value : g.first->axis_value()) summary += "," + csv_field(value);
+    for (const std::string& value : g.first->axis_value()) summary += "," + csv_text(value);
     summary += "," + std::to_string(g.trials) + "," + std::to_string(count_of(g.states, "done")) +
                "," + std::to_string(count_of(g.states, "diverged")) + "," +
                std::to_string(count_of(g.states, "failed"));
@@ -308,30 +302,42 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
     by_accuracy = ledger.halving().metric() == pb::VAL_ACC;
   const std::set<std::string> finished_by_halving = finalists(ledger);
   const std::string metric = by_accuracy ? "val_acc" : "val_loss";
-  const ConfigGroup* best = nullptr;
-  bool best_complete = false;
+  // The best of each bracket of successive halving (one without bracket_by), in plan order.
+  std::vector<std::string> brackets;
   for (const std::string& config : order) {
-    if (halving && !finished_by_halving.count(config)) continue;
-    const ConfigGroup& g = groups[config];
-    const Stat& s = g.stats.at(metric);
-    if (s.count == 0) continue;
-    const bool complete = count_of(g.states, "done") == g.trials;
-    const Stat* incumbent = best ? &best->stats.at(metric) : nullptr;
-    const bool better = !best || (complete && !best_complete) ||
-                        (complete == best_complete &&
-                         (by_accuracy ? s.mean > incumbent->mean : s.mean < incumbent->mean));
-    if (better) {
-      best = &g;
-      best_complete = complete;
-    }
+    const std::string bracket = halving ? bracket_of(ledger, *groups[config].first) : "";
+    if (std::find(brackets.begin(), brackets.end(), bracket) == brackets.end())
+      brackets.push_back(bracket);
   }
-  if (!best) {
-    std::fprintf(out, "no configuration has a validation result yet\n");
-  } else {
+  for (const std::string& bracket : brackets) {
+    const std::string of = bracket.empty() ? "" : " of " + bracket;
+    const ConfigGroup* best = nullptr;
+    bool best_complete = false;
+    for (const std::string& config : order) {
+      const ConfigGroup& g = groups[config];
+      if (halving &&
+          (!finished_by_halving.count(config) || bracket_of(ledger, *g.first) != bracket))
+        continue;
+      const Stat& s = g.stats.at(metric);
+      if (s.count == 0) continue;
+      const bool complete = count_of(g.states, "done") == g.trials;
+      const Stat* incumbent = best ? &best->stats.at(metric) : nullptr;
+      const bool better = !best || (complete && !best_complete) ||
+                          (complete == best_complete &&
+                           (by_accuracy ? s.mean > incumbent->mean : s.mean < incumbent->mean));
+      if (better) {
+        best = &g;
+        best_complete = complete;
+      }
+    }
+    if (!best) {
+      std::fprintf(out, "no configuration%s has a validation result yet\n", of.c_str());
+      continue;
+    }
     const Stat& v = best->stats.at(metric);
     const Stat& test = best->stats.at(by_accuracy ? "test_acc" : "test_loss");
-    std::fprintf(out, "best configuration by mean %s over its seeds (%d of %d done)%s: %s\n",
-                 metric.c_str(), count_of(best->states, "done"), best->trials,
+    std::fprintf(out, "best configuration%s by mean %s over its seeds (%d of %d done)%s: %s\n",
+                 of.c_str(), metric.c_str(), count_of(best->states, "done"), best->trials,
                  halving ? ", among those successive halving ran to the full budget" : "",
                  axis_description(ledger, *best->first).c_str());
     std::fprintf(out, "  %s %s; %s %s (test is reported, never used to choose)\n", metric.c_str(),

@@ -175,16 +175,18 @@ class Scheduler {
     if (changed.empty() && ledger_.decision_size() == static_cast<int>(decided)) return;
     write_ledger(dir_, ledger_);
     for (int i : changed) write_trial_state(dir_, trial(i));
-    for (int k = static_cast<int>(decided); k < ledger_.decision_size(); ++k) {
-      const pb::RungDecision& d = ledger_.decision(k);
+    for (int i = static_cast<int>(decided); i < ledger_.decision_size(); ++i) {
+      const pb::RungDecision& d = ledger_.decision(i);
       int promoted = 0;
       for (const pb::RankedConfig& c : d.ranking())
         promoted += c.outcome() == pb::RankedConfig::PROMOTED;
+      const std::string bracket = d.bracket().empty() ? "" : " of " + d.bracket();
       std::fprintf(stderr,
-                   "sweep: rung %d (%d epoch%s) decided: %d of %d configurations go on to %d "
-                   "epochs\n",
-                   k + 1, d.epochs(), d.epochs() == 1 ? "" : "s", promoted, d.configurations(),
-                   ledger_.rung_epochs(k + 1));
+                   "sweep: rung %d%s (%d epoch%s) decided: %d of %d configuration%s promoted to "
+                   "%d epochs\n",
+                   d.rung() + 1, bracket.c_str(), d.epochs(), d.epochs() == 1 ? "" : "s", promoted,
+                   d.configurations(), d.configurations() == 1 ? "" : "s",
+                   ledger_.rung_epochs(d.rung() + 1));
     }
   }
 

@@ -1,8 +1,9 @@
 // Successive halving over a planned ledger, with trial results written by hand: a rung is decided
 // only once all its trials have settled, the same way whatever order they settle in; a recorded
-// decision is applied again to a state left behind by a crash; the metric follows the rows; a
-// folder keeps its decisions when planned again with the same spec and refuses another schedule
-// or other trials; a ledger of an earlier version, without the halving fields, still reads.
+// decision is applied again to a state left behind by a crash; the metric follows the rows;
+// brackets are halved each on their own; a folder keeps its decisions when planned again with the
+// same spec and refuses another schedule or other trials; a ledger of an earlier version, without
+// the halving fields, still reads.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -213,6 +214,48 @@ TEST(HalvingLedger, PlanningAgainKeepsDecisionsButRefusesAnotherScheduleOrOtherT
                  "the folder's successive halving has decided 1 rung(s) over other trials; plan "
                  "this spec into a new folder");
   }
+}
+
+// With bracket_by, each bracket is halved on its own: its decision waits for its own trials only,
+// keeps a third of its own configurations, and touches no trial of another bracket.
+TEST(HalvingLedger, BracketsAreDecidedEachOnTheirOwn) {
+  const std::string dir = fresh_dir("halving_brackets");
+  write(dir + "/spec.txt",
+        "base { epochs: 9 data { val_fraction: 0.2 } }\n"
+        "axis { field: \"model.dropout\" values: [\"0\", \"0.5\"] }\n"
+        "axis { field: \"optimizer.lr\" values: [\"0.1\", \"0.2\", \"0.3\"] }\n"
+        "successive_halving { reduction_factor: 3 bracket_by: \"model.dropout\" }\n");
+  pb::SweepLedger ledger = write_sweep_plan(read_sweep_spec(dir + "/spec.txt"), dir);
+  ASSERT_EQ(ledger.trial_size(), 6);
+  EXPECT_EQ(bracket_of(ledger, ledger.trial(0)), "model.dropout=0");
+  EXPECT_EQ(bracket_of(ledger, ledger.trial(5)), "model.dropout=0.5");
+  // The dropout bracket's trials do better than every plain one, yet the plain bracket keeps its
+  // own best. Its trials settle first: its first rung is decided alone.
+  for (int i = 0; i < 3; ++i) pause(dir, &ledger, i, 0, 0.5 + 0.1 * (i == 1));
+  pause(dir, &ledger, 3, 0, 0.9);
+  EXPECT_EQ(advance_halving(dir, &ledger), (std::vector<int>{0, 1, 2}));
+  ASSERT_EQ(ledger.decision_size(), 1);
+  EXPECT_EQ(ledger.decision(0).bracket(), "model.dropout=0");
+  EXPECT_EQ(ledger.decision(0).configurations(), 3);
+  EXPECT_EQ(ledger.trial(1).state(), pb::PLANNED);
+  EXPECT_EQ(ledger.trial(0).state(), pb::PRUNED);
+  EXPECT_EQ(ledger.trial(3).state(), pb::PAUSED);
+  pause(dir, &ledger, 4, 0, 0.95);
+  pause(dir, &ledger, 5, 0, 0.8);
+  EXPECT_EQ(advance_halving(dir, &ledger), (std::vector<int>{3, 4, 5}));
+  ASSERT_EQ(ledger.decision_size(), 2);
+  EXPECT_EQ(ledger.decision(1).bracket(), "model.dropout=0.5");
+  EXPECT_EQ(ledger.decision(1).rung(), 0);
+  EXPECT_EQ(ledger.trial(4).state(), pb::PLANNED);
+  EXPECT_EQ(ledger.trial(4).rung(), 1);
+  EXPECT_EQ(ledger.trial(1).rung(), 1);
+  // The plain bracket's second rung goes on without waiting for the other bracket.
+  pause(dir, &ledger, 1, 1, 0.7);
+  advance_halving(dir, &ledger);
+  ASSERT_EQ(ledger.decision_size(), 3);
+  EXPECT_EQ(ledger.decision(2).bracket(), "model.dropout=0");
+  EXPECT_EQ(ledger.decision(2).rung(), 1);
+  EXPECT_EQ(ledger.trial(1).rung(), 2);
 }
 
 // A ledger written before successive halving existed: no halving, rungs or decisions.

@@ -98,9 +98,10 @@ TEST(HalvingRun, SameDecisionsAtOneOrTwoTrialsAtOnceAndAfterAKilledLauncher) {
     finished += t.state() == pb::DONE;
   }
   EXPECT_EQ(finished, 2) << outcome(a);
-  EXPECT_NE(slurp(one + "/launcher.log")
-                .find("sweep: rung 1 (1 epoch) decided: 2 of 6 configurations go on to 3 epochs"),
-            std::string::npos)
+  EXPECT_NE(
+      slurp(one + "/launcher.log")
+          .find("sweep: rung 1 (1 epoch) decided: 2 of 6 configurations promoted to 3 epochs"),
+      std::string::npos)
       << slurp(one + "/launcher.log");
 }
 

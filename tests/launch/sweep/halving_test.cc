@@ -170,6 +170,13 @@ TEST(HalvingSpec, BadHalvingInputGetsOneLineEach) {
                                            "\"0\"] }\nsuccessive_halving {}"))
                 .find("has no validation split"),
             std::string::npos);
+  EXPECT_EQ(spec_error(kBase + std::string("axis { field: \"optimizer.lr\" values: [\"0.1\"] }\n"
+                                           "successive_halving { bracket_by: \"model.dropout\" }")),
+            "successive_halving.bracket_by: \"model.dropout\" is not an axis of the spec");
+  EXPECT_EQ(spec_error(kBase + std::string("axis { field: \"optimizer.lr\" values: [\"0.1\"] }\n"
+                                           "successive_halving { bracket_by: [\"optimizer.lr\", "
+                                           "\"optimizer.lr\"] }")),
+            "successive_halving.bracket_by: \"optimizer.lr\" is listed twice");
   EXPECT_EQ(spec_error("base { pause_after_epoch: 3 }"),
             "base.pause_after_epoch: the sweep pauses trials itself (successive_halving); leave "
             "it unset");
