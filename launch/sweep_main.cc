@@ -12,6 +12,8 @@
 #include <string>
 
 #include "core/errors.h"
+#include "launch/sweep/halving.h"
+#include "launch/sweep/halving_report.h"
 #include "launch/sweep/ledger.h"
 #include "launch/sweep/plan.h"
 #include "launch/sweep/report.h"
@@ -96,6 +98,9 @@ int plan(int argc, char** argv) {
               ledger.trial_size(), configs.size(), dir.c_str(), dir.c_str());
   if (duplicates > 0)
     std::printf("%d drawn configurations repeated an earlier one and were kept once\n", duplicates);
+  if (ledger.has_halving())
+    std::printf("successive halving, reduction factor %d: rungs of %s\n",
+                ledger.halving().reduction_factor(), mlp::rungs_text(ledger).c_str());
   for (const mlp::pb::TrialRecord& t : ledger.trial()) {
     std::printf("  %s  %-8s seed %-4llu", t.id().c_str(), mlp::state_name(t.state()).c_str(),
                 static_cast<unsigned long long>(t.seed()));

@@ -351,22 +351,27 @@ std::vector<int> advance_halving(const std::string& sweep_dir, pb::SweepLedger* 
     it->second.push_back(config);
   }
   const int last = ledger->rung_epochs_size() - 1;
+  const int decided = ledger->decision_size();
   for (const auto& [bracket, members] : brackets) {
     int k = 0;
     for (const pb::RungDecision& d : ledger->decision()) k += d.bracket() == bracket;
     while (k < last && decide(sweep_dir, bracket, k, members, ledger, &changed)) ++k;
   }
+  if (ledger->decision_size() > decided) {
+    // One order whatever the timing of the brackets: by rung, then the brackets' plan order.
+    std::vector<pb::RungDecision> sorted(ledger->decision().begin(), ledger->decision().end());
+    const auto position = [&](const pb::RungDecision& d) {
+      return std::find_if(brackets.begin(), brackets.end(),
+                          [&](const auto& b) { return b.first == d.bracket(); }) -
+             brackets.begin();
+    };
+    std::stable_sort(sorted.begin(), sorted.end(), [&](const auto& a, const auto& b) {
+      return a.rung() != b.rung() ? a.rung() < b.rung() : position(a) < position(b);
+    });
+    ledger->clear_decision();
+    for (pb::RungDecision& d : sorted) *ledger->add_decision() = std::move(d);
+  }
   return changed;
-}
-
-std::string rungs_text(const pb::SweepLedger& ledger) {
-  std::string text;
-  for (int k = 0; k < ledger.rung_epochs_size(); ++k)
-    text += (k == 0                               ? ""
-             : k + 1 == ledger.rung_epochs_size() ? " and "
-                                                  : ", ") +
-            str(ledger.rung_epochs(k));
-  return text + " epochs";
 }
 
 }  // namespace mlp

@@ -78,14 +78,12 @@ int pause_epoch(const pb::SweepLedger& ledger, const pb::TrialRecord& t);
 
 // Moves a halving ledger on, in memory: applies each recorded decision to the trials of its
 // configurations paused at its rung (promoted: planned at the next rung; otherwise pruned), then
-// decides, bracket by bracket and in rung order, every rung whose trials have all settled, reading their metrics.csv rows in sweep_dir (the first decision
-// fixes an unset metric: val_acc when a trial of the rung reports one, else val_loss), records it
-// and applies it. Returns the indices of the trials it changed. A ledger without halving is left
-// alone. Throws UsageError for a ledger whose rungs or decisions do not fit together, or a metric
-// that no trial of a rung reports.
+// decides, bracket by bracket and in rung order, every rung whose trials have all settled, reading
+// their metrics.csv rows in sweep_dir (the first decision fixes an unset metric: val_acc when a
+// trial of the rung reports one, else val_loss), records it (the ledger's decisions in rung order,
+// each rung's in the brackets' plan order) and applies it. Returns the indices of the trials it
+// changed. A ledger without halving is left alone. Throws UsageError for a ledger whose rungs or
+// decisions do not fit together, or a metric that no trial of a rung reports.
 std::vector<int> advance_halving(const std::string& sweep_dir, pb::SweepLedger* ledger);
-
-// "1, 3, 9 and 27 epochs".
-std::string rungs_text(const pb::SweepLedger& ledger);
 
 }  // namespace mlp

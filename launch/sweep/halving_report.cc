@@ -45,6 +45,29 @@ const ConfigLabel& label_of(const std::map<std::string, ConfigLabel>& labels,
 
 }  // namespace
 
+std::string decision_text(const pb::SweepLedger& ledger, const pb::RungDecision& d) {
+  int promoted = 0;
+  for (const pb::RankedConfig& c : d.ranking())
+    promoted += c.outcome() == pb::RankedConfig::PROMOTED;
+  const int next = d.rung() + 1 < ledger.rung_epochs_size() ? ledger.rung_epochs(d.rung() + 1) : 0;
+  return "rung " + std::to_string(d.rung() + 1) + " (" + std::to_string(d.epochs()) +
+         (d.epochs() == 1 ? " epoch)" : " epochs)") +
+         (d.bracket().empty() ? "" : " of " + d.bracket()) +
+         " decided: " + std::to_string(promoted) + " of " + std::to_string(d.configurations()) +
+         (d.configurations() == 1 ? " configuration" : " configurations") + " promoted to " +
+         std::to_string(next) + " epochs";
+}
+
+std::string rungs_text(const pb::SweepLedger& ledger) {
+  std::string text;
+  for (int k = 0; k < ledger.rung_epochs_size(); ++k)
+    text += (k == 0                               ? ""
+             : k + 1 == ledger.rung_epochs_size() ? " and "
+                                                  : ", ") +
+            std::to_string(ledger.rung_epochs(k));
+  return text + " epochs";
+}
+
 std::set<std::string> finalists(const pb::SweepLedger& ledger) {
   std::set<std::string> ids;
   const int last = ledger.rung_epochs_size() - 1;

@@ -13,6 +13,13 @@
 
 namespace mlp {
 
+// "1, 3, 9 and 27 epochs".
+std::string rungs_text(const pb::SweepLedger& ledger);
+
+// "rung 1 (1 epoch) of BRACKET decided: 5 of 16 configurations promoted to 3 epochs", as `sweep
+// run` says it.
+std::string decision_text(const pb::SweepLedger& ledger, const pb::RungDecision& d);
+
 // How the report names a configuration: "optimizer.lr=0.1, model.hidden=8", and its axis values
 // as CSV cells, each after a comma.
 struct ConfigLabel {

@@ -17,12 +17,14 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "core/errors.h"
 #include "core/seconds_since.h"
 #include "launch/sweep/halving.h"
+#include "launch/sweep/halving_report.h"
 #include "launch/sweep/ledger.h"
 #include "launch/sweep/trial_process.h"
 
@@ -170,24 +172,15 @@ class Scheduler {
   // with the decision goes first; a state file left behind by a crash still says paused, and the
   // recorded decision is applied to it again on the next run.
   void advance() {
-    const size_t decided = ledger_.decision_size();
+    std::set<std::pair<std::string, int>> known;
+    for (const pb::RungDecision& d : ledger_.decision()) known.insert({d.bracket(), d.rung()});
     const std::vector<int> changed = advance_halving(dir_, &ledger_);
-    if (changed.empty() && ledger_.decision_size() == static_cast<int>(decided)) return;
+    if (changed.empty() && ledger_.decision_size() == static_cast<int>(known.size())) return;
     write_ledger(dir_, ledger_);
     for (int i : changed) write_trial_state(dir_, trial(i));
-    for (int i = static_cast<int>(decided); i < ledger_.decision_size(); ++i) {
-      const pb::RungDecision& d = ledger_.decision(i);
-      int promoted = 0;
-      for (const pb::RankedConfig& c : d.ranking())
-        promoted += c.outcome() == pb::RankedConfig::PROMOTED;
-      const std::string bracket = d.bracket().empty() ? "" : " of " + d.bracket();
-      std::fprintf(stderr,
-                   "sweep: rung %d%s (%d epoch%s) decided: %d of %d configuration%s promoted to "
-                   "%d epochs\n",
-                   d.rung() + 1, bracket.c_str(), d.epochs(), d.epochs() == 1 ? "" : "s", promoted,
-                   d.configurations(), d.configurations() == 1 ? "" : "s",
-                   ledger_.rung_epochs(d.rung() + 1));
-    }
+    for (const pb::RungDecision& d : ledger_.decision())
+      if (!known.count({d.bracket(), d.rung()}))
+        std::fprintf(stderr, "sweep: %s\n", decision_text(ledger_, d).c_str());
   }
 
   int next_runnable() {

@@ -41,6 +41,20 @@ void plan_halving(const std::string& data, const std::string& dir) {
             "successive_halving { reduction_factor: 3 min_epochs: 1 }\n");
   const sweep_test::Run planned = run_sweep_binary("plan " + data + "/spec.txt --out " + dir, data);
   ASSERT_EQ(planned.exit_code, 0) << planned.err;
+  EXPECT_NE(
+      planned.out.find("successive halving, reduction factor 3: rungs of 1, 3 and 9 epochs\n"),
+      std::string::npos)
+      << planned.out;
+}
+
+TEST(HalvingRun, ABadHalvingBlockIsOneLineAndExitTwo) {
+  const std::string dir = fresh_dir("halving_cli");
+  write(dir + "/spec.txt", "base { epochs: 9 }\nsuccessive_halving { reduction_factor: 1 }\n");
+  const sweep_test::Run r =
+      run_sweep_binary("plan " + dir + "/spec.txt --out " + dir + "/out", dir);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.err,
+            "sweep: error: successive_halving.reduction_factor: must be at least 2, got 1\n");
 }
 
 // Waits until the ledger has decided its first rung and a trial of the second runs with its
