@@ -62,6 +62,13 @@ std::string csv_number(double value, int digits) {
   return text;
 }
 
+std::string csv_text(const std::string& text) {
+  if (text.find_first_of(",\"\n") == std::string::npos) return text;
+  std::string quoted = "\"";
+  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return quoted + "\"";
+}
+
 double number_field(const google::protobuf::Message& record, const FieldDescriptor* f) {
   const google::protobuf::Reflection* r = record.GetReflection();
   if (f->is_repeated()) not_a_number(f);

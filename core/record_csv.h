@@ -15,6 +15,10 @@ namespace mlp {
 // A real as a CSV cell: `digits` significant digits (%g), empty when not finite.
 std::string csv_number(double value, int digits);
 
+// A text as a CSV cell: as it is, or quoted (quotes doubled) when it holds a comma, a quote or a
+// line end (hidden sizes such as "100,10" do).
+std::string csv_text(const std::string& text);
+
 // The value of the number field f of `record` as a double (its default when absent). Throws
 // std::logic_error for a field that is not a number (a record is numbers only).
 double number_field(const google::protobuf::Message& record,

@@ -1,7 +1,10 @@
 #!/usr/bin/python3
 """Plots of a sweep folder written by `sweep report DIR`: learning curves per configuration
-(mean over seeds) and test error against each varied axis with one-standard-deviation error bars.
-Usage: python3 experiments/plot_sweep.py DIR   (writes DIR/learning_curves.png, DIR/test_*_vs_*.png)
+(mean over seeds) and test error against each varied axis with one-standard-deviation error bars;
+for a successive-halving sweep also every trial's validation metric against epochs with the rungs
+(vertical lines) and where each trial stopped (markers).
+Usage: python3 experiments/plot_sweep.py DIR   (writes DIR/learning_curves.png, DIR/test_*_vs_*.png,
+DIR/halving.png)
 """
 import csv
 import math
@@ -128,6 +131,8 @@ def test_error_vs_axes(directory, axes):
             else:
                 y = [number(r["test_loss_mean"]) for r in group]
                 err = [number(r["test_loss_std"]) for r in group]
+            if all(math.isnan(v) for v in y):
+                continue  # no finished trial on the line: diverged, or pruned by halving
             err = [0 if math.isnan(e) else e for e in err]
             # A small shift per line keeps overlapping error bars apart on categorical axes.
             shift = 0 if numeric else (i - (len(lines) - 1) / 2) * 0.05
@@ -151,13 +156,86 @@ def test_error_vs_axes(directory, axes):
     return paths
 
 
+# How a trial of a successive-halving sweep ended: marker, colour and legend text.
+HALVING_ENDS = OrderedDict([
+    ("pruned", ("x", "tab:red", "pruned at its rung")),
+    ("full", ("o", "tab:green", "ran the full budget")),
+    ("early", ("v", "tab:orange", "ended earlier (early stopping)")),
+    ("lost", ("*", "black", "diverged or failed")),
+    ("open", ("s", "tab:gray", "paused or still running")),
+])
+
+
+def halving_end(state, epochs_trained, budget):
+    if state == "pruned":
+        return "pruned"
+    if state in ("diverged", "failed"):
+        return "lost"
+    if state == "done":
+        return "full" if epochs_trained >= budget else "early"
+    return "open"
+
+
+def halving_plot(directory):
+    trials = read_csv(os.path.join(directory, "trials.csv"))
+    if not trials or "rung_epochs" not in trials[0]:
+        return None
+    rows = read_csv(os.path.join(directory, "epochs.csv"))
+    if not rows:
+        return None
+    rung_rows = read_csv(os.path.join(directory, "rungs.csv"))
+    budget = max(int(t["rung_epochs"]) for t in trials)
+    rungs = sorted({int(r["rung_epochs"]) for r in rung_rows} | {budget})
+    use_acc = any(not math.isnan(number(r["val_acc"])) for r in rows)
+    metric = "val_acc" if use_acc else "val_loss"
+    curves = OrderedDict()
+    for r in rows:
+        curves.setdefault(r["id"], []).append((int(r["epoch"]), number(r[metric])))
+    colour_of = {}
+    fig, ax = plt.subplots(figsize=(9, 5.5))
+    for epochs in rungs:
+        ax.axvline(epochs, color="0.6", linestyle="--", linewidth=0.8, zorder=0)
+    ends = set()
+    for t in trials:
+        points = curves.get(t["id"])
+        if not points:
+            continue
+        colour = colour_of.setdefault(t["config_id"], f"C{len(colour_of) % 10}")
+        x, y = zip(*points)
+        ax.plot(x, y, color=colour, linewidth=0.9, alpha=0.7)
+        end = halving_end(t["state"], int(t["epochs_trained"]), budget)
+        marker, edge, _ = HALVING_ENDS[end]
+        ax.plot(x[-1], y[-1], marker=marker, color=edge, markersize=7, linestyle="none",
+                markerfacecolor="none" if marker == "o" else edge)
+        ends.add(end)
+    for end in HALVING_ENDS:
+        if end in ends:
+            marker, edge, text = HALVING_ENDS[end]
+            ax.plot([], [], marker=marker, color=edge, linestyle="none", label=text,
+                    markerfacecolor="none" if marker == "o" else edge)
+    ax.set_xscale("log" if budget >= 9 * rungs[0] else "linear")
+    ax.set_xticks(rungs)
+    ax.set_xticklabels([str(e) for e in rungs])
+    ax.set_xlabel("epoch (dashed: rungs)")
+    ax.set_ylabel(f"{metric} (one line per trial, coloured by configuration)")
+    ax.set_title(f"successive halving: {len(trials)} trials of {len(colour_of)} configurations")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize="small", loc="lower right" if use_acc else "upper right")
+    fig.tight_layout()
+    path = os.path.join(directory, "halving.png")
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def main():
     if len(sys.argv) != 2:
         sys.exit("usage: plot_sweep.py DIR  (after `sweep report DIR`)")
     directory = sys.argv[1]
     with open(os.path.join(directory, "summary.csv"), newline="") as f:
         axes = axis_columns(next(csv.reader(f)))
-    written = [p for p in [learning_curves(directory, axes)] if p] + test_error_vs_axes(directory, axes)
+    written = [p for p in [learning_curves(directory, axes), halving_plot(directory)] if p]
+    written += test_error_vs_axes(directory, axes)
     for path in written:
         print(f"wrote {path}")
 

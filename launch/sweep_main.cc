@@ -12,6 +12,8 @@
 #include <string>
 
 #include "core/errors.h"
+#include "launch/sweep/halving.h"
+#include "launch/sweep/halving_report.h"
 #include "launch/sweep/ledger.h"
 #include "launch/sweep/plan.h"
 #include "launch/sweep/report.h"
@@ -26,18 +28,25 @@ const char kUsage[] =
     "usage: sweep plan SPEC --out DIR       expand a SweepSpec into DIR/trials/<id>/config.txt\n"
     "       sweep run DIR [options]         run the trials under mpirun; re-run to resume\n"
     "       sweep slurm DIR [options]       write DIR/sweep.sbatch, one array task per trial\n"
+    "                                       (successive halving: one allocation running `run`)\n"
     "       sweep report DIR [options]      write trials.csv, epochs.csv, summary.csv and plots\n"
     "       sweep COMMAND --help            options of a command\n";
 
 const char kDirHelp[] = "the sweep folder written by `sweep plan`";
 
-// The trainer installed next to this binary (the build puts both in one folder).
-std::string default_trainer() {
+// This binary's path, or "sweep" when /proc does not tell.
+std::string self_path() {
   char self[PATH_MAX];
   const ssize_t n = ::readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) return "trainer";
+  if (n <= 0) return "sweep";
   self[n] = '\0';
-  const std::filesystem::path sibling = std::filesystem::path(self).parent_path() / "trainer";
+  return self;
+}
+
+// The trainer installed next to this binary (the build puts both in one folder).
+std::string default_trainer() {
+  const std::filesystem::path sibling =
+      std::filesystem::path(self_path()).parent_path() / "trainer";
   return std::filesystem::exists(sibling) ? sibling.string() : "trainer";
 }
 
@@ -89,6 +98,9 @@ int plan(int argc, char** argv) {
               ledger.trial_size(), configs.size(), dir.c_str(), dir.c_str());
   if (duplicates > 0)
     std::printf("%d drawn configurations repeated an earlier one and were kept once\n", duplicates);
+  if (ledger.has_halving())
+    std::printf("successive halving, reduction factor %d: rungs of %s\n",
+                ledger.halving().reduction_factor(), mlp::rungs_text(ledger).c_str());
   for (const mlp::pb::TrialRecord& t : ledger.trial()) {
     std::printf("  %s  %-8s seed %-4llu", t.id().c_str(), mlp::state_name(t.state()).c_str(),
                 static_cast<unsigned long long>(t.seed()));
@@ -121,18 +133,31 @@ int slurm(int argc, char** argv) {
   mlp::SlurmOptions o;
   c.options.add_options()("partition", po::value<std::string>(&o.partition), "SLURM partition")(
       "time", po::value<std::string>(&o.time)->default_value(o.time),
-      "time limit of one trial in SLURM's format (minutes, HH:MM:SS, D-HH:MM:SS, ...)")(
+      "time limit of one trial (successive halving: of the allocation) in SLURM's format "
+      "(minutes, HH:MM:SS, D-HH:MM:SS, ...)")(
       "max-ranks", po::value<int>(&o.max_ranks)->default_value(0),
-      "ranks in use at once over the array (0: the spec's max_ranks; 0 there: no throttle)")(
+      "ranks in use at once over the array (0: the spec's max_ranks; 0 there: no throttle); "
+      "successive halving: the ranks of its one allocation, required")(
       "signal-seconds", po::value<int>(&o.signal_seconds)->default_value(o.signal_seconds),
       "seconds before the time limit at which the trainer is told to checkpoint; below --time "
       "(0: a tenth of --time, at most 600)")(
       "trainer", po::value<std::string>(&o.trainer)->default_value(default_trainer()),
-      "trainer binary as seen from the compute nodes");
+      "trainer binary as seen from the compute nodes")(
+      "sweep", po::value<std::string>(&o.sweep)->default_value(self_path()),
+      "sweep binary as seen from the compute nodes (successive halving)");
   if (!parse(argc, argv, "slurm", "DIR", kDirHelp, &c)) return 0;
   po::notify(c.vm);
   o.trainer = std::filesystem::absolute(o.trainer).string();
+  o.sweep = std::filesystem::absolute(o.sweep).string();
   const std::string dir = c.vm["DIR"].as<std::string>();
+  if (mlp::read_ledger(dir).has_halving()) {
+    const int ranks = mlp::write_halving_slurm_script(dir, o);
+    std::printf(
+        "wrote %s/sweep.sbatch (successive halving: one allocation of %d ranks running `sweep "
+        "run`); submit with: sbatch %s/sweep.sbatch\n",
+        dir.c_str(), ranks, dir.c_str());
+    return 0;
+  }
   const int tasks = mlp::write_slurm_script(dir, o);
   std::printf(
       "wrote %s/sweep.sbatch (%d array tasks) and %s/trials.list; submit with: sbatch "

@@ -35,6 +35,7 @@ pb::TrialRecord run_fields(const pb::TrialRecord& record) {
   fields.set_failures(record.failures());
   *fields.mutable_exit_codes() = record.exit_codes();
   if (record.has_wall_seconds()) fields.set_wall_seconds(record.wall_seconds());
+  if (record.has_rung()) fields.set_rung(record.rung());
   return fields;
 }
 
@@ -81,6 +82,10 @@ std::string state_name(pb::TrialState state) {
       return "failed";
     case pb::DIVERGED:
       return "diverged";
+    case pb::PAUSED:
+      return "paused";
+    case pb::PRUNED:
+      return "pruned";
   }
   return "unknown";
 }

@@ -16,8 +16,8 @@ std::string trial_dir(const std::string& sweep_dir, const std::string& id);
 
 // DIR/trials/<id>/state.txt: the trial's own record of where it stands, written atomically by
 // whoever runs it (`sweep run`, or a SLURM array task's shell, which cannot rewrite the shared
-// ledger safely). A text-format TrialRecord holding state, attempts, failures, exit_codes and
-// wall_seconds; these take precedence over the ledger's copy.
+// ledger safely). A text-format TrialRecord holding state, attempts, failures, exit_codes,
+// wall_seconds and rung; these take precedence over the ledger's copy.
 std::string trial_state_path(const std::string& sweep_dir, const std::string& id);
 
 // Reads DIR/ledger.txt and lays each trial's state file over its entry. Throws UsageError when
@@ -33,7 +33,7 @@ void write_trial_state(const std::string& sweep_dir, const pb::TrialRecord& reco
 // Replaces DIR/ledger.txt atomically and durably (write_file_atomically).
 void write_ledger(const std::string& sweep_dir, const pb::SweepLedger& ledger);
 
-// "planned", "running", "done", "failed", "diverged".
+// "planned", "running", "done", "failed", "diverged", "paused", "pruned".
 std::string state_name(pb::TrialState state);
 
 // An exclusive advisory lock on DIR/.sweep.lock, held while this object lives, so two launchers

@@ -11,6 +11,7 @@
 #include "core/errors.h"
 #include "core/rng.h"
 #include "core/config_fields.h"
+#include "launch/sweep/halving.h"
 #include "launch/sweep/ledger.h"
 #include "launch/train/trainer_options.h"
 
@@ -23,7 +24,8 @@ namespace {
 constexpr auto kSweepDraws = static_cast<RngStream>(0x5357);
 
 // Fields the sweep sets for every trial; an axis over them would be overwritten or break resume.
-const std::set<std::string> kReservedFields = {"seed", "out_dir", "resume", "checkpoint_dir"};
+const std::set<std::string> kReservedFields = {"seed", "out_dir", "resume", "checkpoint_dir",
+                                               "pause_after_epoch"};
 
 bool is_random(const pb::Axis& axis) {
   return axis.distribution_case() != pb::Axis::DISTRIBUTION_NOT_SET;
@@ -166,6 +168,7 @@ pb::SweepSpec read_sweep_spec(const std::string& path) {
 std::string trial_id(const pb::TrainConfig& config) {
   pb::TrainConfig keyed = config;
   keyed.clear_out_dir();
+  keyed.clear_pause_after_epoch();
   return hex12(message_hash(keyed));
 }
 
@@ -180,6 +183,10 @@ std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicate
     throw UsageError(
         "base.checkpoint_dir: trials keep their checkpoints in their own folders; "
         "leave it unset");
+  if (spec.base().pause_after_epoch() != 0)
+    throw UsageError(
+        "base.pause_after_epoch: the sweep pauses trials itself (successive_halving); leave it "
+        "unset");
   if (spec.ranks_per_trial() < 1)
     throw UsageError("ranks_per_trial: must be at least 1, got " +
                      std::to_string(spec.ranks_per_trial()));
@@ -254,6 +261,7 @@ std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicate
         PlannedTrial trial;
         trial.config = config;
         trial.config.clear_out_dir();
+        trial.config.clear_pause_after_epoch();
         const std::string id = trial_id(trial.config);
         if (!ids.insert(id).second) {
           ++dropped;
@@ -273,6 +281,7 @@ std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicate
       }
     }
   }
+  if (spec.has_successive_halving()) check_halving(spec, trials);
   if (duplicates) *duplicates = dropped;
   return trials;
 }
@@ -287,8 +296,10 @@ pb::SweepLedger write_sweep_plan(const pb::SweepSpec& spec, const std::string& d
   SweepLock lock(dir);
 
   std::map<std::string, pb::TrialRecord> previous;
-  if (std::filesystem::exists(ledger_path(dir))) {
-    const pb::SweepLedger old = read_ledger(dir);
+  pb::SweepLedger old;
+  const bool replanning = std::filesystem::exists(ledger_path(dir));
+  if (replanning) {
+    old = read_ledger(dir);
     for (const pb::TrialRecord& record : old.trial()) previous[record.id()] = record;
   }
 
@@ -320,12 +331,14 @@ pb::SweepLedger write_sweep_plan(const pb::SweepSpec& spec, const std::string& d
       record->set_failures(kept->second.failures());
       *record->mutable_exit_codes() = kept->second.exit_codes();
       if (kept->second.has_wall_seconds()) record->set_wall_seconds(kept->second.wall_seconds());
+      if (kept->second.has_rung()) record->set_rung(kept->second.rung());
     }
     plan += trial.record.id() + "\t" + trial.record.config_id() + "\t" +
             std::to_string(trial.record.replicate()) + "\t" + std::to_string(trial.record.seed());
     for (const std::string& value : trial.record.axis_value()) plan += "\t" + value;
     plan += "\n";
   }
+  plan_halving(spec, trials, replanning ? &old : nullptr, &ledger);
   write_file_atomically(dir + "/planned_spec.txt", to_text(spec));
   write_file_atomically(dir + "/plan.txt", plan);
   write_ledger(dir, ledger);

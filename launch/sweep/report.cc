@@ -1,28 +1,26 @@
 // Sweep result tables, best-configuration choice and the plot step; see sweep_report.h.
 #include "launch/sweep/report.h"
 
-#include <fcntl.h>
 #include <google/protobuf/struct.pb.h>
 #include <google/protobuf/util/json_util.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include <cerrno>
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <set>
 #include <vector>
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
 #include "core/input_file.h"
 #include "core/record_csv.h"
+#include "launch/sweep/halving.h"
+#include "launch/sweep/halving_report.h"
 #include "launch/sweep/ledger.h"
+#include "launch/sweep/plot_step.h"
 #include "proto/epoch_metrics.pb.h"
 #include "proto/run_records.pb.h"
-
-extern char** environ;
 
 namespace mlp {
 namespace {
@@ -65,14 +63,6 @@ std::vector<Column> config_columns() {
     if (name != "epoch") columns.push_back({name, kKept + name});
   for (const char* name : {"test_loss", "test_acc", "best_epoch"}) columns.push_back({name, name});
   return columns;
-}
-
-// A CSV field, quoted when it holds a comma or quote (hidden sizes such as "100,10" do).
-std::string csv_field(const std::string& text) {
-  if (text.find_first_of(",\"\n") == std::string::npos) return text;
-  std::string quoted = "\"";
-  for (char c : text) quoted += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return quoted + "\"";
 }
 
 double lookup(const std::map<std::string, double>& numbers, const std::string& key) {
@@ -173,56 +163,6 @@ std::string mean_and_spread(const Stat& s) {
   return text;
 }
 
-// Runs argv to completion; its output is discarded when quiet. Returns the exit status, or -1
-// when it could not start or was killed.
-int spawn_and_wait(std::vector<std::string> args, bool quiet) {
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  if (quiet) {
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-    posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  }
-  pid_t pid = 0;
-  const int spawned = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  if (spawned != 0) return -1;
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0) {
-    if (errno != EINTR) return -1;
-  }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-// The first Python with matplotlib: the one in PATH, else Debian's (python3-matplotlib installs
-// for /usr/bin/python3, which a virtualenv or pyenv in PATH may hide). Empty when none.
-std::string python_with_matplotlib() {
-  for (const char* python : {"python3", "/usr/bin/python3"})
-    if (spawn_and_wait({python, "-c", "import matplotlib"}, true) == 0) return python;
-  return "";
-}
-
-void run_plots(const std::string& script, const std::string& dir, std::FILE* out) {
-  if (!std::filesystem::exists(script)) {
-    std::fprintf(out, "plots skipped: %s not found\n", script.c_str());
-    return;
-  }
-  const std::string python = python_with_matplotlib();
-  if (python.empty()) {
-    std::fprintf(
-        out,
-        "plots skipped: no python3 with matplotlib (Debian: apt-get install python3-matplotlib)\n");
-    return;
-  }
-  std::fflush(out);
-  const int status = spawn_and_wait({python, script, dir}, false);
-  if (status != 0)
-    std::fprintf(out, "plots failed: %s %s exited with status %d\n", python.c_str(), script.c_str(),
-                 status);
-}
-
 }  // namespace
 
 std::map<std::string, double> read_summary_numbers(const std::string& path) {
@@ -262,7 +202,7 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
   const std::string dir = std::filesystem::absolute(sweep_dir).lexically_normal().string();
   const pb::SweepLedger ledger = read_ledger(dir);
   std::string axes_header;
-  for (const std::string& field : ledger.axis_field()) axes_header += "," + csv_field(field);
+  for (const std::string& field : ledger.axis_field()) axes_header += "," + csv_text(field);
 
   std::vector<TrialRow> rows;
   for (const pb::TrialRecord& t : ledger.trial()) {
@@ -277,23 +217,34 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
   }
 
   const std::vector<Column> trial_numbers = trial_columns();
+  const bool halving = ledger.has_halving();
   std::string trials = "id,config_id" + axes_header + ",seed,state";
+  if (halving) trials += ",rung,rung_epochs,epochs_trained";
   for (const Column& column : trial_numbers) trials += "," + column.name;
   trials += "\n";
   std::string epochs =
       "id,config_id" + axes_header + ",seed," + csv_header(*pb::EpochMetrics::descriptor()) + "\n";
+  int64_t epochs_trained = 0;
+  std::map<std::string, ConfigLabel> labels;
   for (const TrialRow& row : rows) {
     const pb::TrialRecord& t = *row.record;
-    std::string key = t.id() + "," + t.config_id();
-    for (const std::string& value : t.axis_value()) key += "," + csv_field(value);
-    key += "," + std::to_string(t.seed());
+    std::string key = t.id() + "," + t.config_id(), cells;
+    for (const std::string& value : t.axis_value()) cells += "," + csv_text(value);
+    labels.insert({t.config_id(), {axis_description(ledger, t), cells}});
+    key += cells + "," + std::to_string(t.seed());
+    const std::vector<pb::EpochMetrics> metrics =
+        read_csv_records<pb::EpochMetrics>(trial_dir(dir, t.id()) + "/metrics.csv");
+    epochs_trained += static_cast<int64_t>(metrics.size());
     trials += key + "," + row.state;
+    if (halving)
+      trials +=
+          "," + std::to_string(t.rung() + 1) + "," +
+          std::to_string(t.rung() < ledger.rung_epochs_size() ? ledger.rung_epochs(t.rung()) : 0) +
+          "," + std::to_string(metrics.size());
     for (const Column& column : trial_numbers)
       trials += "," + csv_number(lookup(row.numbers, column.key), kDigits);
     trials += "\n";
-    for (const pb::EpochMetrics& m :
-         read_csv_records<pb::EpochMetrics>(trial_dir(dir, t.id()) + "/metrics.csv"))
-      epochs += key + "," + csv_row(m, kDigits) + "\n";
+    for (const pb::EpochMetrics& m : metrics) epochs += key + "," + csv_row(m, kDigits) + "\n";
   }
 
   // Configurations in plan order, each over its replicates; metrics only from finished trials.
@@ -321,7 +272,7 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
   for (const std::string& config : order) {
     ConfigGroup& g = groups[config];
     summary += config;
-    for (const std::string& value : g.first->axis_value()) summary += "," + csv_field(value);
+    for (const std::string& value : g.first->axis_value()) summary += "," + csv_text(value);
     summary += "," + std::to_string(g.trials) + "," + std::to_string(count_of(g.states, "done")) +
                "," + std::to_string(count_of(g.states, "diverged")) + "," +
                std::to_string(count_of(g.states, "failed"));
@@ -340,40 +291,60 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
                "wrote %s/trials.csv, epochs.csv and summary.csv (%zu trials, %zu configurations)\n",
                dir.c_str(), rows.size(), order.size());
 
-  // Validation accuracy decides when any configuration has one; otherwise validation loss.
+  if (halving) report_halving(dir, ledger, labels, axes_header, epochs_trained, out);
+
+  // Validation accuracy decides when any configuration has one; otherwise validation loss. Under
+  // successive halving, the metric it ranked by, among the configurations it ran to the end.
   bool by_accuracy = false;
   for (const auto& [config, g] : groups)
     by_accuracy = by_accuracy || g.stats.at("val_acc").count > 0;
+  if (halving && ledger.halving().has_metric())
+    by_accuracy = ledger.halving().metric() == pb::VAL_ACC;
+  const std::set<std::string> finished_by_halving = finalists(ledger);
   const std::string metric = by_accuracy ? "val_acc" : "val_loss";
-  const ConfigGroup* best = nullptr;
-  bool best_complete = false;
+  // The best of each bracket of successive halving (one without bracket_by), in plan order.
+  std::vector<std::string> brackets;
   for (const std::string& config : order) {
-    const ConfigGroup& g = groups[config];
-    const Stat& s = g.stats.at(metric);
-    if (s.count == 0) continue;
-    const bool complete = count_of(g.states, "done") == g.trials;
-    const Stat* incumbent = best ? &best->stats.at(metric) : nullptr;
-    const bool better = !best || (complete && !best_complete) ||
-                        (complete == best_complete &&
-                         (by_accuracy ? s.mean > incumbent->mean : s.mean < incumbent->mean));
-    if (better) {
-      best = &g;
-      best_complete = complete;
-    }
+    const std::string bracket = halving ? bracket_of(ledger, *groups[config].first) : "";
+    if (std::find(brackets.begin(), brackets.end(), bracket) == brackets.end())
+      brackets.push_back(bracket);
   }
-  if (!best) {
-    std::fprintf(out, "no configuration has a validation result yet\n");
-  } else {
+  for (const std::string& bracket : brackets) {
+    const std::string of = bracket.empty() ? "" : " of " + bracket;
+    const ConfigGroup* best = nullptr;
+    bool best_complete = false;
+    for (const std::string& config : order) {
+      const ConfigGroup& g = groups[config];
+      if (halving &&
+          (!finished_by_halving.count(config) || bracket_of(ledger, *g.first) != bracket))
+        continue;
+      const Stat& s = g.stats.at(metric);
+      if (s.count == 0) continue;
+      const bool complete = count_of(g.states, "done") == g.trials;
+      const Stat* incumbent = best ? &best->stats.at(metric) : nullptr;
+      const bool better = !best || (complete && !best_complete) ||
+                          (complete == best_complete &&
+                           (by_accuracy ? s.mean > incumbent->mean : s.mean < incumbent->mean));
+      if (better) {
+        best = &g;
+        best_complete = complete;
+      }
+    }
+    if (!best) {
+      std::fprintf(out, "no configuration%s has a validation result yet\n", of.c_str());
+      continue;
+    }
     const Stat& v = best->stats.at(metric);
     const Stat& test = best->stats.at(by_accuracy ? "test_acc" : "test_loss");
-    std::fprintf(out, "best configuration by mean %s over its seeds (%d of %d done): %s\n",
-                 metric.c_str(), count_of(best->states, "done"), best->trials,
+    std::fprintf(out, "best configuration%s by mean %s over its seeds (%d of %d done)%s: %s\n",
+                 of.c_str(), metric.c_str(), count_of(best->states, "done"), best->trials,
+                 halving ? ", among those successive halving ran to the full budget" : "",
                  axis_description(ledger, *best->first).c_str());
     std::fprintf(out, "  %s %s; %s %s (test is reported, never used to choose)\n", metric.c_str(),
                  mean_and_spread(v).c_str(), by_accuracy ? "test_acc" : "test_loss",
                  mean_and_spread(test).c_str());
   }
-  if (!options.plot_script.empty()) run_plots(options.plot_script, dir, out);
+  if (!options.plot_script.empty()) run_plot_script(options.plot_script, dir, out);
 }
 
 }  // namespace mlp

@@ -28,8 +28,10 @@ std::map<std::string, double> read_summary_numbers(const std::string& path);
 // accuracy applies; never by a test metric; configurations with every seed done are preferred
 // over those with some seeds failed or diverged), then runs `python3 plot_script DIR` when
 // python3 with matplotlib is there, or says why not. A trial the ledger does not show as finished
-// but whose summary.json exists (finished under SLURM) counts as done. Throws UsageError when the
-// ledger is missing.
+// but whose summary.json exists (finished under SLURM) counts as done. A successive-halving sweep
+// also gets trials.csv's rung columns and halving_report.h's lines and rungs.csv; its best
+// configuration is chosen by halving's metric among those halving ran to the full budget, one
+// per bracket. Throws UsageError when the ledger is missing.
 void write_sweep_report(const std::string& sweep_dir, const ReportOptions& options, std::FILE* out);
 
 }  // namespace mlp

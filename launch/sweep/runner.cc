@@ -17,11 +17,14 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <thread>
 #include <vector>
 
 #include "core/errors.h"
 #include "core/seconds_since.h"
+#include "launch/sweep/halving.h"
+#include "launch/sweep/halving_report.h"
 #include "launch/sweep/ledger.h"
 #include "launch/sweep/trial_process.h"
 
@@ -91,6 +94,7 @@ class Scheduler {
 
   int run() {
     recover();
+    advance();
     const StopHandlers handlers;
     progress();
     int forwarded = 0;
@@ -116,6 +120,7 @@ class Scheduler {
       if (pid < 0)
         throw Error(ExitCode::kRankFailure, std::string("waitpid: ") + std::strerror(errno));
       finish(pid, WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status));
+      advance();
     }
     return conclude();
   }
@@ -163,6 +168,21 @@ class Scheduler {
     write_ledger(dir_, ledger_);
   }
 
+  // Successive halving: decides every rung whose trials have all reached it or ended. The ledger
+  // with the decision goes first; a state file left behind by a crash still says paused, and the
+  // recorded decision is applied to it again on the next run.
+  void advance() {
+    std::set<std::pair<std::string, int>> known;
+    for (const pb::RungDecision& d : ledger_.decision()) known.insert({d.bracket(), d.rung()});
+    const std::vector<int> changed = advance_halving(dir_, &ledger_);
+    if (changed.empty() && ledger_.decision_size() == static_cast<int>(known.size())) return;
+    write_ledger(dir_, ledger_);
+    for (int i : changed) write_trial_state(dir_, trial(i));
+    for (const pb::RungDecision& d : ledger_.decision())
+      if (!known.count({d.bracket(), d.rung()}))
+        std::fprintf(stderr, "sweep: %s\n", decision_text(ledger_, d).c_str());
+  }
+
   int next_runnable() {
     for (int i = 0; i < ledger_.trial_size(); ++i)
       if (trial(i).state() == pb::PLANNED) return i;
@@ -186,9 +206,12 @@ class Scheduler {
     // Open MPI binds rank 0 of every job to core 0, so trials running side by side would share
     // one core; the kernel spreads unbound processes over the free ones.
     // --out: the config holds the trial folder relative to the sweep folder, which may move.
-    const std::vector<std::string> args = {
-        options_.mpirun, "-np",  np,      "--bind-to", "none",     options_.trainer,
-        "--config",      config, "--out", folder,      "--resume", "auto"};
+    std::vector<std::string> args = {options_.mpirun,  "-np",      np,     "--bind-to", "none",
+                                     options_.trainer, "--config", config, "--out",     folder,
+                                     "--resume",       "auto"};
+    // Always given under halving: the trainer's config.txt in the folder holds the last value.
+    if (ledger_.has_halving())
+      args.insert(args.end(), {"--pause-after-epoch", std::to_string(pause_epoch(ledger_, t))});
     std::string command;
     for (const std::string& a : args) command += (command.empty() ? "" : " ") + a;
     const std::string header =
@@ -248,12 +271,17 @@ class Scheduler {
     const double wall = seconds_since(r.start);
     t.add_exit_codes(code);
     std::string what;
+    const bool paused = code == 0 && ledger_.has_halving() &&
+                        !std::filesystem::exists(trial_dir(dir_, t.id()) + "/summary.json");
     if (code == 0) {
-      t.set_state(pb::DONE);
-      t.set_wall_seconds(wall);
+      // A paused trial wrote no summary.json: it is not finished.
+      t.set_state(paused ? pb::PAUSED : pb::DONE);
+      if (!paused) t.set_wall_seconds(wall);
       finished_seconds_ += wall;
       ++finished_;
-      what = "done in " + duration_text(wall);
+      what = (paused ? "paused at epoch " + std::to_string(pause_epoch(ledger_, t)) + " after "
+                     : "done in ") +
+             duration_text(wall);
     } else if (code == kExitNonFinite && !r.timed_out) {
       t.set_state(pb::DIVERGED);
       t.set_wall_seconds(wall);
@@ -279,7 +307,7 @@ class Scheduler {
   }
 
   void progress() {
-    int done = 0, failed = 0, diverged = 0, pending = 0;
+    int done = 0, failed = 0, diverged = 0, pending = 0, paused = 0, pruned = 0;
     for (const pb::TrialRecord& t : ledger_.trial()) {
       if (t.state() == pb::DONE)
         ++done;
@@ -289,6 +317,10 @@ class Scheduler {
         ++diverged;
       else if (t.state() == pb::PLANNED)
         ++pending;
+      else if (t.state() == pb::PAUSED)
+        ++paused;
+      else if (t.state() == pb::PRUNED)
+        ++pruned;
     }
     std::string eta = "ETA once a trial finishes";
     if (finished_ > 0) {
@@ -297,8 +329,13 @@ class Scheduler {
       for (const auto& [pid, r] : running_) work += std::max(0.0, mean - seconds_since(r.start));
       eta = "ETA " + duration_text(work / slots_);
     }
-    std::fprintf(stderr, "sweep: %d/%d done, %zu running, %d failed, %d diverged, %d waiting; %s\n",
-                 done, ledger_.trial_size(), running_.size(), failed, diverged, pending,
+    const std::string halving =
+        ledger_.has_halving()
+            ? ", " + std::to_string(paused) + " paused, " + std::to_string(pruned) + " pruned"
+            : "";
+    std::fprintf(stderr,
+                 "sweep: %d/%d done, %zu running, %d failed, %d diverged%s, %d waiting; %s\n", done,
+                 ledger_.trial_size(), running_.size(), failed, diverged, halving.c_str(), pending,
                  eta.c_str());
   }
 

@@ -28,11 +28,16 @@ struct SweepRunOptions {
 // marked done when their summary.json shows they finished after the launcher died; failed
 // trials with attempts left are retried; done and diverged trials are skipped.
 //
-// Exit code of a trial: 0 done; 4 diverged; 75 (stopped by a signal) interrupted, run again;
-// anything else a failure, retried until `retries` failing attempts. An attempt ended for
+// A successive-halving sweep (the ledger's halving) runs rung by rung: every attempt gets
+// --pause-after-epoch with its rung's epochs (0 at the last rung), an exit code 0 without a
+// summary.json makes the trial paused, and whenever every trial of a rung has settled the rung
+// is decided (halving.h), recorded in the ledger, and the promoted trials are planned again.
+//
+// Exit code of a trial: 0 done (or paused); 4 diverged; 75 (stopped by a signal) interrupted, run
+// again; anything else a failure, retried until `retries` failing attempts. An attempt ended for
 // running past `trial_timeout` is a failure whatever its exit code (a host lost for good leaves
-// mpirun waiting forever; the retry resumes from the trial's last checkpoint). Each trial's stdout and
-// stderr go to DIR/trials/<id>/trainer.log. Progress (counts and an ETA from the mean wall time
+// mpirun waiting forever; the retry resumes from the trial's last checkpoint). Each trial's stdout
+// and stderr go to DIR/trials/<id>/trainer.log. Progress (counts and an ETA from the mean wall time
 // of finished trials) goes to stderr.
 //
 // SIGINT or SIGTERM sends SIGUSR1 to every running mpirun (the trainers checkpoint and exit 75),
@@ -42,8 +47,8 @@ struct SweepRunOptions {
 // Environment variables pass to mpirun unchanged: as root, Open MPI needs
 // OMPI_ALLOW_RUN_AS_ROOT=1 and OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 in the environment.
 //
-// Returns 0 when every trial is done or diverged, 1 when some failed, 75 when stopped by a
-// signal. Throws UsageError for a missing or unreadable ledger, a folder in use by another
+// Returns 0 when every trial is done, diverged or pruned, 1 when some failed, 75 when stopped by
+// a signal. Throws UsageError for a missing or unreadable ledger, a folder in use by another
 // sweep process, or more ranks per trial than the rank limit.
 int run_sweep(const std::string& sweep_dir, const SweepRunOptions& options);
 

@@ -93,6 +93,36 @@ esac
 exit "$status"
 )sh";
 
+// The body of a successive-halving sweep's one allocation; @SWEEP_DIR@, @SWEEP@ and @TRAINER@
+// are filled in.
+const char kHalvingBody[] = R"sh(
+set -uo pipefail
+SWEEP_DIR="@SWEEP_DIR@"
+SWEEP="${SWEEP:-@SWEEP@}"
+TRAINER="${TRAINER:-@TRAINER@}"
+echo "job $SLURM_JOB_ID: sweep run $SWEEP_DIR on $SLURM_NTASKS ranks"
+
+# Started in the background so this shell can receive the signal while it runs. SIGTERM asks
+# `sweep run` to stop: its trials checkpoint and it exits 75.
+"$SWEEP" run "$SWEEP_DIR" --max-ranks "$SLURM_NTASKS" --trainer "$TRAINER" &
+child=$!
+trap 'kill -TERM "$child" 2>/dev/null' USR1 TERM
+wait "$child"
+status=$?
+# wait returns early (status > 128) when the trap fires; wait again for the real exit status.
+while kill -0 "$child" 2>/dev/null; do
+  wait "$child"
+  status=$?
+done
+
+if [[ $status == 75 ]]; then
+  echo "sweep run stopped by a signal; requeueing job $SLURM_JOB_ID to continue its rungs"
+  scontrol requeue "$SLURM_JOB_ID"
+  exit 0
+fi
+exit "$status"
+)sh";
+
 void replace_all(std::string* text, const std::string& from, const std::string& to) {
   for (size_t at = text->find(from); at != std::string::npos; at = text->find(from, at + to.size()))
     text->replace(at, from.size(), to);
@@ -149,19 +179,10 @@ int64_t slurm_time_seconds(const std::string& text) {
   return seconds;
 }
 
-int write_slurm_script(const std::string& sweep_dir, const SlurmOptions& options) {
-  const std::string dir =
-      checked(std::filesystem::absolute(sweep_dir).lexically_normal().string(), "sweep folder");
-  const pb::SweepLedger ledger = read_ledger(dir);
-  std::string list;
-  int tasks = 0;
-  for (const pb::TrialRecord& t : ledger.trial()) {
-    if (t.state() == pb::DONE || t.state() == pb::DIVERGED) continue;
-    list += t.id() + "\n";
-    ++tasks;
-  }
-  if (tasks == 0) throw UsageError(dir + ": every trial is done or diverged; nothing to submit");
-  if (options.trainer.empty()) throw UsageError("--trainer: no trainer binary given");
+namespace {
+
+// The seconds before the limit at which SLURM signals the batch shell, checked against --time.
+int64_t signal_seconds_of(const SlurmOptions& options) {
   const int64_t limit = slurm_time_seconds(options.time);
   // SLURM's --signal takes at most 65535 seconds.
   const int64_t signal_seconds =
@@ -171,7 +192,52 @@ int write_slurm_script(const std::string& sweep_dir, const SlurmOptions& options
     throw UsageError("--signal-seconds: " + std::to_string(signal_seconds) +
                      " s must be at least 1, below the time limit (--time " + options.time +
                      " is " + std::to_string(limit) + " s) and at most 65535");
+  return signal_seconds;
+}
 
+// The #SBATCH lines both kinds of script share, after the job's shape.
+std::string common_sbatch_lines(const SlurmOptions& options, const std::string& output) {
+  std::string s;
+  s += "#SBATCH --cpus-per-task=1\n";
+  s += "#SBATCH --time=" + checked(options.time, "--time") + "\n";
+  if (!options.partition.empty())
+    s += "#SBATCH --partition=" + checked(options.partition, "--partition") + "\n";
+  s += "#SBATCH --signal=B:USR1@" + std::to_string(signal_seconds_of(options)) + "\n";
+  s += "#SBATCH --requeue\n";
+  s += "#SBATCH --open-mode=append\n";
+  s += "#SBATCH --output=" + output + "\n";
+  return s;
+}
+
+std::string checked_dir(const std::string& sweep_dir) {
+  return checked(std::filesystem::absolute(sweep_dir).lexically_normal().string(), "sweep folder");
+}
+
+void write_script(const std::string& dir, const std::string& script) {
+  std::error_code error;
+  std::filesystem::create_directories(dir + "/slurm", error);
+  if (error) throw UsageError(dir + "/slurm: cannot create: " + error.message());
+  write_file_atomically(dir + "/sweep.sbatch", script);
+  std::filesystem::permissions(dir + "/sweep.sbatch", std::filesystem::perms::owner_exec,
+                               std::filesystem::perm_options::add, error);
+}
+
+}  // namespace
+
+int write_slurm_script(const std::string& sweep_dir, const SlurmOptions& options) {
+  const std::string dir = checked_dir(sweep_dir);
+  const pb::SweepLedger ledger = read_ledger(dir);
+  if (ledger.has_halving())
+    throw UsageError(dir + ": a successive-halving sweep runs in one allocation, not a job array");
+  std::string list;
+  int tasks = 0;
+  for (const pb::TrialRecord& t : ledger.trial()) {
+    if (t.state() == pb::DONE || t.state() == pb::DIVERGED) continue;
+    list += t.id() + "\n";
+    ++tasks;
+  }
+  if (tasks == 0) throw UsageError(dir + ": every trial is done or diverged; nothing to submit");
+  if (options.trainer.empty()) throw UsageError("--trainer: no trainer binary given");
   const int ranks = std::max(1, ledger.ranks_per_trial());
   const int max_ranks = options.max_ranks > 0 ? options.max_ranks : ledger.max_ranks();
   std::string throttle;
@@ -181,9 +247,6 @@ int write_slurm_script(const std::string& sweep_dir, const SlurmOptions& options
                        " ranks but at most " + std::to_string(max_ranks) + " may run at once");
     throttle = "%" + std::to_string(max_ranks / ranks);
   }
-  std::error_code error;
-  std::filesystem::create_directories(dir + "/slurm", error);
-  if (error) throw UsageError(dir + "/slurm: cannot create: " + error.message());
 
   std::string s;
   s += "#!/usr/bin/env bash\n";
@@ -196,24 +259,55 @@ int write_slurm_script(const std::string& sweep_dir, const SlurmOptions& options
   s += "#SBATCH --job-name=sweep\n";
   s += "#SBATCH --array=0-" + std::to_string(tasks - 1) + throttle + "\n";
   s += "#SBATCH --ntasks=" + std::to_string(ranks) + "\n";
-  s += "#SBATCH --cpus-per-task=1\n";
-  s += "#SBATCH --time=" + checked(options.time, "--time") + "\n";
-  if (!options.partition.empty())
-    s += "#SBATCH --partition=" + checked(options.partition, "--partition") + "\n";
-  s += "#SBATCH --signal=B:USR1@" + std::to_string(signal_seconds) + "\n";
-  s += "#SBATCH --requeue\n";
-  s += "#SBATCH --open-mode=append\n";
-  s += "#SBATCH --output=" + dir + "/slurm/%A_%a.out\n";
+  s += common_sbatch_lines(options, dir + "/slurm/%A_%a.out");
   std::string body = kBody;
   replace_all(&body, "@SWEEP_DIR@", dir);
   replace_all(&body, "@TRAINER@", checked(options.trainer, "--trainer"));
   s += body;
 
   write_file_atomically(dir + "/trials.list", list);
-  write_file_atomically(dir + "/sweep.sbatch", s);
-  std::filesystem::permissions(dir + "/sweep.sbatch", std::filesystem::perms::owner_exec,
-                               std::filesystem::perm_options::add, error);
+  write_script(dir, s);
   return tasks;
+}
+
+int write_halving_slurm_script(const std::string& sweep_dir, const SlurmOptions& options) {
+  const std::string dir = checked_dir(sweep_dir);
+  const pb::SweepLedger ledger = read_ledger(dir);
+  if (!ledger.has_halving())
+    throw UsageError(dir + ": not a successive-halving sweep; it runs as a job array");
+  bool left = false;
+  for (const pb::TrialRecord& t : ledger.trial())
+    left = left || !(t.state() == pb::DONE || t.state() == pb::DIVERGED || t.state() == pb::PRUNED);
+  if (!left) throw UsageError(dir + ": every trial is done, diverged or pruned; nothing to submit");
+  if (options.trainer.empty()) throw UsageError("--trainer: no trainer binary given");
+  if (options.sweep.empty()) throw UsageError("--sweep: no sweep binary given");
+  const int ranks = std::max(1, ledger.ranks_per_trial());
+  const int max_ranks = options.max_ranks > 0 ? options.max_ranks : ledger.max_ranks();
+  if (max_ranks <= 0)
+    throw UsageError(
+        "--max-ranks: a successive-halving sweep runs in one allocation of that many "
+        "ranks; give it (or max_ranks in the spec)");
+  if (ranks > max_ranks)
+    throw UsageError("--max-ranks: a trial needs " + std::to_string(ranks) + " ranks but at most " +
+                     std::to_string(max_ranks) + " may run at once");
+
+  std::string s;
+  s += "#!/usr/bin/env bash\n";
+  s += "# Successive-halving sweep " + dir + " in one SLURM allocation: `sweep run`\n";
+  s += "# decides its rungs and starts the trials under mpirun inside it, as many at once as\n";
+  s += "# the ranks allow. Before the time limit SLURM sends SIGUSR1 to this shell, which\n";
+  s += "# stops `sweep run` (its trials checkpoint, it exits 75); the job then requeues itself\n";
+  s += "# and continues the same rungs. Submit with `sbatch sweep.sbatch`; afterwards\n";
+  s += "# `sweep report " + dir + "`.\n";
+  s += "#SBATCH --job-name=sweep\n";
+  s += "#SBATCH --ntasks=" + std::to_string(max_ranks) + "\n";
+  s += common_sbatch_lines(options, dir + "/slurm/%j.out");
+  std::string body = kHalvingBody;
+  replace_all(&body, "@SWEEP_DIR@", dir);
+  replace_all(&body, "@SWEEP@", checked(options.sweep, "--sweep"));
+  replace_all(&body, "@TRAINER@", checked(options.trainer, "--trainer"));
+  write_script(dir, s + body);
+  return max_ranks;
 }
 
 }  // namespace mlp

@@ -1,5 +1,6 @@
-// Writes a planned sweep as a SLURM job array: DIR/trials.list (one trial id per line, the
-// array index selects the line) and DIR/sweep.sbatch, one array task per unfinished trial.
+// Writes a planned sweep as a SLURM batch script, DIR/sweep.sbatch: a job array, one task per
+// unfinished trial (DIR/trials.list: one trial id per line, the array index selects the line);
+// or, for a successive-halving sweep, one allocation that runs `sweep run` inside it.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +12,7 @@ struct SlurmOptions {
   std::string partition;          // empty: the cluster's default
   std::string time = "04:00:00";  // per trial
   std::string trainer;            // absolute path of the trainer binary on the cluster
+  std::string sweep;              // and of the sweep binary (successive halving only)
   // Seconds before the time limit at which SLURM signals the batch shell to checkpoint; 0: a
   // tenth of the limit, at most 600 (SLURM may signal up to a minute earlier than asked).
   int signal_seconds = 0;
@@ -35,5 +37,16 @@ int64_t slurm_time_seconds(const std::string& text);
 // needs more ranks than max_ranks, --time is not a SLURM time limit, --signal-seconds is not
 // below it, or a path or value would need shell quoting.
 int write_slurm_script(const std::string& sweep_dir, const SlurmOptions& options);
+
+// For a successive-halving sweep, whose rungs need a decision between them: one job of max_ranks
+// ranks (--ntasks) whose batch shell runs `SWEEP run DIR --max-ranks $SLURM_NTASKS --trainer T`
+// in the background (the trials start under mpirun inside the allocation); SIGUSR1 before the
+// time limit is passed on as SIGTERM, so `sweep run` stops its trials with a checkpoint and exits
+// 75, and the job then requeues itself ($SLURM_JOB_ID) and continues the same rungs with the same
+// decisions. Also creates DIR/slurm/ for the job's output (%j.out). Returns the ranks of the
+// allocation. Throws UsageError when the ledger has no halving, nothing is left to run, no rank
+// limit is given (options or spec), a trial needs more, --time or --signal-seconds is wrong, or
+// a path would need shell quoting.
+int write_halving_slurm_script(const std::string& sweep_dir, const SlurmOptions& options);
 
 }  // namespace mlp

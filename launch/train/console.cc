@@ -101,6 +101,13 @@ void Console::early_stop(int epoch, const char* metric, int patience, int best_e
               epoch, metric, patience, best_epoch);
 }
 
+void Console::paused(int epoch, int epochs, const std::string& checkpoint_dir) const {
+  if (!enabled_) return;
+  std::printf("paused after epoch %d of %d with a checkpoint in %s; continue with --resume auto\n",
+              epoch, epochs, checkpoint_dir.c_str());
+  std::fflush(stdout);
+}
+
 void Console::warning(const std::string& text) const {
   if (enabled_ && !text.empty()) std::fprintf(stderr, "trainer: warning: %s\n", text.c_str());
 }

@@ -28,6 +28,8 @@ class Console {
   // (proto/epoch_metrics.proto), in field order.
   void epoch(const pb::EpochMetrics& m, int epochs) const;
   void early_stop(int epoch, const char* metric, int patience, int best_epoch) const;
+  // "paused after epoch 3 of 27 ...": the run stopped to be continued with --resume auto.
+  void paused(int epoch, int epochs, const std::string& checkpoint_dir) const;
   void restored(int best_epoch) const;
   // "trainer: warning: TEXT" on stderr, nothing when text is empty.
   void warning(const std::string& text) const;

@@ -30,6 +30,7 @@
 #include "launch/train/gemm_setup.h"
 #include "launch/platform/host_info.h"
 #include "launch/train/model_output.h"
+#include "launch/train/pause_policy.h"
 #include "launch/train/progress.h"
 #include "launch/train/run_output.h"
 #include "launch/train/run_setup.h"
@@ -58,6 +59,7 @@ class Trainer {
         checkpoints_(config_),
         stops_(comm),
         early_stop_(config_.early_stopping()),
+        pause_(config_),
         checkpoint_dir_(checkpoint_folder(config_)) {}
 
   TrainingResult run() {
@@ -79,9 +81,9 @@ class Trainer {
       start_outputs(resumed);
       stop_if_requested("writing the start of the run's outputs");
       while (state_.epoch < config_.epochs() && state_.global_step < max_steps_ &&
-             stopped_epoch_ == 0)
+             stopped_epoch_ == 0 && !pause_.pauses(state_.epoch))
         run_epoch();
-      return finish();
+      return stopped_epoch_ == 0 && pause_.pauses(state_.epoch) ? pause() : finish();
     } catch (const Error& e) {
       if (e.code() != ExitCode::kStoppedBySignal) {
         pb::Event event;
@@ -253,6 +255,7 @@ class Trainer {
     event.set_global_step(static_cast<double>(state_.global_step));
     event.set_reason(reason);
     output_->log_event("checkpoint_saved", event);
+    saved_step_ = state_.global_step;
   }
 
   // Each rank's optimizer state is current only where it updates the parameters (all of
@@ -299,6 +302,12 @@ class Trainer {
     event.set_best_epoch(best_epoch);
     output_->log_event("early_stop", event);
     console_.early_stop(epoch, early_stop_.metric_name(), early_stop_.patience(), best_epoch);
+  }
+
+  // Checkpointed (again when resumed here: the same bits); no model file, no summary.
+  TrainingResult pause() {
+    if (saved_step_ != state_.global_step) save_checkpoint(Sums{}, 0, "pause");
+    return pause_.announce(state_, checkpoint_dir_, output_.get(), console_);
   }
 
   TrainingResult finish() {
@@ -354,6 +363,7 @@ class Trainer {
   const CheckpointPolicy checkpoints_;
   StopPolicy stops_;
   EarlyStopPolicy early_stop_;
+  const PausePolicy pause_;
   const std::string checkpoint_dir_;
 
   TrainingData data_;
@@ -371,6 +381,7 @@ class Trainer {
 
   RunState state_;
   int stopped_epoch_ = 0;             // 0 unless early stopping ended the run
+  int64_t saved_step_ = -1;           // of the newest checkpoint this process wrote
   double seconds_before_resume_ = 0;  // wall time of the processes before this one
   double total_train_seconds_ = 0, total_train_samples_ = 0;
   BatchBuffers batch_, eval_;

@@ -37,12 +37,15 @@ struct TrainingResult {
   int stopped_epoch = 0;                  // 0 unless early stopping ended the run
   bool restored_best = false;
   double test_loss = 0, test_acc = 0;  // NaN without a test set (test_acc: or regression)
+  // Paused at config.pause_after_epoch(): only epochs_run and steps_run are set.
+  bool paused = false;
 };
 
 // Trains as `config` says (validated by validate_config), stopping after config.epochs() epochs,
 // config.max_steps() global steps or an early stop, whichever comes first; the last epoch, even
-// cut short, is evaluated and logged. Rank 0 prints one line per epoch and writes the run
-// folder. command_line goes into checkpoints' provenance. Throws Error subclasses; AgreedError
+// cut short, is evaluated and logged. Or pauses after config.pause_after_epoch() epochs
+// (pause_policy.h): checkpointed, without a model file or summary. Rank 0 prints one line per
+// epoch and writes the run folder. command_line goes into checkpoints' provenance. Throws Error subclasses; AgreedError
 // when every rank failed together, including AgreedError(kStoppedBySignal) after a stop signal
 // once the checkpoint is written.
 TrainingResult run_training(pb::TrainConfig config, Communicator& comm,

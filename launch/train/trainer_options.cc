@@ -71,6 +71,9 @@ const std::vector<Flag>& flags() {
       {"out", "out_dir", "run folder: config.txt, metrics.csv, summary.json"},
       {"stall-timeout", "stall_timeout", "seconds a rank may wait in one collective (0: forever)"},
       {"max-steps", "max_steps", "stop after this many global steps (0: no limit)"},
+      {"pause-after-epoch", "pause_after_epoch",
+       "pause after this many epochs, before the last: checkpoint, no model or summary, exit 0; "
+       "--resume auto continues exactly (0: no pause)"},
       {"grad-sync", "grad_sync", "how gradients are summed over ranks"},
       {"grad-bucket-kb", "grad_bucket_kb", "smallest overlap bucket in KiB"},
       {"gemm", "gemm",
@@ -211,6 +214,7 @@ void validate_config(const pb::TrainConfig& c) {
   require(!c.out_dir().empty(), "out_dir", "must name a folder");
   require(c.stall_timeout() >= 0, "stall_timeout", "must be non-negative");
   require(c.max_steps() >= 0, "max_steps", "must be non-negative");
+  require(c.pause_after_epoch() >= 0, "pause_after_epoch", "must be non-negative");
   require(c.grad_bucket_kb() > 0, "grad_bucket_kb", "must be a positive integer");
   if (c.gemm() != "auto") parse_gemm_backend(c.gemm(), flag_for_path("gemm"));
   require(c.checkpoint_every_steps() >= 0, "checkpoint_every_steps", "must be non-negative");

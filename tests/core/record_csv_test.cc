@@ -94,5 +94,12 @@ TEST(RecordCsv, ACellThatIsNotANumberIsNamed) {
   EXPECT_THROW(read_csv_records<pb::EpochMetrics>(dir.file("metrics.csv")), UsageError);
 }
 
+TEST(RecordCsv, TextCellsAreQuotedOnlyWhenTheyMustBe) {
+  EXPECT_EQ(csv_text("relu"), "relu");
+  EXPECT_EQ(csv_text("100,10"), "\"100,10\"");
+  EXPECT_EQ(csv_text("say \"hi\""), "\"say \"\"hi\"\"\"");
+  EXPECT_EQ(csv_text("two\nlines"), "\"two\nlines\"");
+}
+
 }  // namespace
 }  // namespace mlp

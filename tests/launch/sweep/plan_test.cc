@@ -90,11 +90,14 @@ TEST(SweepPlan, ExpandingTwiceGivesTheSameIdsAndADifferentDrawSeedOtherDraws) {
   EXPECT_NE(a[0].config.optimizer().lr(), c[0].config.optimizer().lr());
 }
 
-TEST(SweepPlan, IdHashesTheResolvedConfigWithoutTheRunFolder) {
+TEST(SweepPlan, IdHashesTheResolvedConfigWithoutTheRunFolderOrPause) {
   pb::TrainConfig config;
   fill_defaults(&config);
   const std::string id = trial_id(config);
   config.set_out_dir("/somewhere/else");
+  EXPECT_EQ(trial_id(config), id);
+  // Nor where successive halving pauses it.
+  config.set_pause_after_epoch(3);
   EXPECT_EQ(trial_id(config), id);
   config.set_seed(config.seed() + 1);
   EXPECT_NE(trial_id(config), id);

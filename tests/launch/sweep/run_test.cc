@@ -10,32 +10,28 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cmath>
-#include <cstdlib>
 #include <filesystem>
-#include <sstream>
 #include <thread>
-#include <utility>
 #include <vector>
 
-#include "core/record_csv.h"
 #include "launch/platform/cpu_affinity.h"
 #include "launch/sweep/ledger.h"
-#include "launch/sweep/report.h"
 #include "launch/sweep/runner.h"
-#include "proto/epoch_metrics.pb.h"
 #include "tests/launch/run_records.h"
+#include "tests/launch/sweep/sweep_runs.h"
 #include "tests/launch/sweep/test_support.h"
 
 namespace mlp {
 namespace {
 
+using sweep_test::expect_same_results;
 using sweep_test::fresh_dir;
 using sweep_test::run_sweep_binary;
 using sweep_test::slurp;
+using sweep_test::start_sweep;
+using sweep_test::trainer_flag;
+using sweep_test::wait_exit_code;
 using sweep_test::write;
-
-std::string trainer_flag() { return std::string(" --trainer ") + MLP_TRAINER_PATH; }
 
 // Plans four trials into dir: two seeds of a 4-unit model that trains in milliseconds, then two
 // of a 128-128 model that trains for a second or two, long enough to be caught mid-run.
@@ -47,25 +43,6 @@ void plan_short_then_long(const std::string& data, const std::string& dir) {
                                 "replicates: 2\n");
   const sweep_test::Run planned = run_sweep_binary("plan " + data + "/spec.txt --out " + dir, data);
   ASSERT_EQ(planned.exit_code, 0) << planned.err;
-}
-
-// Starts `sweep run dir` as a child process of the test.
-pid_t start_sweep(const std::string& dir, const std::string& extra) {
-  const std::string command = std::string(MLP_SWEEP_PATH) + " run " + dir + trainer_flag() + extra +
-                              " --max-ranks 2 2>>" + dir + "/launcher.log";
-  sweep_test::allow_mpirun_as_root();
-  const pid_t pid = fork();
-  if (pid == 0) {
-    execl("/bin/sh", "sh", "-c", ("exec " + command).c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  return pid;
-}
-
-int wait_exit_code(pid_t pid) {
-  int status = 0;
-  waitpid(pid, &status, 0);
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -WTERMSIG(status);
 }
 
 // Waits until the ledger shows a finished trial (when need_done) and a trial of the long
@@ -89,34 +66,6 @@ bool wait_for_long_trial_mid_run(const std::string& dir, bool need_done) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   return false;
-}
-
-// The reproducible part of a finished trial, as named numbers: its summary without timings and
-// peak memory, and every metrics row without throughput and time columns.
-std::vector<std::pair<std::string, double>> results_of(const std::string& folder) {
-  std::vector<std::pair<std::string, double>> out;
-  for (const auto& [key, value] : read_summary_numbers(folder + "/summary.json"))
-    if (key.find("second") == std::string::npos && key != "peak_rss_mb")
-      out.emplace_back(key, value);
-  for (const pb::EpochMetrics& m : read_csv_records<pb::EpochMetrics>(folder + "/metrics.csv"))
-    for (const google::protobuf::FieldDescriptor* f : present_fields(m))
-      if (f->name().find("second") == std::string::npos)
-        out.emplace_back(f->name(), number_field(m, f));
-  return out;
-}
-
-// Resume is exact, so an interrupted and resumed trial reports exactly the numbers of one that
-// ran through (null, read as NaN, matches null).
-void expect_same_results(const std::string& a, const std::string& b) {
-  const auto x = results_of(a), y = results_of(b);
-  ASSERT_EQ(x.size(), y.size()) << a << " vs " << b;
-  ASSERT_FALSE(x.empty()) << a;
-  for (size_t i = 0; i < x.size(); ++i) {
-    EXPECT_EQ(x[i].first, y[i].first);
-    if (std::isnan(x[i].second) && std::isnan(y[i].second)) continue;
-    EXPECT_EQ(x[i].second, y[i].second)
-        << x[i].first << " (entry " << i << ") of " << a << " vs " << b;
-  }
 }
 
 TEST(SweepRun, KilledLauncherResumesAndMatchesAnUninterruptedSweep) {

@@ -95,6 +95,10 @@ grep -q "requeueing array task ${array}_0" "$work/sweep/slurm/${array}_0.out" ||
 # A requeued job waits about two minutes before it is eligible again; release it at once.
 pending() { scontrol show job "${array}_0" | grep -q 'JobState=PENDING.*Reason=BeginTime'; }
 wait_until 30 "requeued task pending" pending
+# Not within the second of the requeue: slurmd takes a credential issued in the second its
+# predecessor was revoked for revoked too, and the task then fails at once ("Job credential
+# revoked" in slurmctld's log).
+sleep 2
 scontrol update JobId="${array}_0" StartTime=now || fail "cannot release the requeued task"
 # Every trial recorded as done and nothing of the array left in the queue (a squeue that fails,
 # as it may under load, proves nothing).

@@ -1,13 +1,14 @@
 // The SLURM job-array script of a sweep: valid bash, one array task per unfinished trial with
 // the throttle max_ranks / ranks_per_trial, the trial list it indexes, signal forwarding, a
 // requeue of the task alone on exit 75, the trial's state file, and the checks of --time and
-// --signal-seconds.
+// --signal-seconds; and the one-allocation script of a successive-halving sweep.
 #include "launch/sweep/slurm.h"
 
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <vector>
 
 #include "core/errors.h"
 #include "launch/sweep/ledger.h"
@@ -176,6 +177,86 @@ TEST(SweepSlurm, NothingLeftToRunIsAnError) {
   SlurmOptions options;
   options.trainer = "/opt/mlp/trainer";
   EXPECT_THROW(write_slurm_script(dir, options), UsageError);
+}
+
+const char kHalvingSpec[] =
+    "base { epochs: 9 }\n"
+    "axis { field: \"optimizer.lr\" values: [\"0.1\", \"0.01\", \"0.001\"] }\n"
+    "successive_halving { reduction_factor: 3 }\n";
+
+// A successive-halving sweep is one job: `sweep run` inside it, SIGUSR1 passed on as SIGTERM,
+// and a requeue of the job itself when it stops with 75.
+TEST(SweepSlurm, HalvingSweepRunsSweepRunInOneAllocationAndRequeuesItself) {
+  const std::string dir = fresh_dir("slurm_halving");
+  write(dir + "/spec.txt", kHalvingSpec);
+  write_sweep_plan(read_sweep_spec(dir + "/spec.txt"), dir);
+  SlurmOptions options;
+  options.time = "00:20:00";
+  options.trainer = "/opt/mlp/trainer";
+  options.sweep = dir + "/fake_sweep";
+  EXPECT_THROW(write_slurm_script(dir, options), UsageError);
+  try {
+    write_halving_slurm_script(dir, options);
+    ADD_FAILURE() << "no rank limit accepted";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(),
+                 "--max-ranks: a successive-halving sweep runs in one allocation of that many "
+                 "ranks; give it (or max_ranks in the spec)");
+  }
+  options.max_ranks = 2;
+  EXPECT_EQ(write_halving_slurm_script(dir, options), 2);
+  const std::string script = slurp(dir + "/sweep.sbatch");
+  EXPECT_EQ(script.find("--array"), std::string::npos) << script;
+  for (const std::string& line :
+       std::vector<std::string>{"\n#SBATCH --ntasks=2\n", "\n#SBATCH --time=00:20:00\n",
+                                "\n#SBATCH --signal=B:USR1@120\n", "\n#SBATCH --requeue\n",
+                                "\n#SBATCH --output=" + dir + "/slurm/%j.out\n",
+                                "\n\"$SWEEP\" run \"$SWEEP_DIR\" --max-ranks \"$SLURM_NTASKS\" "
+                                "--trainer \"$TRAINER\" &\n",
+                                "\ntrap 'kill -TERM \"$child\" 2>/dev/null' USR1 TERM\n",
+                                "\n  scontrol requeue \"$SLURM_JOB_ID\"\n"})
+    EXPECT_NE(script.find(line), std::string::npos) << line << " in\n" << script;
+  const int syntax = std::system(("bash -n " + dir + "/sweep.sbatch").c_str());
+  EXPECT_TRUE(WIFEXITED(syntax) && WEXITSTATUS(syntax) == 0) << script;
+
+  // The batch shell with stand-ins for sweep (waiting until SIGTERM, then exiting 75 as
+  // `sweep run` does) and scontrol; SIGUSR1 arrives while it runs.
+  write(dir + "/fake_sweep",
+        "#!/bin/bash\necho \"$@\" > " + dir +
+            "/ran.txt\ntrap 'exit 75' TERM\nwhile true; do sleep 0.05; done\n");
+  write(dir + "/scontrol", "#!/bin/sh\necho \"$@\" > " + dir + "/scontrol.txt\n");
+  const std::string command = "chmod +x " + dir + "/fake_sweep " + dir +
+                              "/scontrol && (PATH=" + dir +
+                              ":$PATH SLURM_JOB_ID=9 SLURM_NTASKS=2 bash " + dir +
+                              "/sweep.sbatch > " + dir + "/job.out 2>&1 & job=$!; while [ ! -s " +
+                              dir + "/ran.txt ]; do sleep 0.05; done; kill -USR1 $job; wait $job)";
+  const int status = std::system(command.c_str());
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(dir + "/job.out");
+  EXPECT_EQ(slurp(dir + "/ran.txt"), "run " + dir + " --max-ranks 2 --trainer /opt/mlp/trainer\n");
+  EXPECT_EQ(slurp(dir + "/scontrol.txt"), "requeue 9\n");
+  EXPECT_NE(slurp(dir + "/job.out").find("requeueing job 9 to continue its rungs"),
+            std::string::npos);
+}
+
+TEST(SweepSlurm, HalvingSweepWithNothingLeftIsAnError) {
+  const std::string dir = fresh_dir("slurm_halving_done");
+  write(dir + "/spec.txt", kHalvingSpec);
+  pb::SweepLedger ledger = write_sweep_plan(read_sweep_spec(dir + "/spec.txt"), dir);
+  for (pb::TrialRecord& t : *ledger.mutable_trial()) t.set_state(pb::PRUNED);
+  ledger.mutable_trial(1)->set_state(pb::DONE);
+  write_ledger(dir, ledger);
+  SlurmOptions options;
+  options.trainer = "/opt/mlp/trainer";
+  options.sweep = "/opt/mlp/sweep";
+  options.max_ranks = 2;
+  try {
+    write_halving_slurm_script(dir, options);
+    ADD_FAILURE() << "nothing to run accepted";
+  } catch (const UsageError& e) {
+    EXPECT_NE(std::string(e.what()).find("every trial is done, diverged or pruned; nothing to "
+                                         "submit"),
+              std::string::npos);
+  }
 }
 
 }  // namespace

@@ -18,57 +18,13 @@ namespace {
 
 namespace fs = std::filesystem;
 
+using resume_test::expect_same_run;
 using resume_test::kManyCheckpoints;
-using resume_test::metrics_rows;
 using resume_test::Result;
 using resume_test::slurp;
 using resume_test::summary_value;
 using resume_test::Workspace;
 using resume_test::write_bytes;
-
-// Everything that decides the rest of the trajectory, compared bit for bit; timings and
-// provenance may differ.
-void expect_same_training_state(const pb::Checkpoint& a, const pb::Checkpoint& b) {
-  EXPECT_EQ(a.global_step(), b.global_step());
-  EXPECT_EQ(a.epoch(), b.epoch());
-  EXPECT_EQ(a.step_in_epoch(), b.step_in_epoch());
-  EXPECT_EQ(a.samples_consumed(), b.samples_consumed());
-  // EXPECT_TRUE, not EXPECT_EQ: a failure should not print kilobytes of float bytes.
-  EXPECT_TRUE(a.params() == b.params()) << "parameters differ";
-  EXPECT_EQ(a.optimizer().step_count(), b.optimizer().step_count());
-  ASSERT_EQ(a.optimizer().slots_size(), b.optimizer().slots_size());
-  for (int i = 0; i < a.optimizer().slots_size(); ++i)
-    EXPECT_TRUE(a.optimizer().slots(i) == b.optimizer().slots(i))
-        << "optimizer " << a.optimizer().slot_names(i);
-  const pb::EarlyStoppingState &ea = a.early_stopping(), &eb = b.early_stopping();
-  EXPECT_EQ(ea.best_epoch(), eb.best_epoch());
-  EXPECT_EQ(ea.wait(), eb.wait());
-  EXPECT_EQ(ea.best_value(), eb.best_value());
-  EXPECT_TRUE(ea.best_params() == eb.best_params()) << "best parameters differ";
-  ASSERT_EQ(a.history_size(), b.history_size());
-  for (int i = 0; i < a.history_size(); ++i) {
-    pb::EpochMetrics ra = a.history(i), rb = b.history(i);
-    for (pb::EpochMetrics* r : {&ra, &rb}) {
-      r->clear_samples_per_second();
-      r->clear_epoch_seconds();
-    }
-    EXPECT_TRUE(ra.SerializeAsString() == rb.SerializeAsString())
-        << ra.ShortDebugString() << " vs " << rb.ShortDebugString();
-  }
-}
-
-// Both runs end in the same state and report the same numbers.
-void expect_same_run(const Workspace& w, const std::string& a, const std::string& b) {
-  const std::vector<std::string> ca = w.checkpoints(a), cb = w.checkpoints(b);
-  ASSERT_FALSE(ca.empty());
-  ASSERT_FALSE(cb.empty());
-  EXPECT_EQ(fs::path(ca.back()).filename(), fs::path(cb.back()).filename());
-  expect_same_training_state(read_checkpoint(ca.back()), read_checkpoint(cb.back()));
-  EXPECT_EQ(metrics_rows(w.dir + "/" + a), metrics_rows(w.dir + "/" + b));
-  for (const char* key : {"test_loss", "test_acc", "epochs_run", "global_steps", "best_epoch",
-                          "stopped_epoch", "restored_best"})
-    EXPECT_EQ(summary_value(w.dir + "/" + a, key), summary_value(w.dir + "/" + b, key)) << key;
-}
 
 // The last checkpoint of a run that lies inside an epoch and, when asked, after the early
 // stopping wait count has started: the resumed run then has the most state to get right.

@@ -1,11 +1,13 @@
 // What the tests of the trainer binary around checkpoints share: a small CSV workspace whose
 // runs are kept side by side, the run's outputs read back (metrics.csv rows without timings,
-// summary.json values), and the one-error-line check.
+// summary.json values), two runs' final states and numbers compared bit for bit, and the
+// one-error-line check.
 #pragma once
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -79,6 +81,51 @@ inline std::string summary_value(const std::string& run, const std::string& key)
   if (at == std::string::npos) return "missing";
   const size_t begin = at + key.size() + 4;
   return summary.substr(begin, summary.find_first_of(",\n}", begin) - begin);
+}
+
+// Everything that decides the rest of the trajectory, compared bit for bit; timings and
+// provenance may differ.
+inline void expect_same_training_state(const pb::Checkpoint& a, const pb::Checkpoint& b) {
+  EXPECT_EQ(a.global_step(), b.global_step());
+  EXPECT_EQ(a.epoch(), b.epoch());
+  EXPECT_EQ(a.step_in_epoch(), b.step_in_epoch());
+  EXPECT_EQ(a.samples_consumed(), b.samples_consumed());
+  // EXPECT_TRUE, not EXPECT_EQ: a failure should not print kilobytes of float bytes.
+  EXPECT_TRUE(a.params() == b.params()) << "parameters differ";
+  EXPECT_EQ(a.optimizer().step_count(), b.optimizer().step_count());
+  ASSERT_EQ(a.optimizer().slots_size(), b.optimizer().slots_size());
+  for (int i = 0; i < a.optimizer().slots_size(); ++i)
+    EXPECT_TRUE(a.optimizer().slots(i) == b.optimizer().slots(i))
+        << "optimizer " << a.optimizer().slot_names(i);
+  const pb::EarlyStoppingState &ea = a.early_stopping(), &eb = b.early_stopping();
+  EXPECT_EQ(ea.best_epoch(), eb.best_epoch());
+  EXPECT_EQ(ea.wait(), eb.wait());
+  EXPECT_EQ(ea.best_value(), eb.best_value());
+  EXPECT_TRUE(ea.best_params() == eb.best_params()) << "best parameters differ";
+  ASSERT_EQ(a.history_size(), b.history_size());
+  for (int i = 0; i < a.history_size(); ++i) {
+    pb::EpochMetrics ra = a.history(i), rb = b.history(i);
+    for (pb::EpochMetrics* r : {&ra, &rb}) {
+      r->clear_samples_per_second();
+      r->clear_epoch_seconds();
+    }
+    EXPECT_TRUE(ra.SerializeAsString() == rb.SerializeAsString())
+        << ra.ShortDebugString() << " vs " << rb.ShortDebugString();
+  }
+}
+
+// Both runs end in the same state and report the same numbers.
+inline void expect_same_run(const Workspace& w, const std::string& a, const std::string& b) {
+  const std::vector<std::string> ca = w.checkpoints(a), cb = w.checkpoints(b);
+  ASSERT_FALSE(ca.empty());
+  ASSERT_FALSE(cb.empty());
+  EXPECT_EQ(std::filesystem::path(ca.back()).filename(),
+            std::filesystem::path(cb.back()).filename());
+  expect_same_training_state(read_checkpoint(ca.back()), read_checkpoint(cb.back()));
+  EXPECT_EQ(metrics_rows(w.dir + "/" + a), metrics_rows(w.dir + "/" + b));
+  for (const char* key : {"test_loss", "test_acc", "epochs_run", "global_steps", "best_epoch",
+                          "stopped_epoch", "restored_best"})
+    EXPECT_EQ(summary_value(w.dir + "/" + a, key), summary_value(w.dir + "/" + b, key)) << key;
 }
 
 }  // namespace mlp::resume_test
