@@ -31,9 +31,9 @@ MaxNorm::MaxNorm(const std::vector<ParamBlock>& layout, float bound)
 }
 
 void MaxNorm::sum_pieces(const float* params, FlatRange range) {
-  const auto on_grid = [](size_t at) { return at % kMaxNormPiece == 0; };
-  if (range.begin > range.end || range.end > size_ || !on_grid(range.begin) ||
-      !(on_grid(range.end) || range.end == size_))
+  const auto boundary = [this](size_t at) { return at % kMaxNormPiece == 0 || at == size_; };
+  if (range.begin > range.end || range.end > size_ || !boundary(range.begin) ||
+      !boundary(range.end))
     throw std::logic_error("MaxNorm::sum_pieces: range is not made of whole pieces");
   for (const Piece& piece : pieces_) {
     const ParamBlock& block = layout_[piece.block];

@@ -25,7 +25,7 @@ class MaxNorm {
   MaxNorm(const std::vector<ParamBlock>& layout, float bound);
 
   // Overwrites the per-unit sums of the squares of each piece inside `range` from params, and
-  // zeroes those of the other pieces. range begins on the grid and ends on it or at the end of the
+  // zeroes those of the other pieces. range begins and ends on the grid or at the end of the
   // buffer (throws std::logic_error otherwise).
   void sum_pieces(const float* params, FlatRange range);
   // The pieces' sums, piece after piece. Ranks that summed disjoint ranges add these up (an

@@ -132,6 +132,7 @@ TEST(MaxNorm, RangesOffThePieceGridAreRefused) {
   EXPECT_THROW(constraint.sum_pieces(store.values(), {1024, store.size()}), std::logic_error);
   EXPECT_THROW(constraint.sum_pieces(store.values(), {0, kMaxNormPiece + 1024}), std::logic_error);
   EXPECT_NO_THROW(constraint.sum_pieces(store.values(), {kMaxNormPiece, store.size()}));
+  EXPECT_NO_THROW(constraint.sum_pieces(store.values(), {store.size(), store.size()}));
   EXPECT_THROW(MaxNorm(store.layout(), 0.0f), std::invalid_argument);
 }
 
