@@ -3,25 +3,34 @@
 
 #include <stdexcept>
 
-#include "core/rng.h"
+#include "core/keep_bits.h"
 
 namespace mlp {
 
-bool dropout_keeps(uint64_t seed, int64_t step, int64_t sample, int layer, int unit, float rate) {
-  const uint64_t where = (static_cast<uint64_t>(layer) << 32) | static_cast<uint32_t>(unit);
-  return random_uniform(seed, RngStream::kDropout, static_cast<uint64_t>(step),
-                        static_cast<uint64_t>(sample), where) >= rate;
-}
-
 template <typename T>
 DropoutLayer<T>::DropoutLayer(float rate, int size, int layer)
-    : rate_(rate), size_(size), layer_(layer) {
+    : rate_(rate),
+      size_(size),
+      layer_(layer),
+      words_(keep_words(size)),
+      scale_(T(1) / (T(1) - static_cast<T>(rate))) {
   if (!(rate >= 0.0f && rate < 1.0f)) throw std::invalid_argument("dropout rate must be in [0, 1)");
 }
 
 template <typename T>
-void DropoutLayer<T>::set_fixed_mask(const Matrix<T>& mask) {
-  mask_ = mask;
+bool DropoutLayer<T>::kept(int u, Eigen::Index j) const {
+  return ((keeps_[static_cast<size_t>(j * words_ + u / 64)] >> (u % 64)) & 1) != 0;
+}
+
+template <typename T>
+void DropoutLayer<T>::set_fixed_keeps(
+    const Eigen::Array<bool, Eigen::Dynamic, Eigen::Dynamic>& keeps) {
+  if (keeps.rows() != size_) throw std::invalid_argument("fixed keeps: one row per unit");
+  keeps_.assign(static_cast<size_t>(keeps.cols() * words_), 0);
+  for (Eigen::Index j = 0; j < keeps.cols(); ++j)
+    for (int u = 0; u < size_; ++u)
+      keeps_[static_cast<size_t>(j * words_ + u / 64)] |= static_cast<uint64_t>(keeps(u, j))
+                                                          << (u % 64);
   fixed_ = true;
 }
 
@@ -31,19 +40,17 @@ bool DropoutLayer<T>::begin_forward(Eigen::Index n, const ForwardContext& ctx) {
   if (!ctx.training || fixed_) return ctx.training;
   if (ctx.sample_ids == nullptr)
     throw std::invalid_argument("dropout in training needs sample ids");
-  mask_.resize(size_, n);
+  // Sized once for the batch; a step of the same shape allocates nothing.
+  keeps_.resize(static_cast<size_t>(n * words_));
+  for (Eigen::Index j = 0; j < n; ++j)
+    draw_keep_bits(keep_column(ctx.seed, ctx.step, ctx.sample_ids[j], layer_, rate_), size_,
+                   keeps_.data() + j * words_);
   return true;
 }
 
 template <typename T>
-typename Matrix<T>::ColXpr DropoutLayer<T>::mask_column(Eigen::Index j, const ForwardContext& ctx) {
-  auto column = mask_.col(j);
-  if (fixed_) return column;
-  const T scale = T(1) / (T(1) - static_cast<T>(rate_));
-  const int64_t sample = ctx.sample_ids[j];
-  for (int u = 0; u < size_; ++u)
-    column(u) = dropout_keeps(ctx.seed, ctx.step, sample, layer_, u, rate_) ? scale : T(0);
-  return column;
+void DropoutLayer<T>::apply_mask(Eigen::Index j, const T* in, T* out) const {
+  apply_keep_bits(keeps_.data() + j * words_, scale_, size_, in, out);
 }
 
 template <typename T>
@@ -53,18 +60,19 @@ void DropoutLayer<T>::forward(const Matrix<T>& x, Matrix<T>& y, const ForwardCon
     return;
   }
   y.resize(x.rows(), x.cols());
-  for (Eigen::Index j = 0; j < x.cols(); ++j) y.col(j) = x.col(j).cwiseProduct(mask_column(j, ctx));
+  for (Eigen::Index j = 0; j < x.cols(); ++j) apply_mask(j, x.col(j).data(), y.col(j).data());
 }
 
 template <typename T>
 void DropoutLayer<T>::backward(const Matrix<T>&, const Matrix<T>&, const Matrix<T>& dy,
                                Matrix<T>* dx) {
   if (dx == nullptr) return;
-  if (last_training_) {
-    dx->noalias() = dy.cwiseProduct(mask_);
-  } else {
+  if (!last_training_) {
     *dx = dy;
+    return;
   }
+  dx->resize(dy.rows(), dy.cols());
+  for (Eigen::Index j = 0; j < dy.cols(); ++j) apply_mask(j, dy.col(j).data(), dx->col(j).data());
 }
 
 template class DropoutLayer<float>;

@@ -79,7 +79,7 @@ void Dense<T>::forward_fused(const Matrix<T>& x, pb::Activation kind, DropoutLay
     column += b;
     activate<T>(kind, column);
     if (masked) {
-      y->col(j) = column.cwiseProduct(dropout->mask_column(j, ctx));
+      dropout->apply_mask(j, column.data(), y->col(j).data());
     } else if (dropout != nullptr) {
       y->col(j) = column;
     }
@@ -105,7 +105,7 @@ void Dense<T>::backward_fused(const Matrix<T>& x, pb::Activation kind,
   for (Eigen::Index j = 0; j < n; ++j) {
     auto column = dz_.col(j);  // (O)
     if (masked) {
-      column = dy.col(j).cwiseProduct(dropout->mask().col(j));
+      dropout->apply_mask(j, dy.col(j).data(), column.data());
     } else {
       column = dy.col(j);
     }

@@ -10,8 +10,6 @@
 namespace mlp {
 namespace {
 
-constexpr uint64_t kGolden = 0x9e3779b97f4a7c15ULL;
-
 // An unbiased draw in [0, bound) (Lemire's multiply-shift with rejection), consuming counters
 // (key, i, attempt) until accepted.
 uint64_t bounded(uint64_t seed, RngStream stream, uint64_t key, uint64_t i, uint64_t bound) {
@@ -25,12 +23,15 @@ uint64_t bounded(uint64_t seed, RngStream stream, uint64_t key, uint64_t i, uint
 
 }  // namespace
 
+uint64_t random_state(uint64_t seed, RngStream stream, uint64_t a, uint64_t b) {
+  uint64_t h = splitmix64_mix(seed + kRngCounterStep);
+  h = splitmix64_mix(h + static_cast<uint64_t>(stream) * kRngCounterStep);
+  h = splitmix64_mix(h + a * kRngCounterStep + 1);
+  return splitmix64_mix(h + b * kRngCounterStep + 2);
+}
+
 uint64_t random_bits(uint64_t seed, RngStream stream, uint64_t a, uint64_t b, uint64_t c) {
-  uint64_t h = splitmix64_mix(seed + kGolden);
-  h = splitmix64_mix(h + static_cast<uint64_t>(stream) * kGolden);
-  h = splitmix64_mix(h + a * kGolden + 1);
-  h = splitmix64_mix(h + b * kGolden + 2);
-  return splitmix64_mix(h + c * kGolden + 3);
+  return splitmix64_mix(random_last_word(random_state(seed, stream, a, b), c));
 }
 
 float random_uniform(uint64_t seed, RngStream stream, uint64_t a, uint64_t b, uint64_t c) {

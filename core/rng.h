@@ -21,6 +21,17 @@ enum class RngStream : uint64_t {
 // 64 uniformly distributed bits from the counters (SplitMix64-style finalizers, chained).
 uint64_t random_bits(uint64_t seed, RngStream stream, uint64_t a, uint64_t b = 0, uint64_t c = 0);
 
+// random_bits in two parts, for a caller that draws many numbers differing only in c (dropout:
+// the units of one sample's column): the state after mixing seed, stream, a and b, and the word
+// whose mix is the number, which grows by kRngCounterStep with each step of c:
+//   random_bits(seed, stream, a, b, c) ==
+//       splitmix64_mix(random_last_word(random_state(seed, stream, a, b), c))
+constexpr uint64_t kRngCounterStep = 0x9e3779b97f4a7c15ULL;  // 2^64 / golden ratio
+uint64_t random_state(uint64_t seed, RngStream stream, uint64_t a, uint64_t b);
+inline uint64_t random_last_word(uint64_t state, uint64_t c) {
+  return state + c * kRngCounterStep + 3;
+}
+
 // Uniform in [0, 1), 24 bits of resolution (exactly representable as float).
 float random_uniform(uint64_t seed, RngStream stream, uint64_t a, uint64_t b = 0, uint64_t c = 0);
 

@@ -52,6 +52,9 @@ class GradientSync {
 
   // The part of the flat buffers this rank updates after finish(): all of it, except when sharded.
   virtual FlatRange owned() const { return FlatRange{0, size_}; }
+  // Whether ranks update different parts (owned() differs between ranks), so that a sum over the
+  // updated values (max-norm's) must be combined across ranks. The same on every rank.
+  virtual bool splits_update() const { return false; }
   // Once every rank has updated owned() of data (a buffer of the layout's length: parameters or
   // an optimizer state vector), every rank holds all of it. Collective; nothing to do unless
   // sharded.

@@ -1,10 +1,12 @@
 // Sharded gradient sum: after backward, the ranks agree whether every gradient is finite; then
 // one reduce-scatter, in place, leaves the sum of each rank's own slice of the flat buffer there.
 // The caller updates that slice of the parameters and shares it (allgather). Slices are cut on the
-// optimizer's chunk grid, so each rank's update is bitwise that of the whole buffer.
+// grid of max-norm's pieces, a multiple of the optimizer's chunk grid, so each rank's update is
+// bitwise that of the whole buffer, and so are the norms max-norm sums piece by piece.
 #include <algorithm>
 #include <vector>
 
+#include "core/max_norm.h"
 #include "core/optimizer.h"
 #include "dist/agreement.h"
 #include "dist/gradient_sync.h"
@@ -12,14 +14,17 @@
 namespace mlp {
 namespace {
 
+constexpr size_t kSliceGrid = kMaxNormPiece;
+static_assert(kSliceGrid % kOptimizerGrid == 0, "slices must be whole optimizer chunks");
+
 // Rank r's slice: nearly equal parts of `size`, each boundary a multiple of the grid.
 std::vector<size_t> slice_counts(size_t size, int ranks) {
-  const size_t cells = (size + kOptimizerGrid - 1) / kOptimizerGrid;
+  const size_t cells = (size + kSliceGrid - 1) / kSliceGrid;
   std::vector<size_t> counts;
   size_t begin = 0;
   for (int r = 1; r <= ranks; ++r) {
     const size_t end = std::min(size, cells * static_cast<size_t>(r) / static_cast<size_t>(ranks) *
-                                          kOptimizerGrid);
+                                          kSliceGrid);
     counts.push_back(end - begin);
     begin = end;
   }
@@ -43,6 +48,7 @@ class ShardedSync : public GradientSync {
   }
 
   FlatRange owned() const override { return owned_; }
+  bool splits_update() const override { return comm_.size() > 1; }
   void share_owned(float* data) override { comm_.allgather_in_place(data, counts_); }
 
  private:

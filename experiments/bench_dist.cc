@@ -33,6 +33,9 @@ struct Options {
   pb::GradSync mode = pb::TrainConfig().grad_sync();
   int bucket_kb = 1024;
   std::string gemm = "auto";
+  float dropout = 0;        // hidden layers' drop rate
+  float input_dropout = 0;  // the inputs' drop rate
+  float max_norm = 0;       // bound on each unit's incoming weight norm; 0: off
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -40,7 +43,8 @@ struct Options {
   std::fprintf(stderr,
                "bench_dist: %s\nusage: mpirun -np N bench_dist [--hidden 1024,1024] "
                "[--batch-per-rank 128] [--steps 60] [--warmup 10] [--mode %s] "
-               "[--bucket-kb 1024] [--gemm auto|onednn|eigen|blas]\n",
+               "[--bucket-kb 1024] [--gemm auto|onednn|eigen|blas] [--dropout 0] "
+               "[--input-dropout 0] [--max-norm 0]\n",
                problem.c_str(), modes.c_str());
   std::exit(2);
 }
@@ -51,6 +55,16 @@ int positive(const char* flag, const char* text) {
   if (end == text || *end != '\0' || value < 1 || value > (1 << 24))
     usage(std::string(flag) + ": expected a positive integer, got \"" + text + "\"");
   return static_cast<int>(value);
+}
+
+// A number in [0, below); a drop rate below 1, a max-norm bound below 1e30.
+float number(const char* flag, const char* text, float below) {
+  char* end = nullptr;
+  const float value = std::strtof(text, &end);
+  if (end == text || *end != '\0' || !(value >= 0.0f && value < below))
+    usage(std::string(flag) + ": expected a number in [0, " + std::to_string(below) + "), got \"" +
+          text + "\"");
+  return value;
 }
 
 // The config's own parsing of the value, so the modes are those of --grad-sync.
@@ -84,6 +98,12 @@ Options parse(int argc, char** argv) {
       o.mode = parse_mode(value);
     else if (flag == "--gemm")
       o.gemm = value;
+    else if (flag == "--dropout")
+      o.dropout = number(argv[i], value, 1);
+    else if (flag == "--input-dropout")
+      o.input_dropout = number(argv[i], value, 1);
+    else if (flag == "--max-norm")
+      o.max_norm = number(argv[i], value, 1e30f);
     else
       usage("unknown flag or value: " + flag + " " + value);
   }
@@ -101,7 +121,8 @@ double median(std::vector<double> v) {
 }
 
 // The trainer's defaults (Adam, ReLU, softmax cross-entropy) for 784 inputs and 10 outputs, at
-// the shape, sync and backend of the flags; the global batch is batch_per_rank on every rank.
+// the shape, sync, backend and regularization of the flags; the global batch is batch_per_rank on
+// every rank.
 pb::TrainConfig config_of(const Options& o, int ranks) {
   pb::TrainConfig config;
   config.mutable_model()->set_hidden(o.hidden);
@@ -111,6 +132,9 @@ pb::TrainConfig config_of(const Options& o, int ranks) {
   config.set_gemm(o.gemm);
   config.set_grad_sync(o.mode);
   config.set_grad_bucket_kb(o.bucket_kb);
+  config.mutable_model()->set_dropout(o.dropout);
+  config.mutable_model()->set_input_dropout(o.input_dropout);
+  config.mutable_model()->set_max_norm(o.max_norm);
   return config;
 }
 
@@ -135,7 +159,9 @@ int run(const Options& o, Communicator& comm) {
   for (int i = 0; i < x.size(); ++i) x.data()[i] = pixel(rng);
   std::vector<int32_t> labels(n);
   std::vector<int64_t> ids(n);
-  for (int i = 0; i < n; ++i) labels[i] = static_cast<int32_t>(rng() % 10), ids[i] = i;
+  // Each rank's samples are its own, so dropout draws other masks on every rank.
+  for (int i = 0; i < n; ++i)
+    labels[i] = static_cast<int32_t>(rng() % 10), ids[i] = comm.rank() * n + i;
   StepShard shard{&x, Targets<float>{labels.data(), nullptr}, ids.data(), n, config.batch_size()};
 
   std::vector<double> forward_ms, backward_ms, sync_ms, optimizer_ms, compute_ms;
@@ -172,11 +198,13 @@ int run(const Options& o, Communicator& comm) {
   if (comm.rank() == 0) {
     const size_t min_bucket = static_cast<size_t>(o.bucket_kb) * 1024 / sizeof(float);
     std::printf(
-        "np=%d gemm=%s mode=%s params=%zu gradient_mb=%.2f buckets=%zu samples_per_second=%.0f "
+        "np=%d gemm=%s mode=%s dropout=%g input_dropout=%g max_norm=%g params=%zu "
+        "gradient_mb=%.2f buckets=%zu samples_per_second=%.0f "
         "step_ms=%.3f forward_ms=%.3f backward_ms=%.3f sync_ms=%.3f optimizer_ms=%.3f "
         "compute_ms=%.3f allreduce_ms=%.3f\n",
         comm.size(), gemm_backend_name(model.products().backend),
-        field_text(config, "grad_sync").c_str(), store.size(), store.size() * sizeof(float) / 1e6,
+        field_text(config, "grad_sync").c_str(), o.dropout, o.input_dropout, o.max_norm,
+        store.size(), store.size() * sizeof(float) / 1e6,
         o.mode == pb::OVERLAP ? gradient_buckets(store.layout(), min_bucket).size() : size_t{1},
         config.batch_size() * o.steps / timed_seconds, timed_seconds * 1000 / o.steps,
         median(forward_ms), median(backward_ms), median(sync_ms), median(optimizer_ms),

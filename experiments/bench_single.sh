@@ -7,6 +7,10 @@
 # step time is its median step ("step ms") and its least disturbed step ("best ms"); the limit
 # is a best-of timing, so "of limit" compares it with the best step (on a shared machine the
 # median carries the neighbours' load, which the best-of limit does not).
+# A second table times the regularized steps (dropout, input dropout, max-norm, and all three:
+# the recipe of Srivastava et al.) on the backend auto chose, each round running them one after
+# the other beside a plain step, and gives each one's samples/s over the plain step's in the same
+# round (median of the rounds' ratios, and the ratio of every round).
 #
 # usage: experiments/bench_single.sh [BUILD_DIR]     (default: build/ of the repository)
 # environment: ROUNDS (3), STEPS (50), WARMUP (5), BATCH (128), MODELS ("1024,1024 256,128"),
@@ -33,6 +37,7 @@ field() { tr ' ' '\n' <<<"$1" | awk -F= -v key="$2" '$1 == key { print $2 }'; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
   print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+ratio3() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 pinned() { taskset -c "$core" "$@"; }
 
 # The kernel OpenBLAS should pick here, to force it for the second torch column.
@@ -55,6 +60,11 @@ echo "batch $batch, Adam, one core (taskset -c $core), $rounds rounds of $steps 
 echo
 
 backends=(onednn eigen blas)
+# The regularized steps, the plain one first (the reference of their ratios). --max-norm 3 rarely
+# binds in a benchmark's few steps from initialization; --max-norm 1 binds at every step (rows of
+# He initialization have norm about sqrt(2)), so the rescale is timed too.
+regularized=("" "--dropout 0.5" "--input-dropout 0.2" "--max-norm 3" "--max-norm 1"
+  "--input-dropout 0.2 --dropout 0.5 --max-norm 3")
 for hidden in $models; do
   shape=(--hidden "$hidden" --batch "$batch")
   run=(--steps "$steps" --warmup "$warmup")
@@ -66,7 +76,14 @@ for hidden in $models; do
     for b in "${backends[@]}" auto; do
       lines[$b,$r]=$(pinned "$build/experiments/bench_step" "${shape[@]}" "${run[@]}" --gemm "$b")
     done
+    chose=$(field "${lines[auto,$r]}" gemm)
+    for k in "${!regularized[@]}"; do
+      # shellcheck disable=SC2086  # the flags split into words on purpose
+      lines[reg$k,$r]=$(pinned "$build/experiments/bench_step" "${shape[@]}" "${run[@]}" \
+        --gemm "$chose" ${regularized[$k]})
+    done
     kinds=(limit "${backends[@]}" auto)
+    for k in "${!regularized[@]}"; do kinds+=("reg$k"); done
     if ((have_torch)); then
       # torch's thread variables only make it one thread; the kernel choice is left alone.
       lines[torch,$r]=$(OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 pinned "$python" \
@@ -121,6 +138,26 @@ for hidden in $models; do
     "backward $(med auto backward_ms), optimizer $(med auto optimizer_ms)"
   for b in "${backends[@]}"; do
     echo "$b, the step's products alone: $(med "rate_$b" gflops) GFLOP/s"
+  done
+  echo
+
+  echo "regularized steps, --gemm $(field "${lines[reg0,0]}" gemm) (auto's choice);" \
+    "of plain: samples/s over the plain step's of the same round"
+  echo
+  printf '| %-46s | %10s | %8s | %7s | %7s | %7s | %8s | %-s\n' "run" "samples/s" "step ms" \
+    "fwd ms" "bwd ms" "opt ms" "of plain" "by round"
+  printf '|%s|%s|%s|%s|%s|%s|%s|%s\n' "------------------------------------------------" \
+    "------------" "----------" "---------" "---------" "---------" "----------" "----------"
+  for k in "${!regularized[@]}"; do
+    ratios=()
+    for ((r = 0; r < rounds; ++r)); do
+      ratios+=("$(ratio3 "$(field "${lines[reg$k,$r]}" samples_per_s)" \
+        "$(field "${lines[reg0,$r]}" samples_per_s)")")
+    done
+    printf '| %-46s | %10.0f | %8.2f | %7.2f | %7.2f | %7.2f | %8.3f | %s\n' \
+      "${regularized[$k]:-plain}" "$(med "reg$k" samples_per_s)" "$(med "reg$k" step_ms)" \
+      "$(med "reg$k" forward_ms)" "$(med "reg$k" backward_ms)" "$(med "reg$k" optimizer_ms)" \
+      "$(median "${ratios[@]}")" "${ratios[*]}"
   done
   echo
   unset lines

@@ -30,13 +30,17 @@ struct Options {
   int steps = 50;
   int warmup = 5;
   std::string gemm = "auto";
+  float dropout = 0;        // hidden layers' drop rate
+  float input_dropout = 0;  // the inputs' drop rate
+  float max_norm = 0;       // bound on each unit's incoming weight norm; 0: off
 };
 
 [[noreturn]] void usage(const std::string& problem) {
   std::cerr << "bench_step: " << problem
             << "\nusage: bench_step [--hidden 1024,1024] [--inputs 784] [--outputs 10]"
                " [--batch 128] [--steps 50] [--warmup 5]"
-               " [--gemm auto|onednn|eigen|blas]\n";
+               " [--gemm auto|onednn|eigen|blas] [--dropout 0] [--input-dropout 0]"
+               " [--max-norm 0]\n";
   std::exit(2);
 }
 
@@ -47,6 +51,14 @@ int integer_at_least(const std::string& flag, const char* text, int least) {
     usage(flag + " wants an integer of at least " + std::to_string(least));
   }
   return static_cast<int>(value);
+}
+
+float rate(const std::string& flag, const char* text) {
+  char* end = nullptr;
+  const float value = std::strtof(text, &end);
+  if (end == text || *end != '\0' || !(value >= 0.0f && value < 1.0f))
+    usage(flag + " wants a rate in [0, 1)");
+  return value;
 }
 
 Options parse(int argc, char** argv) {
@@ -69,6 +81,15 @@ Options parse(int argc, char** argv) {
       opt.warmup = integer_at_least(flag, value, 0);
     } else if (flag == "--gemm") {
       opt.gemm = value;
+    } else if (flag == "--dropout") {
+      opt.dropout = rate(flag, value);
+    } else if (flag == "--input-dropout") {
+      opt.input_dropout = rate(flag, value);
+    } else if (flag == "--max-norm") {
+      char* end = nullptr;
+      opt.max_norm = std::strtof(value, &end);
+      if (end == value || *end != '\0' || !(opt.max_norm >= 0.0f && opt.max_norm < 1e30f))
+        usage(flag + " wants a non-negative number");
     } else {
       usage("unknown flag " + flag);
     }
@@ -76,8 +97,8 @@ Options parse(int argc, char** argv) {
   return opt;
 }
 
-// The trainer's defaults (Adam, ReLU, softmax cross-entropy, its gradient sync) at the shape
-// and backend of the flags.
+// The trainer's defaults (Adam, ReLU, softmax cross-entropy, its gradient sync) at the shape,
+// backend and regularization of the flags.
 pb::TrainConfig config_of(const Options& opt) {
   pb::TrainConfig config;
   config.mutable_model()->set_hidden(opt.hidden);
@@ -85,6 +106,9 @@ pb::TrainConfig config_of(const Options& opt) {
   config.mutable_model()->set_outputs(opt.outputs);
   config.set_batch_size(opt.batch);
   config.set_gemm(opt.gemm);
+  config.mutable_model()->set_dropout(opt.dropout);
+  config.mutable_model()->set_input_dropout(opt.input_dropout);
+  config.mutable_model()->set_max_norm(opt.max_norm);
   return config;
 }
 
@@ -167,7 +191,9 @@ int run(const Options& opt) {
   const double samples_per_s = opt.batch / (step_ms / 1e3);
   const double flop = useful_flop_per_sample(config);
   std::cout << "gemm=" << gemm_backend_name(model.products().backend) << " hidden=" << opt.hidden
-            << " batch=" << opt.batch << " steps=" << opt.steps
+            << " batch=" << opt.batch << " dropout=" << opt.dropout
+            << " input_dropout=" << opt.input_dropout << " max_norm=" << opt.max_norm
+            << " steps=" << opt.steps
             << " params=" << model.store().size() << " mflop_per_sample=" << flop / 1e6
             << " samples_per_s=" << samples_per_s << " gflops=" << samples_per_s * flop / 1e9
             << " step_ms=" << step_ms << " best_step_ms=" << best_ms

@@ -5,8 +5,6 @@
 #include <chrono>
 #include <cmath>
 
-#include "core/max_norm.h"
-
 namespace mlp {
 namespace {
 
@@ -38,7 +36,9 @@ TrainStep::TrainStep(const pb::TrainConfig& config, Model<float>& model, Communi
     : model_(model),
       comm_(comm),
       seed_(config.seed()),
-      max_norm_(config.model().max_norm()),
+      max_norm_(config.model().max_norm() > 0
+                    ? std::make_unique<MaxNorm>(model.store().layout(), config.model().max_norm())
+                    : nullptr),
       loss_(make_loss<float>(config.model().loss())),
       optimizer_(make_optimizer(config.optimizer(), model.store().layout())),
       sync_(make_gradient_sync(
@@ -71,12 +71,18 @@ StepResult TrainStep::run(const StepShard& shard, float learning_rate, StepTimes
   result.locally_finite = sync_->locally_finite();
   clock.lap(&StepTimes::sync_ms);
   if (!result.finite) return result;
-  optimizer_->step(store.values(), store.grads(), learning_rate, sync_->owned());
+  const FlatRange owned = sync_->owned();
+  optimizer_->step(store.values(), store.grads(), learning_rate, owned);
+  if (max_norm_ != nullptr) {
+    // A unit's weights lie in every rank's slice: its norm needs every rank's piece sums.
+    max_norm_->sum_pieces(store.values(), owned);
+    if (sync_->splits_update())
+      comm_.allreduce_sum(max_norm_->piece_sums(), max_norm_->piece_sum_count());
+    max_norm_->rescale(store.values(), owned);
+  }
   clock.lap(&StepTimes::optimizer_ms);
   sync_->share_owned(store.values());
   clock.lap(&StepTimes::share_ms);
-  if (max_norm_ > 0) apply_max_norm(store, max_norm_);
-  clock.lap(&StepTimes::optimizer_ms);
   return result;
 }
 

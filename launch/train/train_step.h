@@ -2,7 +2,7 @@
 // (experiments/bench_step.cc alone, experiments/bench_dist.cc under mpirun), so that what they
 // measure is what trains. On the rank's shard of a global batch: forward, loss, backward with the
 // gradient sum starting as layers finish, the sum over ranks, the optimizer's update of the range
-// this rank owns, sharing it, and the max-norm constraint.
+// this rank owns, the max-norm constraint there (its norms combined over ranks), and sharing it.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "core/loss.h"
+#include "core/max_norm.h"
 #include "core/model.h"
 #include "core/optimizer.h"
 #include "dist/communicator.h"
@@ -35,7 +36,7 @@ struct StepTimes {
   double loss_ms = 0;       // loss, its gradient and the correct count
   double backward_ms = 0;   // with the sync's work started as layers finish
   double sync_ms = 0;       // the sum's part exposed after backward (GradientSync::finish)
-  double optimizer_ms = 0;  // the update of the owned range, and max-norm
+  double optimizer_ms = 0;  // the update of the owned range, and max-norm there
   double share_ms = 0;      // sharing the updated range with the other ranks
 };
 
@@ -64,12 +65,14 @@ class TrainStep {
   const Loss<float>& loss() const { return *loss_; }
   Optimizer& optimizer() { return *optimizer_; }
   GradientSync& sync() { return *sync_; }
+  // The max-norm constraint of the config, null when off.
+  const MaxNorm* max_norm() const { return max_norm_.get(); }
 
  private:
   Model<float>& model_;
   Communicator& comm_;
   const uint64_t seed_;
-  const float max_norm_;  // 0: off
+  std::unique_ptr<MaxNorm> max_norm_;  // null: off
   std::unique_ptr<Loss<float>> loss_;
   std::unique_ptr<Optimizer> optimizer_;
   std::unique_ptr<GradientSync> sync_;

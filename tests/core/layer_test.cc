@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include "core/dropout.h"
 #include "gradient_check.h"
 
 namespace mlp {
@@ -51,6 +52,36 @@ TEST(Dense, GradientsMatchFiniteDifferences) {
   };
   EXPECT_TRUE(gradients_match(x.data(), dx.data(), x.size(), f));
   EXPECT_TRUE(gradients_match(store.values(), store.grads(), store.size(), f));
+}
+
+// The dense layer's own pass with tanh and dropout after it, as the model runs it, with fixed keep
+// decisions: 70 units, so a sample's decisions span two words of bits.
+TEST(Dense, FusedActivationAndDropoutGradientsMatchFiniteDifferences) {
+  const int inputs = 3, outputs = 70, batch = 4;
+  ParamStore<double> store;
+  Dense<double> dense(store, "d", inputs, outputs);
+  store.allocate();
+  Eigen::Map<Vector<double>>(store.values(), store.size()) = test_matrix(store.size(), 1, 7);
+  DropoutLayer<double> dropout(0.4f, outputs, 1);
+  dropout.set_fixed_keeps(test_matrix(outputs, batch, 8, 0, 1).array() > 0.4);
+  Matrix<double> x = test_matrix(inputs, batch, 9);          // (I, N)
+  const Matrix<double> r = test_matrix(outputs, batch, 10);  // (O, N)
+  const ForwardContext training{true, 0, 0, nullptr};
+
+  Matrix<double> a, y, dx;
+  dense.forward_fused(x, pb::TANH, &dropout, training, a, &y);
+  dense.backward_fused(x, pb::TANH, &dropout, a, r, &dx);
+  const auto f = [&]() {
+    Matrix<double> a_out, y_out;
+    dense.forward_fused(x, pb::TANH, &dropout, training, a_out, &y_out);
+    return weighted_sum(y_out, r);
+  };
+  EXPECT_TRUE(gradients_match(x.data(), dx.data(), x.size(), f));
+  EXPECT_TRUE(gradients_match(store.values(), store.grads(), store.size(), f));
+  const double scale = 1.0 / (1.0 - static_cast<double>(0.4f));
+  for (Eigen::Index j = 0; j < batch; ++j)
+    for (int u = 0; u < outputs; ++u)
+      EXPECT_EQ(y(u, j), dropout.kept(u, j) ? a(u, j) * scale : 0.0) << u << ", " << j;
 }
 
 // Stale gradients (NaN) must not leak: the products write with beta = 0.

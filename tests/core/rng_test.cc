@@ -8,6 +8,8 @@
 #include <cmath>
 #include <numeric>
 
+#include "core/hash.h"
+
 namespace mlp {
 namespace {
 
@@ -17,6 +19,21 @@ TEST(Rng, SameCountersSameBitsDifferentCountersDiffer) {
   EXPECT_NE(random_bits(1, RngStream::kInit, 2, 3, 4),
             random_bits(1, RngStream::kDropout, 2, 3, 4));
   EXPECT_NE(random_bits(1, RngStream::kInit, 2, 3, 4), random_bits(2, RngStream::kInit, 2, 3, 4));
+}
+
+// Values of the stream as released: weight initialization, data order and dropout masks of
+// existing runs and checkpoints depend on every bit.
+TEST(Rng, BitsAreThoseOfEarlierReleases) {
+  EXPECT_EQ(random_bits(1, RngStream::kDropout, 2, 3, 4), 0x3722c09cc03cd07cULL);
+  EXPECT_EQ(random_bits(11, RngStream::kInit, 0, 123456789, (uint64_t{7} << 32) | 1000),
+            0x1c981eeec7e03800ULL);
+}
+
+TEST(Rng, StateAndLastWordComposeToTheBits) {
+  for (uint64_t c : {uint64_t{0}, uint64_t{5}, (uint64_t{3} << 32) | 17, ~uint64_t{0}}) {
+    EXPECT_EQ(random_bits(8, RngStream::kDropout, 6, 40, c),
+              splitmix64_mix(random_last_word(random_state(8, RngStream::kDropout, 6, 40), c)));
+  }
 }
 
 TEST(Rng, UniformMeanAndRange) {

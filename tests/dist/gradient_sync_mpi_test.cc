@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "core/max_norm.h"
 #include "core/optimizer.h"
 #include "dist/gradient_sync.h"
 #include "tests/support/mpi_test_env.h"
@@ -37,9 +38,10 @@ void expect_exact_sums(const std::vector<float>& data, int size) {
   EXPECT_EQ(wrong, 0u) << "of " << data.size();
 }
 
-// Three dense layers' weight and bias blocks, as a model lays them out.
+// Three dense layers' weight and bias blocks, as a model lays them out: about 265,000 values, so
+// that the sharded sync's slices (whole pieces of 65,536 values) give each of four ranks a part.
 std::vector<ParamBlock> three_layer_layout() {
-  const int shapes[][2] = {{64, 300}, {64, 1}, {32, 64}, {32, 1}, {10, 32}, {10, 1}};
+  const int shapes[][2] = {{256, 1000}, {256, 1}, {32, 256}, {32, 1}, {10, 32}, {10, 1}};
   std::vector<ParamBlock> layout;
   size_t offset = 0;
   for (const auto& shape : shapes) {
@@ -129,7 +131,9 @@ TEST(GradientSyncMpi, EveryModeGivesTheSameExactSums) {
               sums.begin() + static_cast<std::ptrdiff_t>(owned.begin));
     sync->share_owned(sums.data());
     expect_exact_sums(sums, comm.size());
+    EXPECT_EQ(sync->splits_update(), kind == pb::SHARDED && comm.size() > 1);
     if (kind == pb::SHARDED) {
+      EXPECT_EQ(owned.begin % kMaxNormPiece, 0u);
       EXPECT_EQ(owned.begin % kOptimizerGrid, 0u);
       owned_total = owned.size();
     } else {

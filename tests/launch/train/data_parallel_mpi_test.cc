@@ -146,14 +146,17 @@ TEST_F(DataParallel, OverlappedSyncTrainsLikeBlocking) {
   expect_bit_identical_on_all_ranks(overlap.parameters);
 }
 
-// Each rank updates its slice of the parameters and optimizer state: the same numbers as every
-// rank updating everything, bitwise where the sum over ranks is the same sum (two ranks: a + b in
-// either order), and every rank ends with all of the state (slices are multiples of 1024 values, so
-// this model of about 3,000 parameters gives ranks one slice, several, or none).
+// Each rank updates its slice of the parameters and optimizer state, and applies max-norm there:
+// the same numbers as every rank updating everything, bitwise where the sum over ranks is the
+// same sum (two ranks: a + b in either order), and every rank ends with all of the state. Slices
+// are multiples of 65,536 values (max-norm's pieces), so the model is wide enough for four: about
+// 205,000 parameters, its second weight block cut between ranks.
 TEST_F(DataParallel, ShardedSyncTrainsLikeBlocking) {
   for (pb::OptimizerKind kind : {pb::SGD, pb::MOMENTUM, pb::ADAM}) {
     SCOPED_TRACE(pb::OptimizerKind_Name(kind));
     pb::TrainConfig cfg = config("sharded", kind, 0.01f);
+    cfg.mutable_model()->set_hidden("512,384");
+    cfg.mutable_model()->set_max_norm(0.8f);
     cfg.mutable_optimizer()->set_weight_decay(0.001f);
     const TrainingResult blocking = run_training(cfg, test_world());
     cfg.set_grad_sync(pb::SHARDED);

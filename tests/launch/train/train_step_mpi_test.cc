@@ -1,5 +1,5 @@
-// The training step under mpirun in every gradient sync: after its first step it allocates
-// nothing, the collectives included, also on a rank without samples in the batch.
+// The training step under mpirun in every gradient sync, with dropout and max-norm: after its first
+// step it allocates nothing, the collectives included, also on a rank without samples in the batch.
 #include <gtest/gtest.h>
 
 #include <cstdint>
@@ -28,6 +28,7 @@ TEST(TrainStepMpi, AllocatesNothingAfterItsFirstStepInEverySync) {
     config.mutable_model()->set_inputs(kInputs);
     config.mutable_model()->set_outputs(kOutputs);
     config.mutable_model()->set_dropout(0.2f);
+    config.mutable_model()->set_max_norm(1.0f);  // with its allreduce of norms when sharded
     config.set_grad_sync(mode);
     config.set_grad_bucket_kb(1);  // several buckets for the overlap sync
     Model<float> model(config.model());
