@@ -1,7 +1,9 @@
 // The bf16 conversion and the CPU's bf16 capability; see bf16.h.
 #include "core/bf16.h"
 
+#if defined(__x86_64__)
 #include <cpuid.h>
+#endif
 
 #include <cstdlib>
 #include <sstream>
@@ -21,6 +23,7 @@ bool hidden_feature(const std::string& name) {
   return false;
 }
 
+#if defined(__x86_64__)
 // CPUID leaf 7: sub-leaf 1 EAX bit 5 is AVX512_BF16, sub-leaf 0 EDX bit 22 AMX_BF16.
 bool cpuid_bit(unsigned subleaf, int reg, unsigned bit) {
   unsigned r[4] = {0, 0, 0, 0};
@@ -28,6 +31,7 @@ bool cpuid_bit(unsigned subleaf, int reg, unsigned bit) {
   __cpuid_count(7, subleaf, r[0], r[1], r[2], r[3]);
   return (r[reg] >> bit) & 1u;
 }
+#endif
 
 }  // namespace
 
@@ -37,6 +41,9 @@ void to_bf16(const float* __restrict in, Bf16* __restrict out, size_t n) {
 }
 
 std::string missing_bf16_isa() {
+#if !defined(__x86_64__)
+  return "avx512_bf16 (or amx_bf16)";
+#else
   __builtin_cpu_init();
   // Both need the operating system to save AVX-512 state, which avx512f's check includes.
   const bool avx512 = __builtin_cpu_supports("avx512f") && !hidden_feature("avx512f");
@@ -44,6 +51,7 @@ std::string missing_bf16_isa() {
   const bool amx_bf16 = avx512 && cpuid_bit(0, 3, 22) && !hidden_feature("amx_bf16");
   if (avx512_bf16 || amx_bf16) return "";
   return avx512 ? "avx512_bf16 (or amx_bf16)" : "avx512f with avx512_bf16 (or amx_bf16)";
+#endif
 }
 
 void require_bf16_cpu(const std::string& what) {
