@@ -92,7 +92,8 @@ class Model {
   std::vector<Block> blocks_;
   std::vector<Matrix<T>> activations_;  // activations_[i] = output of layers_[i]
   // Under bf16: inputs_bf16_[k] is the bf16 copy of block k's input, written by block k - 1's
-  // pass (block 0 converts its own input), and the weights' copy.
+  // pass when that block is dense (the first dense block converts its own input), and the
+  // weights' copy, stale once the mutable store was asked for until the next forward.
   std::vector<Matrix<Bf16>> inputs_bf16_;
   std::vector<Bf16, Eigen::aligned_allocator<Bf16>> weights_bf16_;
   bool weights_bf16_stale_ = true;
