@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/errors.h"
+#include "core/gemm_backend.h"
 
 namespace mlp {
 namespace {
@@ -52,6 +53,10 @@ std::string missing_bf16_isa() {
   if (avx512_bf16 || amx_bf16) return "";
   return avx512 ? "avx512_bf16 (or amx_bf16)" : "avx512f with avx512_bf16 (or amx_bf16)";
 #endif
+}
+
+bool bf16_products_run() {
+  return gemm_backend_available(GemmBackend::kOnednn) && missing_bf16_isa().empty();
 }
 
 void require_bf16_cpu(const std::string& what) {

@@ -34,6 +34,9 @@ inline float bf16_to_float(Bf16 value) { return static_cast<float>(value); }
 // makes the check treat those as absent: how tests see a CPU without bf16.
 std::string missing_bf16_isa();
 
+// Whether bf16 products run here: this build links oneDNN and missing_bf16_isa() is empty.
+bool bf16_products_run();
+
 // Throws UsageError (exit 2) with one line naming the missing instruction set unless
 // missing_bf16_isa() is empty. `what`: who needs it, e.g. "--precision bf16".
 void require_bf16_cpu(const std::string& what);

@@ -44,8 +44,7 @@ int main(int argc, char** argv) {
   std::vector<int> widths = mlp::parse_hidden_sizes(hidden);
   widths.insert(widths.begin(), inputs);
   widths.push_back(outputs);
-  const bool bf16 =
-      mlp::gemm_backend_available(mlp::GemmBackend::kOnednn) && mlp::missing_bf16_isa().empty();
+  const bool bf16 = mlp::bf16_products_run();
   const auto timings =
       mlp::time_gemm_backends(mlp::step_products(widths, batch), seconds, 1 << 20, bf16);
   for (const mlp::GemmTiming& t : timings) {

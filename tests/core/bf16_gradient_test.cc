@@ -20,10 +20,6 @@ namespace {
 constexpr double kUnit = 1.0 / 256;              // bf16's unit roundoff
 const double kFloatUnit = std::ldexp(1.0, -24);  // float's
 
-bool bf16_products_run() {
-  return gemm_backend_available(GemmBackend::kOnednn) && missing_bf16_isa().empty();
-}
-
 // The bound of a bf16 product of k terms relative to |op(a)| |op(b)| (see bf16_test.cc).
 double product_factor(int k) { return 2 * kUnit + kUnit * kUnit + (k + 1) * kFloatUnit * 1.01; }
 

@@ -89,10 +89,6 @@ TEST(Bf16, HidingAnotherFeatureChangesNothing) {
   EXPECT_EQ(missing_bf16_isa(), unhidden);
 }
 
-bool bf16_products_run() {
-  return gemm_backend_available(GemmBackend::kOnednn) && missing_bf16_isa().empty();
-}
-
 struct Case {
   int m, n, k;
   bool transpose_a, transpose_b;

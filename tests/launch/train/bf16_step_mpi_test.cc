@@ -45,8 +45,7 @@ size_t stale_entries(Model<float>& model) {
 }
 
 TEST(Bf16StepMpi, TheWeightsCopyIsTheirRoundingAfterEveryStepInEverySync) {
-  if (!gemm_backend_available(GemmBackend::kOnednn) || !missing_bf16_isa().empty())
-    GTEST_SKIP() << "no bf16 products on this CPU or build";
+  if (!bf16_products_run()) GTEST_SKIP() << "no bf16 products on this CPU or build";
   Communicator& comm = test_world();
   const Matrix<float> all_x = test_matrix(kInputs, kBatch, 31, -1, 1).cast<float>();  // (I, N)
   const Shard mine = shard_of(kBatch, comm.rank(), comm.size());

@@ -60,12 +60,8 @@ TEST(GemmSetup, UnknownNameIsAUsageError) {
   EXPECT_THROW(choose_gemm_backend(config, *comm), UsageError);
 }
 
-bool bf16_runs() {
-  return gemm_backend_available(GemmBackend::kOnednn) && missing_bf16_isa().empty();
-}
-
 TEST(GemmSetup, Bf16RunsOnOnednnTimedBesideTheFloat32Backends) {
-  if (!bf16_runs()) GTEST_SKIP() << "no bf16 products on this CPU or build";
+  if (!bf16_products_run()) GTEST_SKIP() << "no bf16 products on this CPU or build";
   const auto comm = make_local_communicator();
   pb::TrainConfig config = resolved_config("48", 64, 10, 32);
   config.set_precision(pb::BF16);

@@ -56,10 +56,6 @@ double json_value(const std::string& json, const std::string& key) {
   return std::strtod(json.c_str() + at + key.size() + 4, nullptr);
 }
 
-bool bf16_runs() {
-  return gemm_backend_available(GemmBackend::kOnednn) && missing_bf16_isa().empty();
-}
-
 TEST(PrecisionRun, Bf16OnACpuWithoutItEndsWithOneLineAndExitTwo) {
   if (!gemm_backend_available(GemmBackend::kOnednn)) GTEST_SKIP() << "no oneDNN in this build";
   const Workspace w;
@@ -80,7 +76,7 @@ TEST(PrecisionRun, Bf16WithAnotherBackendIsAUsageError) {
 }
 
 TEST(PrecisionRun, Bf16IsRecordedRepeatableAndEvaluatedExactly) {
-  if (!bf16_runs()) GTEST_SKIP() << "no bf16 products on this CPU or build";
+  if (!bf16_products_run()) GTEST_SKIP() << "no bf16 products on this CPU or build";
   const Workspace w;
   for (const char* run : {"a", "b"}) {
     const Result r = w.train(run, "--epochs 3 --precision bf16");
@@ -115,7 +111,7 @@ TEST(PrecisionRun, Bf16IsRecordedRepeatableAndEvaluatedExactly) {
 }
 
 TEST(PrecisionRun, ResumingUnderAnotherPrecisionWarnsOnce) {
-  if (!bf16_runs()) GTEST_SKIP() << "no bf16 products on this CPU or build";
+  if (!bf16_products_run()) GTEST_SKIP() << "no bf16 products on this CPU or build";
   const Workspace w;
   ASSERT_EQ(w.train("run", "--epochs 1 --gemm onednn").exit_code, 0);
   const Result r = w.train("run", "--epochs 2 --resume auto --precision bf16");

@@ -156,14 +156,10 @@ TEST(TrainStep, AllocatesNothingAfterItsFirstStep) {
   EXPECT_EQ(test::allocation_count() - before, 0);
 }
 
-bool bf16_runs() {
-  return gemm_backend_available(GemmBackend::kOnednn) && missing_bf16_isa().empty();
-}
-
 // The step updates the bf16 copy of the weights in its passes; the sequence by hand writes the
 // parameters through the store, so every forward converts them whole. Both read the same bits.
 TEST(TrainStep, Bf16StepsAreBitwiseTheSequenceByHand) {
-  if (!bf16_runs()) GTEST_SKIP() << "no bf16 products on this CPU or build";
+  if (!bf16_products_run()) GTEST_SKIP() << "no bf16 products on this CPU or build";
   const ProductSettings bf16{GemmBackend::kOnednn, Precision::kBf16};
   Fixture stepped, by_hand;
   stepped.config.set_precision(pb::BF16);
