@@ -16,9 +16,9 @@ namespace {
 
 // Checks the shapes, and does the work of a product with no terms (some libraries reject zero
 // sizes). Returns true when nothing is left for a library to do.
-template <typename T>
-bool settle_shape(const ConstMatrixRef<T>& a, bool transpose_a, const ConstMatrixRef<T>& b,
-                  bool transpose_b, MatrixRef<T>& c, Accumulate mode) {
+template <typename In, typename Out>
+bool settle_shape(const ConstMatrixRef<In>& a, bool transpose_a, const ConstMatrixRef<In>& b,
+                  bool transpose_b, MatrixRef<Out>& c, Accumulate mode) {
   const auto m = transpose_a ? a.cols() : a.rows(), k = transpose_a ? a.rows() : a.cols();
   const auto kb = transpose_b ? b.cols() : b.rows(), n = transpose_b ? b.rows() : b.cols();
   if (k != kb || m != c.rows() || n != c.cols()) {
@@ -66,11 +66,13 @@ template void eigen_gemm<double>(const ConstMatrixRef<double>&, bool, const Cons
 template <typename T>
 void gemm(const ProductSettings& products, const ConstMatrixRef<T>& a, bool transpose_a,
           const ConstMatrixRef<T>& b, bool transpose_b, MatrixRef<T> c, Accumulate mode) {
-  if (settle_shape(a, transpose_a, b, transpose_b, c, mode)) return;
+  if (settle_shape<T, T>(a, transpose_a, b, transpose_b, c, mode)) return;
 #ifdef MLP_ONEDNN
   if constexpr (std::is_same_v<T, float>) {
     if (products.backend == GemmBackend::kOnednn) {
-      gemm_detail::onednn_gemm(a, transpose_a, b, transpose_b, c, mode);
+      gemm_detail::onednn_gemm(a.data(), a.outerStride(), b.data(), b.outerStride(),
+                               gemm_detail::OperandType::kFp32, transpose_a, transpose_b,
+                               a.rows(), a.cols(), b.rows(), c, mode);
       return;
     }
   }
@@ -88,6 +90,18 @@ template void gemm<float>(const ProductSettings&, const ConstMatrixRef<float>&, 
                           const ConstMatrixRef<float>&, bool, MatrixRef<float>, Accumulate);
 template void gemm<double>(const ProductSettings&, const ConstMatrixRef<double>&, bool,
                            const ConstMatrixRef<double>&, bool, MatrixRef<double>, Accumulate);
+
+void gemm(const ProductSettings& /*products*/, const ConstMatrixRef<Bf16>& a, bool transpose_a,
+          const ConstMatrixRef<Bf16>& b, bool transpose_b, MatrixRef<float> c, Accumulate mode) {
+  if (settle_shape<Bf16, float>(a, transpose_a, b, transpose_b, c, mode)) return;
+#ifdef MLP_ONEDNN
+  gemm_detail::onednn_gemm(a.data(), a.outerStride(), b.data(), b.outerStride(),
+                           gemm_detail::OperandType::kBf16, transpose_a, transpose_b, a.rows(),
+                           a.cols(), b.rows(), c, mode);
+#else
+  throw std::logic_error("gemm: bf16 products need oneDNN, which this build lacks");
+#endif
+}
 
 std::string openblas_core_name() {
 #ifdef MLP_OPENBLAS

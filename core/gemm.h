@@ -7,15 +7,19 @@
 
 #include <string>
 
+#include "core/bf16.h"
 #include "core/gemm_backend.h"
 #include "core/tensor.h"
 
 namespace mlp {
 
 // How matrix products run: the settings a model carries (Model::products()) and passes to each
-// of its products. Eigen unless the model is told otherwise.
+// of its products. Eigen in float32 unless the model is told otherwise. Under Precision::kBf16
+// the model hands its float products bf16 copies of their operands (the bf16 overload of gemm
+// below), and the backend is oneDNN.
 struct ProductSettings {
   GemmBackend backend = GemmBackend::kEigen;
+  Precision precision = Precision::kFp32;
 };
 
 // Column-major views; columns may be strided (a block of columns of a larger matrix).
@@ -34,6 +38,12 @@ enum class Accumulate { kOverwrite, kAdd };
 template <typename T>
 void gemm(const ProductSettings& products, const ConstMatrixRef<T>& a, bool transpose_a,
           const ConstMatrixRef<T>& b, bool transpose_b, MatrixRef<T> c, Accumulate mode);
+
+// The same product with bf16 operands, float32 accumulation and a float32 c, on oneDNN whatever
+// products.backend says (the only backend with bf16 kernels). Throws std::invalid_argument when
+// the shapes do not fit, std::logic_error in a build without oneDNN.
+void gemm(const ProductSettings& products, const ConstMatrixRef<Bf16>& a, bool transpose_a,
+          const ConstMatrixRef<Bf16>& b, bool transpose_b, MatrixRef<float> c, Accumulate mode);
 
 // The CPU kernel OpenBLAS chose ("SkylakeX", "Prescott", ...); empty when OpenBLAS is not
 // linked.

@@ -33,6 +33,10 @@ const char* gemm_backend_name(GemmBackend backend) {
   return "unknown";
 }
 
+const char* precision_name(Precision precision) {
+  return precision == Precision::kBf16 ? "bf16" : "fp32";
+}
+
 const std::vector<GemmBackend>& all_gemm_backends() {
   static const std::vector<GemmBackend> all = {GemmBackend::kOnednn, GemmBackend::kEigen,
                                                GemmBackend::kBlas};

@@ -10,6 +10,13 @@ namespace mlp {
 
 enum class GemmBackend { kOnednn, kEigen, kBlas };
 
+// The operands of a model's products: float32, or bf16 with float32 accumulation and results
+// (on oneDNN only). Everything else of training (master weights, gradients, optimizer) is float32.
+enum class Precision { kFp32, kBf16 };
+
+// "fp32", "bf16".
+const char* precision_name(Precision precision);
+
 // "onednn", "eigen", "blas".
 const char* gemm_backend_name(GemmBackend backend);
 // Every backend this build knows, available or not, in a fixed order.

@@ -15,8 +15,12 @@ void eigen_gemm(const ConstMatrixRef<T>& a, bool transpose_a, const ConstMatrixR
 template <typename T>
 void blas_gemm(const ConstMatrixRef<T>& a, bool transpose_a, const ConstMatrixRef<T>& b,
                bool transpose_b, MatrixRef<T> c, Accumulate mode);
-void onednn_gemm(const ConstMatrixRef<float>& a, bool transpose_a, const ConstMatrixRef<float>& b,
-                 bool transpose_b, MatrixRef<float> c, Accumulate mode);
+enum class OperandType { kFp32, kBf16 };
+// oneDNN's product of column-major a (a_rows, a_cols; leading dimension lda) and b (b_rows,
+// leading dimension ldb), both float or both bf16 as `type` says, into the float c.
+void onednn_gemm(const void* a, Eigen::Index lda, const void* b, Eigen::Index ldb,
+                 OperandType type, bool transpose_a, bool transpose_b, Eigen::Index a_rows,
+                 Eigen::Index a_cols, Eigen::Index b_rows, MatrixRef<float> c, Accumulate mode);
 
 std::string blas_core_name();
 

@@ -28,16 +28,21 @@ struct GemmTiming {
   GemmBackend backend;
   double step_seconds = 0;  // best time of all the products once
   double gflops = 0;        // their floating-point work over that time
+  Precision precision = Precision::kFp32;
 };
 
-// Times every available backend on `products`, interleaved round by round so a neighbour's
-// burst on a shared machine hits them alike, keeping each one's best round. Stops after
-// `max_rounds` rounds or once `budget_seconds` are spent (after at least two rounds: the first
-// includes one-time set-up such as oneDNN's kernel generation).
+// Times every available backend on `products` in float32 (and, with `with_bf16`, oneDNN with
+// bf16 operands as well, last), interleaved round by round so a neighbour's burst on a shared
+// machine hits them alike, keeping each one's best round. Stops after `max_rounds` rounds or
+// once `budget_seconds` are spent (after at least two rounds: the first includes one-time
+// set-up such as oneDNN's kernel generation). with_bf16 needs oneDNN in the build.
 std::vector<GemmTiming> time_gemm_backends(const std::vector<GemmProduct>& products,
-                                           double budget_seconds, int max_rounds = 20);
+                                           double budget_seconds, int max_rounds = 20,
+                                           bool with_bf16 = false);
 
-// The timing with the shortest step.
-const GemmTiming& fastest_gemm(const std::vector<GemmTiming>& timings);
+// The timing of `precision` with the shortest step; throws std::invalid_argument when there is
+// none.
+const GemmTiming& fastest_gemm(const std::vector<GemmTiming>& timings,
+                               Precision precision = Precision::kFp32);
 
 }  // namespace mlp

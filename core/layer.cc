@@ -2,10 +2,12 @@
 // (finite-difference checks). Every product writes straight into its destination buffer, and
 // the element-wise work after a product (bias, activation, dropout; their gradients and the
 // bias gradient) is one pass over the output, column by column while the column sits in cache.
-// A step allocates nothing once the buffers have their batch shape.
+// A step allocates nothing once the buffers have their batch shape. Under bf16 those passes also
+// write the bf16 copies the next products read, while the column is in cache.
 #include "core/layer.h"
 
 #include <stdexcept>
+#include <type_traits>
 
 #include "core/dropout.h"
 
@@ -60,18 +62,47 @@ Dense<T>::Dense(ParamStore<T>& store, const std::string& name, int inputs, int o
       bias_(store.add(name + ".bias", outputs, 1, {/*decayed=*/false, /*max_normed=*/false})) {}
 
 template <typename T>
+void Dense<T>::set_products(const ProductSettings& products, const Bf16* weights_bf16) {
+  if (products.precision == Precision::kBf16 && !std::is_same_v<T, float>)
+    throw std::invalid_argument("Dense: bf16 products are for float layers only");
+  products_ = products;
+  weights_bf16_ = weights_bf16;
+}
+
+template <typename T>
+ConstMatrixMap<Bf16> Dense<T>::weight_bf16() const {
+  if (weights_bf16_ == nullptr) throw std::logic_error("Dense: bf16 products without bf16 weights");
+  return ConstMatrixMap<Bf16>(weights_bf16_ + store_.layout()[weight_].offset, outputs_, inputs_);
+}
+
+template <typename T>
 void Dense<T>::forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext& ctx) {
   forward_fused(x, pb::IDENTITY, nullptr, ctx, y, nullptr);
 }
 
 template <typename T>
 void Dense<T>::forward_fused(const Matrix<T>& x, pb::Activation kind, DropoutLayer<T>* dropout,
-                             const ForwardContext& ctx, Matrix<T>& a, Matrix<T>* y) {
+                             const ForwardContext& ctx, Matrix<T>& a, Matrix<T>* y,
+                             const Matrix<Bf16>* x_bf16, Matrix<Bf16>* out_bf16) {
   const auto w = store_.param(weight_);       // (O, I)
   const auto b = store_.param(bias_).col(0);  // (O)
   const auto n = x.cols();
   a.resize(outputs_, n);
-  gemm<T>(products_, w, false, x, false, a, Accumulate::kOverwrite);
+  if constexpr (std::is_same_v<T, float>) {
+    if (bf16()) {
+      if (x_bf16 == nullptr) {
+        x_bf16_.resize(inputs_, n);
+        to_bf16(x.data(), x_bf16_.data(), static_cast<size_t>(x.size()));
+        x_bf16 = &x_bf16_;
+      }
+      gemm(products_, weight_bf16(), false, *x_bf16, false, a, Accumulate::kOverwrite);
+    } else {
+      gemm<T>(products_, w, false, x, false, a, Accumulate::kOverwrite);
+    }
+    if (out_bf16 != nullptr) out_bf16->resize(outputs_, n);
+  } else {
+    gemm<T>(products_, w, false, x, false, a, Accumulate::kOverwrite);
+  }
   const bool masked = dropout != nullptr && dropout->begin_forward(n, ctx);
   if (dropout != nullptr) y->resize(outputs_, n);
   for (Eigen::Index j = 0; j < n; ++j) {
@@ -82,6 +113,11 @@ void Dense<T>::forward_fused(const Matrix<T>& x, pb::Activation kind, DropoutLay
       dropout->apply_mask(j, column.data(), y->col(j).data());
     } else if (dropout != nullptr) {
       y->col(j) = column;
+    }
+    if constexpr (std::is_same_v<T, float>) {
+      if (out_bf16 != nullptr)
+        to_bf16(dropout != nullptr ? y->col(j).data() : column.data(), out_bf16->col(j).data(),
+                static_cast<size_t>(outputs_));
     }
   }
 }
@@ -95,12 +131,13 @@ void Dense<T>::backward(const Matrix<T>& x, const Matrix<T>& y, const Matrix<T>&
 template <typename T>
 void Dense<T>::backward_fused(const Matrix<T>& x, pb::Activation kind,
                               const DropoutLayer<T>* dropout, const Matrix<T>& a,
-                              const Matrix<T>& dy, Matrix<T>* dx) {
+                              const Matrix<T>& dy, Matrix<T>* dx, const Matrix<Bf16>* x_bf16) {
   auto dw = store_.grad(weight_);       // (O, I)
   auto db = store_.grad(bias_).col(0);  // (O)
   const auto n = dy.cols();
   const bool masked = dropout != nullptr && dropout->masked();
   dz_.resize(outputs_, n);
+  if (bf16()) dz_bf16_.resize(outputs_, n);
   db.setZero();
   for (Eigen::Index j = 0; j < n; ++j) {
     auto column = dz_.col(j);  // (O)
@@ -111,12 +148,24 @@ void Dense<T>::backward_fused(const Matrix<T>& x, pb::Activation kind,
     }
     times_derivative<T>(kind, a.col(j), column);
     db += column;
+    if constexpr (std::is_same_v<T, float>) {
+      if (bf16())
+        to_bf16(column.data(), dz_bf16_.col(j).data(), static_cast<size_t>(outputs_));
+    }
+  }
+  if (dx != nullptr) dx->resize(inputs_, n);
+  if constexpr (std::is_same_v<T, float>) {
+    if (bf16()) {
+      gemm(products_, dz_bf16_, false, x_bf16 != nullptr ? *x_bf16 : x_bf16_, true, dw,
+           Accumulate::kOverwrite);
+      if (dx != nullptr)
+        gemm(products_, weight_bf16(), true, dz_bf16_, false, *dx, Accumulate::kOverwrite);
+      return;
+    }
   }
   gemm<T>(products_, dz_, false, x, true, dw, Accumulate::kOverwrite);
-  if (dx != nullptr) {
-    dx->resize(inputs_, n);
+  if (dx != nullptr)
     gemm<T>(products_, store_.param(weight_), true, dz_, false, *dx, Accumulate::kOverwrite);
-  }
 }
 
 template <typename T>

@@ -3,7 +3,9 @@
 // gradients in the ParamStore and dx, so a step needs no pass that zeroes gradients. A dense
 // layer also runs the activation and dropout after it in its own pass over its output
 // (forward_fused), which is how the model runs it. Written once as templates, instantiated for
-// float (training) and double (finite-difference checks).
+// float (training) and double (finite-difference checks). Under bf16 products (float only) a
+// dense layer's products read bf16 copies of its input, weights and output gradient, which the
+// passes that write those values write as well; results and gradients stay float.
 #pragma once
 
 #include <cstddef>
@@ -53,7 +55,9 @@ template <typename T>
 class Dense : public Layer<T> {
  public:
   Dense(ParamStore<T>& store, const std::string& name, int inputs, int outputs);
-  void set_products(const ProductSettings& products) { products_ = products; }
+  // Under Precision::kBf16 (float layers only), weights_bf16 is the bf16 copy of the store's
+  // values (the same offsets), which the owner keeps current; otherwise it is not read.
+  void set_products(const ProductSettings& products, const Bf16* weights_bf16 = nullptr);
   int inputs() const override { return inputs_; }
   int outputs() const override { return outputs_; }
   void forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext& ctx) override;
@@ -61,23 +65,35 @@ class Dense : public Layer<T> {
                 Matrix<T>* dx) override;
   // The layer, then the activation `kind`, then `dropout` (may be null), in one pass over the
   // output after the product: a = f(W x + b) (O, N), and with dropout y = a * mask (O, N).
+  // Under bf16: x_bf16 is x's bf16 copy (I, N), or null, and then the layer converts x itself
+  // (the model's input, which no pass writes in bf16); the pass also writes the bf16 copy of
+  // its last output (y with dropout, else a) into *out_bf16 (O, N) unless out_bf16 is null.
   void forward_fused(const Matrix<T>& x, pb::Activation kind, DropoutLayer<T>* dropout,
-                     const ForwardContext& ctx, Matrix<T>& a, Matrix<T>* y);
+                     const ForwardContext& ctx, Matrix<T>& a, Matrix<T>* y,
+                     const Matrix<Bf16>* x_bf16 = nullptr, Matrix<Bf16>* out_bf16 = nullptr);
   // Backward of forward_fused from dy (O, N), the gradient w.r.t. its last output (y with
-  // dropout, else a): one pass forms dz = dy * mask * f'(a) and the bias gradient, then the
-  // products write the weight gradient and dx (unless null). OVERWRITES all of them.
+  // dropout, else a): one pass forms dz = dy * mask * f'(a) and the bias gradient (and under
+  // bf16 dz's bf16 copy), then the products write the weight gradient and dx (unless null).
+  // OVERWRITES all of them. x_bf16: as given to the forward.
   void backward_fused(const Matrix<T>& x, pb::Activation kind, const DropoutLayer<T>* dropout,
-                      const Matrix<T>& a, const Matrix<T>& dy, Matrix<T>* dx);
+                      const Matrix<T>& a, const Matrix<T>& dy, Matrix<T>* dx,
+                      const Matrix<Bf16>* x_bf16 = nullptr);
   std::pair<size_t, size_t> param_range() const override;
   int weight_block() const { return weight_; }
   int bias_block() const { return bias_; }
 
  private:
+  bool bf16() const { return products_.precision == Precision::kBf16; }
+  ConstMatrixMap<Bf16> weight_bf16() const;  // (O, I)
+
   ParamStore<T>& store_;
   int inputs_, outputs_;
   int weight_, bias_;
   ProductSettings products_;
-  Matrix<T> dz_;  // (O, N) gradient w.r.t. W x + b, kept between steps
+  const Bf16* weights_bf16_ = nullptr;
+  Matrix<T> dz_;            // (O, N) gradient w.r.t. W x + b, kept between steps
+  Matrix<Bf16> dz_bf16_;    // (O, N) its bf16 copy under bf16
+  Matrix<Bf16> x_bf16_;     // (I, N) under bf16: the input's copy when none was given
 };
 
 // y = f(x) elementwise, f one of relu, tanh, sigmoid, identity.

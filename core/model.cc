@@ -8,6 +8,7 @@
 #include <limits>
 #include <stdexcept>
 #include <string>
+#include <type_traits>
 
 #include "core/dropout.h"
 #include "core/errors.h"
@@ -76,17 +77,40 @@ Model<T>::Model(const pb::ModelConfig& cfg, const ProductSettings& products) : c
     ++first_param_layer_;
   activations_.resize(layers_.size());
   deltas_.resize(layers_.size());
+  inputs_bf16_.resize(blocks_.size());
   set_products(products);
 }
 
 template <typename T>
 void Model<T>::set_products(const ProductSettings& products) {
-  // parse_gemm_backend throws the error --gemm gives for it, saying how to get the backend.
-  if (!gemm_backend_available(products.backend))
-    parse_gemm_backend(gemm_backend_name(products.backend));
-  products_ = products;
+  ProductSettings settings = products;
+  if (settings.precision == Precision::kBf16) {
+    if (!std::is_same_v<T, float>)
+      throw std::invalid_argument("Model: bf16 products are for float models only");
+    require_bf16_cpu("bf16 products");
+    settings.backend = parse_gemm_backend("onednn", "bf16 products");
+    weights_bf16_.resize(store_.size());
+    weights_bf16_stale_ = true;
+  } else {
+    // parse_gemm_backend throws the error --gemm gives for it, saying how to get the backend.
+    if (!gemm_backend_available(settings.backend))
+      parse_gemm_backend(gemm_backend_name(settings.backend));
+    weights_bf16_.clear();
+    weights_bf16_.shrink_to_fit();
+  }
+  products_ = settings;
   for (const Block& block : blocks_)
-    if (block.dense != nullptr) block.dense->set_products(products);
+    if (block.dense != nullptr) block.dense->set_products(settings, weights_bf16());
+}
+
+template <typename T>
+void Model<T>::refresh_weights_bf16(FlatRange range) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (weights_bf16_.empty()) return;
+    if (range.begin > range.end || range.end > store_.size())
+      throw std::logic_error("Model::refresh_weights_bf16: range outside the parameters");
+    to_bf16(store_.values() + range.begin, weights_bf16_.data() + range.begin, range.size());
+  }
 }
 
 template <typename T>
@@ -127,13 +151,24 @@ int Model<T>::outputs() const {
 
 template <typename T>
 const Matrix<T>& Model<T>::forward(const Matrix<T>& x, const ForwardContext& ctx) {
-  for (const Block& b : blocks_) {
+  const bool bf16 = !weights_bf16_.empty();
+  if (bf16 && weights_bf16_stale_) {
+    refresh_weights_bf16({0, store_.size()});
+    weights_bf16_stale_ = false;
+  }
+  for (size_t k = 0; k < blocks_.size(); ++k) {
+    const Block& b = blocks_[k];
     const Matrix<T>& input = b.first == 0 ? x : activations_[b.first - 1];
     if (b.dense == nullptr) {
       layers_[b.first]->forward(input, activations_[b.first], ctx);
     } else {
+      // A block after a dense one reads the copy that block's pass wrote; the first dense block
+      // converts its own input.
+      const bool after_dense = k > 0 && blocks_[k - 1].dense != nullptr;
+      Matrix<Bf16>* out_bf16 = bf16 && k + 1 < blocks_.size() ? &inputs_bf16_[k + 1] : nullptr;
       b.dense->forward_fused(input, b.activation, b.dropout, ctx, activations_[b.output],
-                             b.dropout != nullptr ? &activations_[b.last] : nullptr);
+                             b.dropout != nullptr ? &activations_[b.last] : nullptr,
+                             bf16 && after_dense ? &inputs_bf16_[k] : nullptr, out_bf16);
     }
   }
   return activations_.back();
@@ -163,7 +198,9 @@ void Model<T>::backward(const Matrix<T>& x, const Matrix<T>& doutputs,
       layers_[b.first]->backward(input, activations_[b.first], dy, dx);
       continue;
     }
-    b.dense->backward_fused(input, b.activation, b.dropout, activations_[b.output], dy, dx);
+    const bool after_dense = k > 0 && blocks_[k - 1].dense != nullptr;
+    b.dense->backward_fused(input, b.activation, b.dropout, activations_[b.output], dy, dx,
+                            !weights_bf16_.empty() && after_dense ? &inputs_bf16_[k] : nullptr);
     const auto [begin, end] = b.dense->param_range();
     if (on_ready) on_ready(begin, end);
   }

@@ -1,7 +1,8 @@
 // An MLP built from a ModelConfig: [input dropout] then, per hidden layer, dense, activation
 // [, dropout], and a final dense layer with raw outputs (the loss applies softmax or sigmoid).
 // The model owns the activation buffers and reuses them across steps, so the training loop
-// allocates nothing after the first step. It carries the settings its matrix products run with.
+// allocates nothing after the first step. It carries the settings its matrix products run with,
+// and under bf16 products the bf16 copy of its weights that those products read.
 #pragma once
 
 #include <cstdint>
@@ -31,15 +32,32 @@ class Model {
   // identity, He normal for ReLU; biases zero.
   void initialize(uint64_t seed);
 
-  // The flat parameters and gradients of all layers.
-  ParamStore<T>& store() { return store_; }
+  // The flat parameters and gradients of all layers. The mutable store may be written, so under
+  // bf16 the weights' bf16 copy counts as stale after it is asked for, and the next forward
+  // converts all of it: whoever writes the parameters (a resume, early stopping's restore, a
+  // model file) needs to do nothing more.
+  ParamStore<T>& store() {
+    weights_bf16_stale_ = true;
+    return store_;
+  }
   const ParamStore<T>& store() const { return store_; }
+  // The store for the training step, which keeps the bf16 copy current itself as it updates the
+  // parameters (with weights_bf16() and refresh_weights_bf16()): nothing is marked stale.
+  ParamStore<T>& store_for_step() { return store_; }
+  // The bf16 copy of store().values(), at the same offsets, under bf16 products; null otherwise.
+  // Updating a range of the parameters makes that range of it stale until written again.
+  Bf16* weights_bf16() { return weights_bf16_.empty() ? nullptr : weights_bf16_.data(); }
+  // Writes the bf16 copy of values()[range] (nothing unless under bf16).
+  void refresh_weights_bf16(FlatRange range);
   int inputs() const;
   int outputs() const;
   const std::vector<std::unique_ptr<Layer<T>>>& layers() const { return layers_; }
 
   // How every product of forward and backward runs. The trainer sets it once it has chosen the
-  // backend, before the first product; throws UsageError naming a backend this build lacks.
+  // backend, before the first product; throws UsageError naming a backend this build lacks, or
+  // for bf16 a CPU without bf16 instructions (core/bf16.h) or a build without oneDNN (bf16
+  // products run on oneDNN whatever the backend named; a double model throws
+  // std::invalid_argument).
   void set_products(const ProductSettings& products);
   const ProductSettings& products() const { return products_; }
 
@@ -73,6 +91,12 @@ class Model {
   };
   std::vector<Block> blocks_;
   std::vector<Matrix<T>> activations_;  // activations_[i] = output of layers_[i]
+  // Under bf16: inputs_bf16_[k] is the bf16 copy of block k's input, written by block k - 1's
+  // pass when that block is dense (the first dense block converts its own input), and the
+  // weights' copy, stale once the mutable store was asked for until the next forward.
+  std::vector<Matrix<Bf16>> inputs_bf16_;
+  std::vector<Bf16, Eigen::aligned_allocator<Bf16>> weights_bf16_;
+  bool weights_bf16_stale_ = true;
   std::vector<Matrix<T>> deltas_;       // gradient w.r.t. each layer's input
   size_t first_param_layer_ = 0;        // layers before it (input dropout) get no backward
 };

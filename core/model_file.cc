@@ -94,10 +94,12 @@ int TrainedModel::hidden_layers() const {
   return static_cast<int>(parse_hidden_sizes(config.hidden()).size());
 }
 
-std::unique_ptr<Model<float>> TrainedModel::build() const {
+std::unique_ptr<Model<float>> TrainedModel::build(bool for_products) const {
   ProductSettings products;
   for (GemmBackend b : available_gemm_backends())
     if (file.config().gemm() == gemm_backend_name(b)) products.backend = b;
+  // The model's own precision, so its numbers are the run's; a bf16 model needs a bf16 CPU.
+  if (for_products && file.config().precision() == pb::BF16) products.precision = Precision::kBf16;
   auto model = std::make_unique<Model<float>>(config, products);
   std::copy(params.begin(), params.end(), model->store().values());
   return model;

@@ -54,8 +54,11 @@ struct TrainedModel {
   bool classifies() const { return num_classes > 0; }
   // The network with these parameters; forward with ForwardContext{} applies it. Its products
   // run on the backend that trained it (the file's config.gemm) when this build has it, else on
-  // Eigen, so that evaluation reproduces the run's bits.
-  std::unique_ptr<Model<float>> build() const;
+  // Eigen, and in its precision (config.precision), so that evaluation reproduces the run's
+  // bits; a bf16 model on a CPU without bf16 instructions throws UsageError. With
+  // `for_products` false the network only lays out the parameters (inspect, export: float32
+  // products, whatever the CPU).
+  std::unique_ptr<Model<float>> build(bool for_products = true) const;
   // Raw features x (I, N) to what the network was trained on (the standardization, if any),
   // computed exactly as training computed it.
   void prepare(Matrix<float>* x) const;

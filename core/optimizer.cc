@@ -1,6 +1,7 @@
 // SGD, momentum (plain and Nesterov) and Adam over the flat buffers. Each step is one pass per
 // layout block that brings every parameter, gradient and state value from memory once; the
-// block's roles only decide whether weight decay applies.
+// block's roles only decide whether weight decay applies. The bf16 copy of the parameters, when
+// asked for, is written chunk by chunk while the chunk is in L1.
 #include "core/optimizer.h"
 
 #include <Eigen/Core>
@@ -23,7 +24,8 @@ class OptimizerBase : public Optimizer {
   }
 
   using Optimizer::step;
-  void step(float* params, const float* grads, float lr, FlatRange range) override {
+  void step(float* params, const float* grads, float lr, FlatRange range,
+            Bf16* params_bf16) override {
     if (range.begin > range.end || range.end > parameter_count_)
       throw std::logic_error("Optimizer::step: range outside the parameters");
     ++step_count_;
@@ -38,6 +40,7 @@ class OptimizerBase : public Optimizer {
       for (size_t chunk = begin; chunk < end;) {
         const size_t next = std::min(end, (chunk / kOptimizerGrid + 1) * kOptimizerGrid);
         update(chunk, next - chunk, params + chunk, grads + chunk, decay);
+        if (params_bf16 != nullptr) to_bf16(params + chunk, params_bf16 + chunk, next - chunk);
         chunk = next;
       }
     }

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "core/bf16.h"
 #include "core/param_store.h"
 #include "proto/config.pb.h"
 
@@ -32,7 +33,13 @@ class Optimizer {
     step(params, grads, lr, FlatRange{0, parameter_count_});
   }
   // The same update of params[range] and of the state there only, from grads[range].
-  virtual void step(float* params, const float* grads, float lr, FlatRange range) = 0;
+  void step(float* params, const float* grads, float lr, FlatRange range) {
+    step(params, grads, lr, range, nullptr);
+  }
+  // And, unless params_bf16 is null, writes the bf16 copy of the updated params[range] into
+  // params_bf16[range] in the same pass (bf16 products read it).
+  virtual void step(float* params, const float* grads, float lr, FlatRange range,
+                    Bf16* params_bf16) = 0;
 
   int64_t step_count() const { return step_count_; }
   void set_step_count(int64_t steps) { step_count_ = steps; }

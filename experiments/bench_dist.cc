@@ -33,6 +33,7 @@ struct Options {
   pb::GradSync mode = pb::TrainConfig().grad_sync();
   int bucket_kb = 1024;
   std::string gemm = "auto";
+  pb::Precision precision = pb::FP32;
   float dropout = 0;        // hidden layers' drop rate
   float input_dropout = 0;  // the inputs' drop rate
   float max_norm = 0;       // bound on each unit's incoming weight norm; 0: off
@@ -43,8 +44,8 @@ struct Options {
   std::fprintf(stderr,
                "bench_dist: %s\nusage: mpirun -np N bench_dist [--hidden 1024,1024] "
                "[--batch-per-rank 128] [--steps 60] [--warmup 10] [--mode %s] "
-               "[--bucket-kb 1024] [--gemm auto|onednn|eigen|blas] [--dropout 0] "
-               "[--input-dropout 0] [--max-norm 0]\n",
+               "[--bucket-kb 1024] [--gemm auto|onednn|eigen|blas] [--precision fp32|bf16] "
+               "[--dropout 0] [--input-dropout 0] [--max-norm 0]\n",
                problem.c_str(), modes.c_str());
   std::exit(2);
 }
@@ -98,6 +99,8 @@ Options parse(int argc, char** argv) {
       o.mode = parse_mode(value);
     else if (flag == "--gemm")
       o.gemm = value;
+    else if (flag == "--precision" && (value == std::string("fp32") || value == std::string("bf16")))
+      o.precision = value == std::string("bf16") ? pb::BF16 : pb::FP32;
     else if (flag == "--dropout")
       o.dropout = number(argv[i], value, 1);
     else if (flag == "--input-dropout")
@@ -130,6 +133,7 @@ pb::TrainConfig config_of(const Options& o, int ranks) {
   config.mutable_model()->set_outputs(10);
   config.set_batch_size(o.batch_per_rank * ranks);
   config.set_gemm(o.gemm);
+  config.set_precision(o.precision);
   config.set_grad_sync(o.mode);
   config.set_grad_bucket_kb(o.bucket_kb);
   config.mutable_model()->set_dropout(o.dropout);
@@ -147,7 +151,7 @@ int run(const Options& o, Communicator& comm) {
   } catch (const UsageError& e) {
     usage(e.what());
   }
-  Model<float> model(config.model(), {gemm.backend});
+  Model<float> model(config.model(), gemm.products());
   model.initialize(config.seed());
   TrainStep step(config, model, comm);
   const ParamStore<float>& store = model.store();
@@ -164,7 +168,7 @@ int run(const Options& o, Communicator& comm) {
     labels[i] = static_cast<int32_t>(rng() % 10), ids[i] = comm.rank() * n + i;
   StepShard shard{&x, Targets<float>{labels.data(), nullptr}, ids.data(), n, config.batch_size()};
 
-  std::vector<double> forward_ms, backward_ms, sync_ms, optimizer_ms, compute_ms;
+  std::vector<double> forward_ms, backward_ms, sync_ms, optimizer_ms, compute_ms, share_ms;
   comm.barrier();
   Clock::time_point timed_start = Clock::now();
   for (int s = 0; s < o.warmup + o.steps; ++s) {
@@ -179,7 +183,8 @@ int run(const Options& o, Communicator& comm) {
     if (s >= o.warmup) {
       forward_ms.push_back(t.forward_ms + t.loss_ms), backward_ms.push_back(t.backward_ms),
           sync_ms.push_back(t.sync_ms + t.share_ms), optimizer_ms.push_back(t.optimizer_ms),
-          compute_ms.push_back(t.forward_ms + t.loss_ms + t.backward_ms + t.optimizer_ms);
+          compute_ms.push_back(t.forward_ms + t.loss_ms + t.backward_ms + t.optimizer_ms),
+          share_ms.push_back(t.share_ms);
     }
   }
   comm.barrier();
@@ -201,14 +206,15 @@ int run(const Options& o, Communicator& comm) {
         "np=%d gemm=%s mode=%s dropout=%g input_dropout=%g max_norm=%g params=%zu "
         "gradient_mb=%.2f buckets=%zu samples_per_second=%.0f "
         "step_ms=%.3f forward_ms=%.3f backward_ms=%.3f sync_ms=%.3f optimizer_ms=%.3f "
-        "compute_ms=%.3f allreduce_ms=%.3f\n",
+        "compute_ms=%.3f allreduce_ms=%.3f precision=%s share_ms=%.3f\n",
         comm.size(), gemm_backend_name(model.products().backend),
         field_text(config, "grad_sync").c_str(), o.dropout, o.input_dropout, o.max_norm,
         store.size(), store.size() * sizeof(float) / 1e6,
         o.mode == pb::OVERLAP ? gradient_buckets(store.layout(), min_bucket).size() : size_t{1},
         config.batch_size() * o.steps / timed_seconds, timed_seconds * 1000 / o.steps,
         median(forward_ms), median(backward_ms), median(sync_ms), median(optimizer_ms),
-        median(compute_ms), median(allreduce_ms));
+        median(compute_ms), median(allreduce_ms), precision_name(model.products().precision),
+        median(share_ms));
   }
   return 0;
 }

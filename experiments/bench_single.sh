@@ -7,6 +7,10 @@
 # step time is its median step ("step ms") and its least disturbed step ("best ms"); the limit
 # is a best-of timing, so "of limit" compares it with the best step (on a shared machine the
 # median carries the neighbours' load, which the best-of limit does not).
+# On a CPU with bf16 instructions (avx512_bf16 or AMX) the first table also has the bf16 limit
+# (oneDNN's bf16 products alone) and the step under --precision bf16, whose "of limit" is against
+# that bf16 limit, and a line gives bf16's samples/s over fp32's (auto) round by round; elsewhere
+# those rows are left out with a note.
 # A second table times the regularized steps (dropout, input dropout, max-norm, and all three:
 # the recipe of Srivastava et al.) on the backend auto chose, each round running them one after
 # the other beside a plain step, and gives each one's samples/s over the plain step's in the same
@@ -45,6 +49,10 @@ flags=$(grep -m1 '^flags' /proc/cpuinfo)
 has() { [[ " $flags " == *" $1 "* ]]; }
 if has avx512f; then right_core=SkylakeX; elif has avx2; then right_core=Haswell; else right_core=""; fi
 isa=$(for f in avx2 avx512f avx512_bf16 avx512_fp16 amx_tile; do if has $f; then printf '%s ' $f; fi; done)
+# The bf16 rows need oneDNN in the build and bf16 instructions in the CPU: gemm_rate prints its
+# "bf16" line only then.
+have_bf16=0
+"$build/experiments/gemm_rate" --hidden 8 --batch 4 --seconds 0.001 | grep -q '^bf16 ' && have_bf16=1
 # The torch rows need Debian's python3-torch (installed by the test command); without it they
 # are left out with a note.
 have_torch=0
@@ -71,18 +79,24 @@ for hidden in $models; do
   declare -A lines=()
   for ((r = 0; r < rounds; ++r)); do
     rates=$(pinned "$build/experiments/gemm_rate" "${shape[@]}" --seconds 1)
-    lines[limit,$r]=$(tail -n 1 <<<"$rates")
+    lines[limit,$r]=$(grep '^fastest=' <<<"$rates")
     for b in "${backends[@]}"; do lines[rate_$b,$r]=$(grep "^backend=$b " <<<"$rates"); done
     for b in "${backends[@]}" auto; do
       lines[$b,$r]=$(pinned "$build/experiments/bench_step" "${shape[@]}" "${run[@]}" --gemm "$b")
     done
+    kinds=(limit "${backends[@]}" auto)
+    if ((have_bf16)); then
+      lines[limit_bf16,$r]=$(grep '^bf16 ' <<<"$rates")
+      lines[bf16,$r]=$(pinned "$build/experiments/bench_step" "${shape[@]}" "${run[@]}" \
+        --gemm onednn --precision bf16)
+      kinds+=(limit_bf16 bf16)
+    fi
     chose=$(field "${lines[auto,$r]}" gemm)
     for k in "${!regularized[@]}"; do
       # shellcheck disable=SC2086  # the flags split into words on purpose
       lines[reg$k,$r]=$(pinned "$build/experiments/bench_step" "${shape[@]}" "${run[@]}" \
         --gemm "$chose" ${regularized[$k]})
     done
-    kinds=(limit "${backends[@]}" auto)
     for k in "${!regularized[@]}"; do kinds+=("reg$k"); done
     if ((have_torch)); then
       # torch's thread variables only make it one thread; the kernel choice is left alone.
@@ -105,14 +119,14 @@ for hidden in $models; do
   mflop=$(field "${lines[auto,0]}" mflop_per_sample)
   echo "model 784-${hidden//,/-}-10, $(printf '%.2f' "$mflop") MFLOP per sample in products"
   echo
-  row() {  # label kind (a bench line kind, or "limit")
-    if [[ $2 == limit ]]; then
-      printf '| %-44s | %10s | %9s | %9.2f | %10.0f | %8s |\n' "$1" - - "$(med limit step_gemm_ms)" \
-        "$(med limit limit_samples_per_s)" 1.00
+  row() {  # label kind (a bench line kind, or "limit"/"limit_bf16") [its limit, default limit]
+    if [[ $2 == limit* ]]; then
+      printf '| %-44s | %10s | %9s | %9.2f | %10.0f | %8s |\n' "$1" - - "$(med "$2" step_gemm_ms)" \
+        "$(med "$2" limit_samples_per_s)" 1.00
     else
       printf '| %-44s | %10.0f | %9.2f | %9.2f | %10.0f | %8s |\n' "$1" "$(med "$2" samples_per_s)" \
         "$(med "$2" step_ms)" "$(med "$2" best_step_ms)" "$(med "$2" best_samples_per_s)" \
-        "$(rmed "$2" best_samples_per_s limit limit_samples_per_s)"
+        "$(rmed "$2" best_samples_per_s "${3:-limit}" limit_samples_per_s)"
     fi
   }
   printf '| %-44s | %10s | %9s | %9s | %10s | %8s |\n' "run" "samples/s" "step ms" "best ms" \
@@ -122,6 +136,10 @@ for hidden in $models; do
   row "GEMM-bound limit ($(field "${lines[limit,0]}" fastest) products alone)" limit
   for b in "${backends[@]}"; do row "ours, --gemm $b" "$b"; done
   row "ours, --gemm auto (chose $(field "${lines[auto,0]}" gemm))" auto
+  if ((have_bf16)); then
+    row "GEMM-bound limit, bf16 (onednn bf16 alone)" limit_bf16
+    row "ours, --precision bf16 (onednn)" bf16 limit_bf16
+  fi
   if ((have_torch)); then
     row "torch 1 thread, unaltered (${openblas_core:-?})" torch
     row "torch 1 thread, OPENBLAS_CORETYPE=${right_core:-none}" forced
@@ -139,6 +157,21 @@ for hidden in $models; do
   for b in "${backends[@]}"; do
     echo "$b, the step's products alone: $(med "rate_$b" gflops) GFLOP/s"
   done
+  if ((have_bf16)); then
+    echo "onednn bf16, the step's products alone: $(med limit_bf16 gflops) GFLOP/s"
+    per_round=()
+    for ((r = 0; r < rounds; ++r)); do
+      per_round+=("$(ratio "$(field "${lines[bf16,$r]}" samples_per_s)" \
+        "$(field "${lines[auto,$r]}" samples_per_s)")")
+    done
+    echo "bf16 / fp32 (auto) samples/s: $(median "${per_round[@]}") median of rounds (${per_round[*]})," \
+      "$(rmed bf16 best_samples_per_s auto best_samples_per_s) best steps; bf16 limit / fp32 limit:" \
+      "$(rmed limit_bf16 limit_samples_per_s limit limit_samples_per_s); step phases of bf16, ms:" \
+      "forward $(med bf16 forward_ms), backward $(med bf16 backward_ms), optimizer $(med bf16 optimizer_ms)"
+  else
+    echo "bf16 rows left out: no bf16 products here (the CPU lacks avx512_bf16 and amx_bf16, or" \
+      "the build lacks oneDNN)"
+  fi
   echo
 
   echo "regularized steps, --gemm $(field "${lines[reg0,0]}" gemm) (auto's choice);" \

@@ -30,6 +30,7 @@ struct Options {
   int steps = 50;
   int warmup = 5;
   std::string gemm = "auto";
+  std::string precision = "fp32";
   float dropout = 0;        // hidden layers' drop rate
   float input_dropout = 0;  // the inputs' drop rate
   float max_norm = 0;       // bound on each unit's incoming weight norm; 0: off
@@ -39,8 +40,8 @@ struct Options {
   std::cerr << "bench_step: " << problem
             << "\nusage: bench_step [--hidden 1024,1024] [--inputs 784] [--outputs 10]"
                " [--batch 128] [--steps 50] [--warmup 5]"
-               " [--gemm auto|onednn|eigen|blas] [--dropout 0] [--input-dropout 0]"
-               " [--max-norm 0]\n";
+               " [--gemm auto|onednn|eigen|blas] [--precision fp32|bf16] [--dropout 0]"
+               " [--input-dropout 0] [--max-norm 0]\n";
   std::exit(2);
 }
 
@@ -81,6 +82,9 @@ Options parse(int argc, char** argv) {
       opt.warmup = integer_at_least(flag, value, 0);
     } else if (flag == "--gemm") {
       opt.gemm = value;
+    } else if (flag == "--precision") {
+      opt.precision = value;
+      if (opt.precision != "fp32" && opt.precision != "bf16") usage("--precision wants fp32 or bf16");
     } else if (flag == "--dropout") {
       opt.dropout = rate(flag, value);
     } else if (flag == "--input-dropout") {
@@ -106,6 +110,7 @@ pb::TrainConfig config_of(const Options& opt) {
   config.mutable_model()->set_outputs(opt.outputs);
   config.set_batch_size(opt.batch);
   config.set_gemm(opt.gemm);
+  config.set_precision(opt.precision == "bf16" ? pb::BF16 : pb::FP32);
   config.mutable_model()->set_dropout(opt.dropout);
   config.mutable_model()->set_input_dropout(opt.input_dropout);
   config.mutable_model()->set_max_norm(opt.max_norm);
@@ -142,7 +147,7 @@ int run(const Options& opt) {
   } catch (const UsageError& e) {
     usage(e.what());
   }
-  Model<float> model(config.model(), {gemm.backend});
+  Model<float> model(config.model(), gemm.products());
   model.initialize(config.seed());
   TrainStep step(config, model, *comm);
 
@@ -190,7 +195,8 @@ int run(const Options& opt) {
   const double best_ms = *std::min_element(ms[kStep].begin(), ms[kStep].end());
   const double samples_per_s = opt.batch / (step_ms / 1e3);
   const double flop = useful_flop_per_sample(config);
-  std::cout << "gemm=" << gemm_backend_name(model.products().backend) << " hidden=" << opt.hidden
+  std::cout << "gemm=" << gemm_backend_name(model.products().backend)
+            << " precision=" << precision_name(model.products().precision) << " hidden=" << opt.hidden
             << " batch=" << opt.batch << " dropout=" << opt.dropout
             << " input_dropout=" << opt.input_dropout << " max_norm=" << opt.max_norm
             << " steps=" << opt.steps

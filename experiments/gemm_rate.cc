@@ -1,13 +1,16 @@
 // Single-core rate of every matrix-product backend on the products of one training step of an
 // MLP (W x, dy x^T, W^T dy per layer), through the same timing the trainer's --gemm auto uses
 // but for longer. The fastest backend's time for all of them is the step's GEMM-bound limit.
-// Prints one key=value line per backend and a last line for the fastest, for bench_single.sh.
+// Prints one key=value line per backend, a line for the fastest, and on a CPU with bf16
+// instructions a last line for oneDNN with bf16 operands (the bf16 step's limit), for
+// bench_single.sh.
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include "launch/platform/compute_threads.h"
+#include "core/bf16.h"
 #include "core/gemm_choice.h"
 #include "core/hidden_sizes.h"
 
@@ -41,8 +44,11 @@ int main(int argc, char** argv) {
   std::vector<int> widths = mlp::parse_hidden_sizes(hidden);
   widths.insert(widths.begin(), inputs);
   widths.push_back(outputs);
-  const auto timings = mlp::time_gemm_backends(mlp::step_products(widths, batch), seconds, 1 << 20);
+  const bool bf16 = mlp::bf16_products_run();
+  const auto timings =
+      mlp::time_gemm_backends(mlp::step_products(widths, batch), seconds, 1 << 20, bf16);
   for (const mlp::GemmTiming& t : timings) {
+    if (t.precision != mlp::Precision::kFp32) continue;
     std::cout << "backend=" << mlp::gemm_backend_name(t.backend)
               << " step_gemm_ms=" << t.step_seconds * 1e3 << " gflops=" << t.gflops << "\n";
   }
@@ -51,5 +57,11 @@ int main(int argc, char** argv) {
             << " step_gemm_ms=" << best.step_seconds * 1e3 << " gflops=" << best.gflops
             << " limit_samples_per_s=" << batch / best.step_seconds
             << " openblas_core=" << mlp::openblas_core_name() << "\n";
+  if (bf16) {
+    const mlp::GemmTiming& t = mlp::fastest_gemm(timings, mlp::Precision::kBf16);
+    std::cout << "bf16 backend=onednn step_gemm_ms=" << t.step_seconds * 1e3
+              << " gflops=" << t.gflops << " limit_samples_per_s=" << batch / t.step_seconds
+              << "\n";
+  }
   return 0;
 }

@@ -124,7 +124,7 @@ void inspect_model(const std::string& path, std::ostream& out) {
 
 void write_weight_csvs(const std::string& path, const std::string& dir) {
   const TrainedModel t = load_trained_model(path);
-  const std::unique_ptr<Model<float>> network = t.build();
+  const std::unique_ptr<Model<float>> network = t.build(/*for_products=*/false);
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) throw UsageError("--weights: cannot create " + dir + ": " + error.message());

@@ -115,7 +115,7 @@ onnx::ModelProto onnx_model(const TrainedModel& model) {
   }
   // The flat buffer holds per layer W (O, I) column-major, which read row-major is W^T (I, O):
   // Gemm without transposition computes x W^T + b.
-  const std::unique_ptr<Model<float>> network = model.build();
+  const std::unique_ptr<Model<float>> network = model.build(/*for_products=*/false);
   const ParamStore<float>& store = network->store();
   const auto& layout = store.layout();
   const size_t layers = layout.size() / 2;

@@ -312,6 +312,8 @@ RunState from_checkpoint(const pb::Checkpoint& c, const RunIdentity& run, const 
   state.last_learning_rate = c.learning_rate();
   // Only compared with this run's backend, so any text is harmless.
   state.gemm_backend = c.gemm_backend();
+  // Checkpoints of earlier versions have no precision: they trained in fp32, the default.
+  state.precision = c.config().precision() == pb::BF16 ? "bf16" : "fp32";
   return state;
 }
 

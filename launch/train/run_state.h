@@ -34,6 +34,9 @@ struct RunState {
   double last_learning_rate = 0;  // of the last step run
   // The product backend that trained the parameters (a checkpoint's; empty when unknown).
   std::string gemm_backend;
+  // The products' precision that trained them ("fp32", "bf16"; a checkpoint's, empty for a fresh
+  // run).
+  std::string precision;
 };
 
 // What the run is, that a checkpoint is written for or must agree with.

@@ -11,8 +11,10 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "core/bf16.h"
 #include "core/errors.h"
 #include "core/lr_schedule.h"
 #include "core/model_file.h"
@@ -66,6 +68,9 @@ class Trainer {
     // The trainer installs them before any other work (trainer_main.cc); other callers of
     // run_training get them here (installing is idempotent).
     install_stop_signal_handlers();
+    // Before any work: a CPU without bf16 instructions cannot run the products asked for.
+    if (config_.precision() == pb::BF16)
+      run_on_all_or_fail_together(comm_, [] { require_bf16_cpu("--precision bf16"); });
     load_data();
     stop_if_requested("loading the data");
     output_ = std::make_unique<RunOutput>(config_.out_dir(), is_root_);
@@ -166,7 +171,9 @@ class Trainer {
       ++state_.epoch;
       state_.step_in_epoch = 0;
     }
-    if (has_val_ && early_stop_.after_epoch(m, model_->store(), &state_)) stop_early(m.epoch());
+    // Read only: asking a mutable model for its store would mark its bf16 weights stale.
+    if (has_val_ && early_stop_.after_epoch(m, std::as_const(*model_).store(), &state_))
+      stop_early(m.epoch());
     if (checkpoints_.after_epoch(completed)) save_checkpoint(Sums{}, 0, "epoch");
   }
 
@@ -192,10 +199,14 @@ class Trainer {
   void choose_gemm() {
     const std::string resumed_backend = state_.gemm_backend;
     gemm_ = choose_gemm_backend(config_, comm_, resumed_backend);
-    model_->set_products({gemm_.backend});
+    model_->set_products(gemm_.products());
     state_.gemm_backend = gemm_backend_name(gemm_.backend);
     console_.warning(openblas_generic_core_warning());
-    console_.warning(gemm_resume_warning(gemm_, resumed_backend));
+    // Another precision changes the backend's meaning too: its warning alone says both.
+    const std::string precision_warning = precision_resume_warning(gemm_, state_.precision);
+    console_.warning(precision_warning.empty() ? gemm_resume_warning(gemm_, resumed_backend)
+                                               : precision_warning);
+    console_.warning(bf16_rate_warning(gemm_));
   }
 
   RunIdentity identity() const {
@@ -234,7 +245,7 @@ class Trainer {
   // epoch_sums: this rank's sums of the steps of the epoch so far. A non-finite parameter is
   // never saved.
   void save_checkpoint(const Sums& epoch_sums, double epoch_seconds, const char* reason) {
-    const ParamStore<float>& store = model_->store();
+    const ParamStore<float>& store = std::as_const(*model_).store();
     if (!ConstVectorMap<float>(store.values(), store.size()).allFinite())
       throw AgreedError(ExitCode::kNonFinite, "parameters became non-finite by global step " +
                                                   std::to_string(state_.global_step) +

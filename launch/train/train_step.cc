@@ -48,7 +48,7 @@ TrainStep::TrainStep(const pb::TrainConfig& config, Model<float>& model, Communi
 
 StepResult TrainStep::run(const StepShard& shard, float learning_rate, StepTimes* times) {
   PhaseClock clock(times);
-  ParamStore<float>& store = model_.store();
+  ParamStore<float>& store = model_.store_for_step();
   StepResult result;
   result.sums.count = static_cast<double>(shard.count);
   // Backward overwrites the gradients; a rank without samples this step contributes zeros.
@@ -72,16 +72,26 @@ StepResult TrainStep::run(const StepShard& shard, float learning_rate, StepTimes
   clock.lap(&StepTimes::sync_ms);
   if (!result.finite) return result;
   const FlatRange owned = sync_->owned();
-  optimizer_->step(store.values(), store.grads(), learning_rate, owned);
+  // Under bf16 the update writes the bf16 copy of the weights it updates, unless max-norm may
+  // rescale them afterwards: then the copy is written after the rescale.
+  optimizer_->step(store.values(), store.grads(), learning_rate, owned,
+                   max_norm_ == nullptr ? model_.weights_bf16() : nullptr);
   if (max_norm_ != nullptr) {
     // A unit's weights lie in every rank's slice: its norm needs every rank's piece sums.
     max_norm_->sum_pieces(store.values(), owned);
     if (sync_->splits_update())
       comm_.allreduce_sum(max_norm_->piece_sums(), max_norm_->piece_sum_count());
     max_norm_->rescale(store.values(), owned);
+    model_.refresh_weights_bf16(owned);
   }
   clock.lap(&StepTimes::optimizer_ms);
   sync_->share_owned(store.values());
+  // The other ranks' slices arrive in float; each rank converts them itself (the same bits as
+  // their owners' copies) rather than receiving them again in bf16.
+  if (sync_->splits_update()) {
+    model_.refresh_weights_bf16({0, owned.begin});
+    model_.refresh_weights_bf16({owned.end, store.size()});
+  }
   clock.lap(&StepTimes::share_ms);
   return result;
 }

@@ -78,6 +78,9 @@ const std::vector<Flag>& flags() {
       {"grad-bucket-kb", "grad_bucket_kb", "smallest overlap bucket in KiB"},
       {"gemm", "gemm",
        "matrix-product backend: auto (fastest measured at start), onednn, eigen or blas"},
+      {"precision", "precision",
+       "operands of the matrix products (bf16: oneDNN, avx512_bf16 or AMX; float32 master "
+       "weights, gradients and optimizer)"},
       {"checkpoint-dir", "checkpoint_dir", "checkpoint folder (empty: OUT/checkpoints)"},
       {"checkpoint-every-steps", "checkpoint_every_steps",
        "checkpoint every N global steps (0: off)"},
@@ -217,6 +220,13 @@ void validate_config(const pb::TrainConfig& c) {
   require(c.pause_after_epoch() >= 0, "pause_after_epoch", "must be non-negative");
   require(c.grad_bucket_kb() > 0, "grad_bucket_kb", "must be a positive integer");
   if (c.gemm() != "auto") parse_gemm_backend(c.gemm(), flag_for_path("gemm"));
+  if (c.precision() == pb::BF16) {
+    require(gemm_backend_available(GemmBackend::kOnednn), "precision",
+            "bf16 products run on oneDNN, which this build lacks (install libdnnl-dev and "
+            "rebuild with -DMLP_ONEDNN=ON)");
+    require(c.gemm() == "auto" || c.gemm() == "onednn", "precision",
+            "bf16 products run on oneDNN only; use --gemm onednn or auto, not " + c.gemm());
+  }
   require(c.checkpoint_every_steps() >= 0, "checkpoint_every_steps", "must be non-negative");
   const pb::ModelConfig& m = c.model();
   require(m.input_dropout() >= 0 && m.input_dropout() < 1, "model.input_dropout",

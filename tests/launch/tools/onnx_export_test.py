@@ -15,6 +15,11 @@ import onnx
 from onnx import numpy_helper
 
 TOLERANCE = 1e-5
+# A bf16 product is off by at most about 2^-7 of the magnitudes it multiplies (both operands
+# rounded to 8 significant bits); through two small layers the logits move by a few 1e-3 of their
+# scale, and a probability by less (softmax's slope is at most 1/2).
+BF16_TOLERANCE = 0.02
+BF16_CLASSES_AGREE = 0.98
 
 
 def attribute(node, name, default):
@@ -66,8 +71,14 @@ def run_graph(model, x):
     return {o.name: values[o.name] for o in model.graph.output}
 
 
+class NoBf16(Exception):
+    pass
+
+
 def trainer(binary, *args):
     done = subprocess.run([binary, *args], capture_output=True, text=True)
+    if done.returncode == 2 and "this CPU lacks" in done.stderr:
+        raise NoBf16(done.stderr.strip())
     if done.returncode != 0:
         raise AssertionError(f"trainer {' '.join(args)} failed ({done.returncode}): {done.stderr}")
 
@@ -77,7 +88,8 @@ def write_csv(path, header, columns):
                comments="", fmt="%.6f")
 
 
-def check(binary, work, name, train_flags, targets, outputs_key):
+def check(binary, work, name, train_flags, targets, outputs_key, tolerance=TOLERANCE,
+          classes_agree=1.0):
     rng = np.random.default_rng(len(name))
     x = rng.normal(3.0, 2.0, size=(1000, 5)).astype(np.float32)
     score = np.stack([x[:, 0] - x[:, 1], x[:, 2] * 0.5, x[:, 3] - x[:, 4] + 1])
@@ -115,9 +127,11 @@ def check(binary, work, name, train_flags, targets, outputs_key):
     print(f"{name}: {len(x)} inputs, ops {[n.op_type for n in model.graph.node]}, "
           f"max |predict - onnx| = {difference:.3g}")
     assert ours.shape == theirs.shape, (ours.shape, theirs.shape)
-    assert difference <= TOLERANCE, difference
+    assert difference <= tolerance, difference
     if "predicted" in graph_out:
-        assert (graph_out["predicted"] == table["predicted"].astype(int)).all()
+        agree = (graph_out["predicted"] == table["predicted"].astype(int)).mean()
+        print(f"{name}: predicted classes agree on {agree:.4f} of the inputs")
+        assert agree >= classes_agree, agree
 
 
 def main():
@@ -131,6 +145,12 @@ def main():
     check(binary, work, "regression",
           ["--hidden", "8", "--activation", "sigmoid", "--loss", "squared_error", "--standardize"],
           "regression", "output")
+    try:
+        check(binary, work, "softmax_bf16",
+              ["--hidden", "16,8", "--standardize", "--lr", "0.01", "--precision", "bf16"],
+              "classes3", "prob", BF16_TOLERANCE, BF16_CLASSES_AGREE)
+    except NoBf16 as e:
+        print(f"bf16 case left out: {e}")
     print("ok")
 
 

@@ -1,7 +1,8 @@
 // The training step alone, on the local communicator: it changes the parameters and the
 // optimizer state bitwise as the sequence it stands for written out by hand, a rank without
 // samples contributes zero gradients, a non-finite loss or gradient is reported without an
-// update, timing the phases changes nothing, and no step after the first allocates.
+// update, timing the phases changes nothing, and no step after the first allocates; bf16 steps,
+// which keep the weights' bf16 copy current themselves, are bitwise the sequence by hand too.
 #include "launch/train/train_step.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +13,7 @@
 #include <memory>
 #include <vector>
 
+#include "core/bf16.h"
 #include "core/max_norm.h"
 #include "tests/core/gradient_check.h"
 #include "tests/core/model_configs.h"
@@ -152,6 +154,36 @@ TEST(TrainStep, AllocatesNothingAfterItsFirstStep) {
   const int64_t before = test::allocation_count();
   for (int64_t s = 1; s <= 3; ++s) step.run(f.shard(s), 0.01f, s == 3 ? &times : nullptr);
   EXPECT_EQ(test::allocation_count() - before, 0);
+}
+
+// The step updates the bf16 copy of the weights in its passes; the sequence by hand writes the
+// parameters through the store, so every forward converts them whole. Both read the same bits.
+TEST(TrainStep, Bf16StepsAreBitwiseTheSequenceByHand) {
+  if (!bf16_products_run()) GTEST_SKIP() << "no bf16 products on this CPU or build";
+  const ProductSettings bf16{GemmBackend::kOnednn, Precision::kBf16};
+  Fixture stepped, by_hand;
+  stepped.config.set_precision(pb::BF16);
+  stepped.model.set_products(bf16);
+  by_hand.model.set_products(bf16);
+  TrainStep step(stepped.config, stepped.model, *stepped.comm);
+  const auto loss = make_loss<float>(by_hand.config.model().loss());
+  const auto optimizer = make_optimizer(by_hand.config.optimizer(), by_hand.model.store().layout());
+  Matrix<float> doutputs;  // (O, N)
+  for (int64_t s = 0; s < 3; ++s) {
+    const StepResult result = step.run(stepped.shard(s), 0.05f);
+    const ForwardContext ctx{true, by_hand.config.seed(), s, by_hand.ids.data()};
+    const Matrix<float>& outputs = by_hand.model.forward(by_hand.x, ctx);
+    const double sum =
+        loss->evaluate(outputs, Targets<float>{by_hand.labels.data(), nullptr}, 1.0f / kBatch,
+                       &doutputs);
+    by_hand.model.backward(by_hand.x, doutputs);
+    ParamStore<float>& store = by_hand.model.store();
+    optimizer->step(store.values(), store.grads(), 0.05f);
+    apply_max_norm(store, by_hand.config.model().max_norm());
+    ASSERT_TRUE(result.finite);
+    EXPECT_EQ(result.sums.loss, sum) << "step " << s;
+    EXPECT_EQ(params_of(stepped.model), params_of(by_hand.model)) << "step " << s;
+  }
 }
 
 }  // namespace
