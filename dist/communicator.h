@@ -36,8 +36,16 @@ class Communicator {
   virtual void barrier() = 0;
   // In place, split by rank: afterwards rank r's data[offset_r, offset_r + counts[r]) holds the
   // sum over ranks of that range, where offset_r is the sum of the counts before r; the rest of
-  // data is left unspecified. data holds the sum of the counts.
-  virtual void reduce_scatter_sum(float* data, const std::vector<size_t>& counts) = 0;
+  // data is left unspecified. data holds the sum of the counts. Whether values were finite comes
+  // from the passes that add them (see SumCheck), so a caller needs no pass of its own.
+  struct SumCheck {
+    bool sums_finite = true;  // every sum this rank formed, its own slice's included
+    bool own_finite = true;   // every value of this rank's that went into a sum it formed
+    // This rank's values that went to another rank unread (slice rank - 1 with several ranks):
+    // own_finite says nothing of them.
+    size_t unread_begin = 0, unread_end = 0;
+  };
+  virtual SumCheck reduce_scatter_sum(float* data, const std::vector<size_t>& counts) = 0;
   // In place: each rank's data[offset_r, offset_r + counts[r]) (as above) is copied to every rank.
   virtual void allgather_in_place(float* data, const std::vector<size_t>& counts) = 0;
 
