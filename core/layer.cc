@@ -67,19 +67,26 @@ void Dense<T>::forward(const Matrix<T>& x, Matrix<T>& y, const ForwardContext& c
 template <typename T>
 void Dense<T>::forward_fused(const Matrix<T>& x, pb::Activation kind, DropoutLayer<T>* dropout,
                              const ForwardContext& ctx, Matrix<T>& a, Matrix<T>* y) {
-  const auto w = store_.param(weight_);       // (O, I)
-  const auto b = store_.param(bias_).col(0);  // (O)
+  const auto w = store_.param(weight_);  // (O, I)
   const auto n = x.cols();
   a.resize(outputs_, n);
   gemm<T>(products_, w, false, x, false, a, Accumulate::kOverwrite);
   const bool masked = dropout != nullptr && dropout->begin_forward(n, ctx);
+  activate_columns(kind, dropout, masked, 0, a, y);
+}
+
+template <typename T>
+void Dense<T>::activate_columns(pb::Activation kind, const DropoutLayer<T>* dropout, bool masked,
+                                Eigen::Index first_mask, Matrix<T>& a, Matrix<T>* y) const {
+  const auto b = store_.param(bias_).col(0);  // (O)
+  const auto n = a.cols();
   if (dropout != nullptr) y->resize(outputs_, n);
   for (Eigen::Index j = 0; j < n; ++j) {
     auto column = a.col(j);  // (O)
     column += b;
     activate<T>(kind, column);
     if (masked) {
-      dropout->apply_mask(j, column.data(), y->col(j).data());
+      dropout->apply_mask(first_mask + j, column.data(), y->col(j).data());
     } else if (dropout != nullptr) {
       y->col(j) = column;
     }
@@ -96,26 +103,33 @@ template <typename T>
 void Dense<T>::backward_fused(const Matrix<T>& x, pb::Activation kind,
                               const DropoutLayer<T>* dropout, const Matrix<T>& a,
                               const Matrix<T>& dy, Matrix<T>* dx) {
-  auto dw = store_.grad(weight_);       // (O, I)
-  auto db = store_.grad(bias_).col(0);  // (O)
-  const auto n = dy.cols();
+  auto dw = store_.grad(weight_);  // (O, I)
   const bool masked = dropout != nullptr && dropout->masked();
-  dz_.resize(outputs_, n);
-  db.setZero();
+  delta_columns(kind, dropout, masked, 0, a, dy, dz_, store_.grad(bias_).data());
+  gemm<T>(products_, dz_, false, x, true, dw, Accumulate::kOverwrite);
+  if (dx != nullptr) {
+    dx->resize(inputs_, dy.cols());
+    gemm<T>(products_, store_.param(weight_), true, dz_, false, *dx, Accumulate::kOverwrite);
+  }
+}
+
+template <typename T>
+void Dense<T>::delta_columns(pb::Activation kind, const DropoutLayer<T>* dropout, bool masked,
+                             Eigen::Index first_mask, const Matrix<T>& a, const Matrix<T>& dy,
+                             Matrix<T>& dz, T* db) const {
+  const auto n = dy.cols();
+  VectorMap<T> bias_gradient(db, outputs_);  // (O)
+  dz.resize(outputs_, n);
+  bias_gradient.setZero();
   for (Eigen::Index j = 0; j < n; ++j) {
-    auto column = dz_.col(j);  // (O)
+    auto column = dz.col(j);  // (O)
     if (masked) {
-      dropout->apply_mask(j, dy.col(j).data(), column.data());
+      dropout->apply_mask(first_mask + j, dy.col(j).data(), column.data());
     } else {
       column = dy.col(j);
     }
     times_derivative<T>(kind, a.col(j), column);
-    db += column;
-  }
-  gemm<T>(products_, dz_, false, x, true, dw, Accumulate::kOverwrite);
-  if (dx != nullptr) {
-    dx->resize(inputs_, n);
-    gemm<T>(products_, store_.param(weight_), true, dz_, false, *dx, Accumulate::kOverwrite);
+    bias_gradient += column;
   }
 }
 
