@@ -39,6 +39,11 @@ class LocalCommunicator : public Communicator {
     return {finite, finite};
   }
   void allgather_in_place(float*, const std::vector<size_t>&) override {}
+  void allreduce_sum(int64_t*, size_t) override {}
+  void reduce_scatter_sum(int64_t*, const std::vector<size_t>& counts,
+                          const std::function<void(size_t, size_t)>& on_final) override {
+    if (!counts.empty() && counts[0] > 0) on_final(0, counts[0]);
+  }
   void start_allreduce_sum(float*, size_t) override {}
   void wait_all() override {}
   bool test_all() override { return true; }
@@ -222,6 +227,44 @@ class MpiCommunicator : public Communicator {
     }
   }
 
+  void allreduce_sum(int64_t* data, size_t n) override {
+    Guard g(this, "MPI_Allreduce");
+    check(MPI_Allreduce(MPI_IN_PLACE, data, count(n), MPI_INT64_T, MPI_SUM, MPI_COMM_WORLD),
+          "MPI_Allreduce");
+  }
+  // The ring of the float reduce-scatter, in pieces the same way, with integer adds; the last
+  // step's adds complete this rank's slice piece by piece, and each piece goes to on_final.
+  void reduce_scatter_sum(int64_t* data, const std::vector<size_t>& counts,
+                          const std::function<void(size_t, size_t)>& on_final) override {
+    check_counts(counts);
+    const Slices slices(counts);
+    Guard g(this, "MPI_Sendrecv (exact reduce-scatter)");
+    if (size_ == 1) {
+      if (counts[0] > 0) on_final(0, counts[0]);
+      return;
+    }
+    exact_piece_.resize(kRingPiece);
+    const int pieces = (slices.largest() + kRingPiece - 1) / kRingPiece;
+    for (int k = 0; k + 1 < size_; ++k) {
+      const int send_slice = rank_ - k - 1, receive_slice = rank_ - k - 2;
+      const bool own = k + 2 == size_;
+      for (int p = 0; p < pieces; ++p) {
+        const int send_count = piece_count(slices.count(send_slice), p);
+        const int receive_count = piece_count(slices.count(receive_slice), p);
+        const size_t piece_offset = static_cast<size_t>(p) * kRingPiece;
+        check(MPI_Sendrecv(data + slices.offset(send_slice) + piece_offset, send_count,
+                           MPI_INT64_T, next(), kRingTag, exact_piece_.data(), receive_count,
+                           MPI_INT64_T, previous(), kRingTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+              "MPI_Sendrecv");
+        const size_t begin = slices.offset(receive_slice) + piece_offset;
+        int64_t* sum = data + begin;
+        const int64_t* received = exact_piece_.data();
+        for (int i = 0; i < receive_count; ++i) sum[i] += received[i];
+        if (own && receive_count > 0) on_final(begin, begin + static_cast<size_t>(receive_count));
+      }
+    }
+  }
+
   void start_allreduce_sum(float* data, size_t n) override {
     MPI_Request request;
     check(
@@ -324,6 +367,7 @@ class MpiCommunicator : public Communicator {
   static constexpr int kRingTag = 7;
   static constexpr int kRingPiece = 1 << 16;  // values: 256 KB, well inside L2
   std::vector<float> ring_piece_;             // one piece of a reduce-scatter in flight
+  std::vector<int64_t> exact_piece_;          // the same for the integer reduce-scatter
   std::unique_ptr<StallWatchdog> watchdog_;
 };
 
