@@ -17,8 +17,7 @@ constexpr Eigen::Index kPanelRows = 256;
 
 }  // namespace
 
-BlockPass::BlockPass(Model<float>& model)
-    : model_(model), stages_(model.layer_blocks().size()) {}
+BlockPass::BlockPass(Model<float>& model) : model_(model), stages_(model.layer_blocks().size()) {}
 
 const Matrix<float>& BlockPass::input_of(size_t stage, size_t b) const {
   return stage == 0 ? inputs_[b] : output_of(stage - 1, b);

@@ -44,8 +44,8 @@ class BlockPass {
   // Buffers of one model block (a dense layer with its activation and dropout, or the input
   // dropout) for every batch block.
   struct Stage {
-    std::vector<Matrix<float>> a, y;    // (O, n_b): activation output, dropout output
-    std::vector<Matrix<float>> dz, dx;  // (O, n_b) and (I, n_b)
+    std::vector<Matrix<float>> a, y;     // (O, n_b): activation output, dropout output
+    std::vector<Matrix<float>> dz, dx;   // (O, n_b) and (I, n_b)
     std::vector<std::vector<float>> db;  // (O) per block
   };
   const Matrix<float>& input_of(size_t stage, size_t b) const;
@@ -55,9 +55,9 @@ class BlockPass {
   void backward_dense(size_t s, const int* shifts, int64_t* sums, uint32_t* largest);
 
   Model<float>& model_;
-  std::vector<Stage> stages_;  // one per model block
+  std::vector<Stage> stages_;                     // one per model block
   std::vector<Matrix<float>> inputs_, doutputs_;  // per batch block: (I, n_b), (O, n_b)
-  std::vector<int64_t> sizes_, firsts_;            // per batch block: columns, first column
+  std::vector<int64_t> sizes_, firsts_;           // per batch block: columns, first column
   std::vector<GradientFactors> factors_;
   FixedWeightGradient weight_gradient_;
 };

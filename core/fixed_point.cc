@@ -70,8 +70,8 @@ uint32_t add_fixed(const float* values, size_t n, int shift, bool first, int64_t
         _mm512_max_epu32(largest_bits, _mm512_and_si512(_mm512_castps_si512(v), exponent_mask));
     const __m512 scaled = _mm512_mul_ps(v, scales);
     const __m512i low = _mm512_cvtps_epi64(_mm512_castps512_ps256(scaled));
-    const __m512i high = _mm512_cvtps_epi64(
-        _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(scaled), 1)));
+    const __m512i high =
+        _mm512_cvtps_epi64(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(scaled), 1)));
     int64_t* out = sums + i;
     if (first) {
       _mm512_storeu_si512(out, low);
@@ -102,8 +102,8 @@ void fixed_to_float(const int64_t* sums, size_t n, int shift, float* out) {
   for (; i + 16 <= n; i += 16) {
     const __m256 low = _mm512_cvtepi64_ps(_mm512_loadu_si512(sums + i));
     const __m256 high = _mm512_cvtepi64_ps(_mm512_loadu_si512(sums + i + 8));
-    const __m512 both = _mm512_castpd_ps(
-        _mm512_insertf64x4(_mm512_castpd256_pd512(_mm256_castps_pd(low)), _mm256_castps_pd(high), 1));
+    const __m512 both = _mm512_castpd_ps(_mm512_insertf64x4(
+        _mm512_castpd256_pd512(_mm256_castps_pd(low)), _mm256_castps_pd(high), 1));
     _mm512_storeu_ps(out + i, _mm512_mul_ps(both, units));
   }
 #endif

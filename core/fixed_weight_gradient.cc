@@ -70,8 +70,8 @@ template <int kCols, bool kFullRows, bool kFirst>
       *seen = _mm512_max_epu32(*seen, _mm512_and_si512(_mm512_castps_si512(v), exponent_mask));
       const __m512 scaled = _mm512_mul_ps(v, scale);
       const __m512i low = _mm512_cvtps_epi64(_mm512_castps512_ps256(scaled));
-      const __m512i high = _mm512_cvtps_epi64(
-          _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(scaled), 1)));
+      const __m512i high =
+          _mm512_cvtps_epi64(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(scaled), 1)));
       int64_t* q = out + 16 * r;
       if constexpr (kFullRows) {
         if constexpr (kFirst) {
@@ -88,8 +88,8 @@ template <int kCols, bool kFullRows, bool kFirst>
           _mm512_mask_storeu_epi64(q, low_rows, low);
           _mm512_mask_storeu_epi64(q + 8, high_rows, high);
         } else {
-          _mm512_mask_storeu_epi64(
-              q, low_rows, _mm512_add_epi64(_mm512_maskz_loadu_epi64(low_rows, q), low));
+          _mm512_mask_storeu_epi64(q, low_rows,
+                                   _mm512_add_epi64(_mm512_maskz_loadu_epi64(low_rows, q), low));
           _mm512_mask_storeu_epi64(
               q + 8, high_rows, _mm512_add_epi64(_mm512_maskz_loadu_epi64(high_rows, q + 8), high));
         }
@@ -148,14 +148,13 @@ using TileFunction = void (*)(int, int, int, const std::vector<GradientFactors>&
                               const std::vector<std::vector<float>>&,
                               const std::vector<std::vector<float>>&, __m512, int64_t*, __m512i*);
 // By the tile's column count, then whether all its rows exist.
-constexpr TileFunction kTiles[kTileCols + 1][2] = {
-    {nullptr, nullptr},
-    {tile<1, false>, tile<1, true>},
-    {tile<2, false>, tile<2, true>},
-    {tile<3, false>, tile<3, true>},
-    {tile<4, false>, tile<4, true>},
-    {tile<5, false>, tile<5, true>},
-    {tile<6, false>, tile<6, true>}};
+constexpr TileFunction kTiles[kTileCols + 1][2] = {{nullptr, nullptr},
+                                                   {tile<1, false>, tile<1, true>},
+                                                   {tile<2, false>, tile<2, true>},
+                                                   {tile<3, false>, tile<3, true>},
+                                                   {tile<4, false>, tile<4, true>},
+                                                   {tile<5, false>, tile<5, true>},
+                                                   {tile<6, false>, tile<6, true>}};
 
 // dz (O, n) into tiles of kTileRows rows, each sample's rows contiguous, zero below the last row.
 void pack_dz(const GradientFactors& f, int outputs, std::vector<float>* packed) {
@@ -216,8 +215,8 @@ uint32_t FixedWeightGradient::compute(int outputs, int inputs,
   for (int o0 = 0; o0 < outputs; o0 += kTileRows) {
     const int full = o0 + kTileRows <= outputs ? 1 : 0;
     for (int i0 = 0; i0 < inputs; i0 += kTileCols)
-      kTiles[std::min(kTileCols, inputs - i0)][full](outputs, o0, i0, blocks, packed_dz_,
-                                                     packed_x_, scale, sums, &largest_bits);
+      kTiles[std::min(kTileCols, inputs - i0)][full](outputs, o0, i0, blocks, packed_dz_, packed_x_,
+                                                     scale, sums, &largest_bits);
   }
   largest = _mm512_reduce_max_epu32(largest_bits) >> 23;
 #endif

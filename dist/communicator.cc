@@ -252,9 +252,9 @@ class MpiCommunicator : public Communicator {
         const int send_count = piece_count(slices.count(send_slice), p);
         const int receive_count = piece_count(slices.count(receive_slice), p);
         const size_t piece_offset = static_cast<size_t>(p) * kRingPiece;
-        check(MPI_Sendrecv(data + slices.offset(send_slice) + piece_offset, send_count,
-                           MPI_INT64_T, next(), kRingTag, exact_piece_.data(), receive_count,
-                           MPI_INT64_T, previous(), kRingTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
+        check(MPI_Sendrecv(data + slices.offset(send_slice) + piece_offset, send_count, MPI_INT64_T,
+                           next(), kRingTag, exact_piece_.data(), receive_count, MPI_INT64_T,
+                           previous(), kRingTag, MPI_COMM_WORLD, MPI_STATUS_IGNORE),
               "MPI_Sendrecv");
         const size_t begin = slices.offset(receive_slice) + piece_offset;
         int64_t* sum = data + begin;

@@ -81,7 +81,7 @@ class ExactSum {
   std::vector<int64_t> sums_;
   std::vector<int64_t> agreement_;  // largest per tensor, then loss bits and correct per block
   bool locally_finite_ = true;
-  float* grads_ = nullptr;  // of the sum() in progress
+  float* grads_ = nullptr;                              // of the sum() in progress
   const std::function<void(size_t, size_t)> on_final_;  // convert, made once
 };
 

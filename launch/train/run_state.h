@@ -34,6 +34,9 @@ struct RunState {
   double last_learning_rate = 0;  // of the last step run
   // The product backend that trained the parameters (a checkpoint's; empty when unknown).
   std::string gemm_backend;
+  // The exact mode's fixed-point exponents, one per parameter block (ExactSum::exponents);
+  // empty when the mode is off.
+  std::vector<int> exact_exponents;
 };
 
 // What the run is, that a checkpoint is written for or must agree with.

@@ -64,6 +64,7 @@ class Trainer {
     // The trainer installs them before any other work (trainer_main.cc); other callers of
     // run_training get them here (installing is idempotent).
     install_stop_signal_handlers();
+    check_exact_blocks(config_, comm_);
     load_data();
     stop_if_requested("loading the data");
     output_ = std::make_unique<RunOutput>(config_.out_dir(), is_root_);
@@ -72,6 +73,7 @@ class Trainer {
       stop_if_requested("building the model");
       const bool resumed = resume_if_asked(comm_, identity(), checkpoint_dir_, console_,
                                            &model_->store(), &step_->optimizer(), &state_);
+      step_->set_exact_exponents(state_.exact_exponents);
       stop_if_requested(resumed ? "resuming" : "looking for a checkpoint");
       choose_gemm();
       stop_if_requested("choosing the matrix-product backend");
@@ -114,7 +116,7 @@ class Trainer {
   // gradient sync and optimizer step in the TrainStep. Returns this rank's sums of the step.
   Sums train_step(const std::vector<int64_t>& order, int64_t step) {
     const int64_t batch_size = plan_->batch_size(step);
-    const Shard shard = shard_of(batch_size, comm_.rank(), comm_.size());
+    const Shard shard = step_shard(batch_size, config_.exact_blocks(), comm_.rank(), comm_.size());
     const int64_t* ids = order.data() + plan_->batch_begin(step) + shard.begin;
     const int64_t global_step = state_.global_step;
     if (shard.size() > 0)
@@ -244,6 +246,7 @@ class Trainer {
     state_.partial.set_count(global.count);
     state_.partial.set_seconds(epoch_seconds);
     state_.elapsed_seconds = seconds_before_resume_ + seconds_since(run_start_);
+    state_.exact_exponents = step_->exact_exponents();
     pb::Event event;
     event.set_path(save_checkpoint_everywhere(
         comm_, checkpoint_dir_, state_.global_step, config_.keep_last(),

@@ -73,6 +73,9 @@ const std::vector<Flag>& flags() {
       {"max-steps", "max_steps", "stop after this many global steps (0: no limit)"},
       {"grad-sync", "grad_sync", "how gradients are summed over ranks"},
       {"grad-bucket-kb", "grad_bucket_kb", "smallest overlap bucket in KiB"},
+      {"exact-blocks", "exact_blocks",
+       "sum gradients and metrics exactly over N fixed blocks of the batch: the same bits at "
+       "every rank count up to N (0: off)"},
       {"gemm", "gemm",
        "matrix-product backend: auto (fastest measured at start), onednn, eigen or blas"},
       {"checkpoint-dir", "checkpoint_dir", "checkpoint folder (empty: OUT/checkpoints)"},
@@ -212,6 +215,9 @@ void validate_config(const pb::TrainConfig& c) {
   require(c.stall_timeout() >= 0, "stall_timeout", "must be non-negative");
   require(c.max_steps() >= 0, "max_steps", "must be non-negative");
   require(c.grad_bucket_kb() > 0, "grad_bucket_kb", "must be a positive integer");
+  require(c.exact_blocks() >= 0 && c.exact_blocks() <= c.batch_size(), "exact_blocks",
+          "must be in [0, --batch-size " + std::to_string(c.batch_size()) + "], got " +
+              std::to_string(c.exact_blocks()));
   if (c.gemm() != "auto") parse_gemm_backend(c.gemm(), flag_for_path("gemm"));
   require(c.checkpoint_every_steps() >= 0, "checkpoint_every_steps", "must be non-negative");
   const pb::ModelConfig& m = c.model();

@@ -28,8 +28,7 @@ struct Batch {
   Matrix<float> x;  // (I, n)
   std::vector<int32_t> labels;
   std::vector<int64_t> ids;
-  explicit Batch(int n)
-      : x(test_matrix(20, n, 3, 0, 1).cast<float>()), labels(n), ids(n) {
+  explicit Batch(int n) : x(test_matrix(20, n, 3, 0, 1).cast<float>()), labels(n), ids(n) {
     for (int j = 0; j < n; ++j) labels[j] = j % 5, ids[j] = 100 + 7 * j;
   }
 };
@@ -106,8 +105,7 @@ TEST(BlockPass, BlocksSplitBetweenPassesGiveTheSameBitsAndIntegers) {
   // Blocks 0 and 1 on one "rank", 2 and 3 on another: their columns and ids only.
   std::vector<int64_t> parts(size, 0);
   for (const auto& [first_block, count] : {std::pair<size_t, size_t>{0, 2}, {2, 2}}) {
-    const std::vector<int64_t> sizes(all.begin() + first_block,
-                                     all.begin() + first_block + count);
+    const std::vector<int64_t> sizes(all.begin() + first_block, all.begin() + first_block + count);
     const int64_t first = std::accumulate(all.begin(), all.begin() + first_block, int64_t{0});
     const int64_t n = std::accumulate(sizes.begin(), sizes.end(), int64_t{0});
     const Matrix<float> x = batch.x.middleCols(first, n);

@@ -132,7 +132,8 @@ TEST(FixedPoint, VectorLoopsGiveTheScalarFormula) {
   std::vector<float> values(37);
   for (size_t i = 0; i < values.size(); ++i) {
     const double u = random_uniform(5, RngStream::kSplit, i);
-    values[i] = static_cast<float>((i % 2 ? -1 : 1) * std::ldexp(1.0 + u, static_cast<int>(i) - 30));
+    values[i] =
+        static_cast<float>((i % 2 ? -1 : 1) * std::ldexp(1.0 + u, static_cast<int>(i) - 30));
   }
   const int shift = fixed_shift(static_cast<int>(exponent_field(values.back())), 2);
   std::vector<int64_t> sums(values.size(), 5);

@@ -3,8 +3,6 @@
 // integer collectives are exact on values near their limits; the agreement hands every rank every
 // block's scalars bit for bit, asks for a recompute when a tensor outgrows its scale, and stops
 // on a non-finite value that one rank saw, naming only that rank.
-#include "dist/exact_sum.h"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -15,6 +13,7 @@
 #include <vector>
 
 #include "core/fixed_point.h"
+#include "dist/exact_sum.h"
 #include "dist/shard.h"
 #include "tests/support/mpi_test_env.h"
 
@@ -54,9 +53,9 @@ void add_my_blocks(ExactSum& sum, const std::vector<ParamBlock>& layout, Shard m
     for (int64_t b = mine.begin; b < mine.end; ++b) {
       for (size_t i = 0; i < values.size(); ++i)
         values[i] = block_value(static_cast<int>(b), layout[t].offset + i);
-      sum.largest()[t] = std::max(
-          sum.largest()[t], add_fixed(values.data(), values.size(), sum.shifts()[t],
-                                      b == mine.begin, sum.sums() + layout[t].offset));
+      sum.largest()[t] =
+          std::max(sum.largest()[t], add_fixed(values.data(), values.size(), sum.shifts()[t],
+                                               b == mine.begin, sum.sums() + layout[t].offset));
     }
   }
 }
@@ -134,8 +133,7 @@ TEST(ExactSumMpi, AgreementGivesEveryBlocksScalarsBitForBit) {
   const Shard mine = blocks_of(kBlocks, test_world().rank(), test_world().size());
   const double values[kBlocks] = {-0.0, 1e-310, -3.5, 1e300, 0.1, 7};
   std::vector<BlockScalars> scalars;
-  for (int64_t b = mine.begin; b < mine.end; ++b)
-    scalars.push_back({values[b], -b * 1000});
+  for (int64_t b = mine.begin; b < mine.end; ++b) scalars.push_back({values[b], -b * 1000});
   std::fill(sum.largest(), sum.largest() + layout.size(), 100u);
   std::vector<BlockScalars> all;
   sum.agree(scalars, static_cast<int>(mine.begin), true, &all);
