@@ -196,6 +196,7 @@ class Trainer {
     state_.gemm_backend = gemm_backend_name(gemm_.backend);
     console_.warning(openblas_generic_core_warning());
     console_.warning(gemm_resume_warning(gemm_, resumed_backend));
+    for (const std::string& note : gemm_.notes) console_.warning(note);
   }
 
   RunIdentity identity() const {

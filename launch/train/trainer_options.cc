@@ -77,7 +77,8 @@ const std::vector<Flag>& flags() {
        "sum gradients and metrics exactly over N fixed blocks of the batch: the same bits at "
        "every rank count up to N (0: off)"},
       {"gemm", "gemm",
-       "matrix-product backend: auto (fastest measured at start), onednn, eigen or blas"},
+       "matrix-product backend: auto (the fastest measured on this host, CPU and model, "
+       "remembered), remeasure (auto, timed again), onednn, eigen or blas"},
       {"checkpoint-dir", "checkpoint_dir", "checkpoint folder (empty: OUT/checkpoints)"},
       {"checkpoint-every-steps", "checkpoint_every_steps",
        "checkpoint every N global steps (0: off)"},
@@ -218,7 +219,8 @@ void validate_config(const pb::TrainConfig& c) {
   require(c.exact_blocks() >= 0 && c.exact_blocks() <= c.batch_size(), "exact_blocks",
           "must be in [0, --batch-size " + std::to_string(c.batch_size()) + "], got " +
               std::to_string(c.exact_blocks()));
-  if (c.gemm() != "auto") parse_gemm_backend(c.gemm(), flag_for_path("gemm"));
+  if (c.gemm() != "auto" && c.gemm() != "remeasure")
+    parse_gemm_backend(c.gemm(), flag_for_path("gemm"));
   require(c.checkpoint_every_steps() >= 0, "checkpoint_every_steps", "must be non-negative");
   const pb::ModelConfig& m = c.model();
   require(m.input_dropout() >= 0 && m.input_dropout() < 1, "model.input_dropout",
