@@ -57,9 +57,10 @@ constexpr int kTileCols = 6;
 // point and stores them (kFirst) or adds them to the sums. kFullRows: all 64 rows exist, so no
 // masked access (slow on some CPUs, Zen 4 among them).
 template <int kCols, bool kFullRows, bool kFirst>
-[[gnu::always_inline]] inline void add_tile(const __m512 (&c)[4][kCols], const __mmask16 (&rows)[4],
-                                            __m512 scale, int64_t* sums, int outputs, int o0,
-                                            int i0, __m512i* seen) {
+[[gnu::always_inline]] inline __m512i add_tile(const __m512 (&c)[4][kCols],
+                                               const __mmask16 (&rows)[4], __m512 scale,
+                                               int64_t* sums, int outputs, int o0, int i0,
+                                               __m512i seen) {
   const __m512i exponent_mask = _mm512_set1_epi32(0x7f800000);
 #pragma GCC unroll 8
   for (int j = 0; j < kCols; ++j) {
@@ -67,7 +68,7 @@ template <int kCols, bool kFullRows, bool kFirst>
 #pragma GCC unroll 4
     for (int r = 0; r < 4; ++r) {
       const __m512 v = c[r][j];
-      *seen = _mm512_max_epu32(*seen, _mm512_and_si512(_mm512_castps_si512(v), exponent_mask));
+      seen = _mm512_max_epu32(seen, _mm512_and_si512(_mm512_castps_si512(v), exponent_mask));
       const __m512 scaled = _mm512_mul_ps(v, scale);
       const __m512i low = _mm512_cvtps_epi64(_mm512_castps512_ps256(scaled));
       const __m512i high =
@@ -96,6 +97,7 @@ template <int kCols, bool kFullRows, bool kFirst>
       }
     }
   }
+  return seen;
 }
 
 // One tile (rows o0.. of the packed dz's tile, columns i0..i0+kCols) over all blocks.
@@ -135,10 +137,8 @@ void tile(int outputs, int o0, int i0, const std::vector<GradientFactors>& block
         for (int r = 0; r < 4; ++r) c[r][j] = _mm512_fmadd_ps(a[r], xj, c[r][j]);
       }
     }
-    if (first)
-      add_tile<kCols, kFullRows, true>(c, rows, scale, sums, outputs, o0, i0, &seen);
-    else
-      add_tile<kCols, kFullRows, false>(c, rows, scale, sums, outputs, o0, i0, &seen);
+    seen = first ? add_tile<kCols, kFullRows, true>(c, rows, scale, sums, outputs, o0, i0, seen)
+                 : add_tile<kCols, kFullRows, false>(c, rows, scale, sums, outputs, o0, i0, seen);
     first = false;
   }
   *largest = seen;
