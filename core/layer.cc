@@ -84,8 +84,7 @@ template <typename T>
 void Dense<T>::forward_fused(const Matrix<T>& x, pb::Activation kind, DropoutLayer<T>* dropout,
                              const ForwardContext& ctx, Matrix<T>& a, Matrix<T>* y,
                              const Matrix<Bf16>* x_bf16, Matrix<Bf16>* out_bf16) {
-  const auto w = store_.param(weight_);       // (O, I)
-  const auto b = store_.param(bias_).col(0);  // (O)
+  const auto w = store_.param(weight_);  // (O, I)
   const auto n = x.cols();
   a.resize(outputs_, n);
   if constexpr (std::is_same_v<T, float>) {
@@ -104,13 +103,22 @@ void Dense<T>::forward_fused(const Matrix<T>& x, pb::Activation kind, DropoutLay
     gemm<T>(products_, w, false, x, false, a, Accumulate::kOverwrite);
   }
   const bool masked = dropout != nullptr && dropout->begin_forward(n, ctx);
+  activate_columns(kind, dropout, masked, 0, a, y, out_bf16);
+}
+
+template <typename T>
+void Dense<T>::activate_columns(pb::Activation kind, const DropoutLayer<T>* dropout, bool masked,
+                                Eigen::Index first_mask, Matrix<T>& a, Matrix<T>* y,
+                                Matrix<Bf16>* out_bf16) const {
+  const auto b = store_.param(bias_).col(0);  // (O)
+  const auto n = a.cols();
   if (dropout != nullptr) y->resize(outputs_, n);
   for (Eigen::Index j = 0; j < n; ++j) {
     auto column = a.col(j);  // (O)
     column += b;
     activate<T>(kind, column);
     if (masked) {
-      dropout->apply_mask(j, column.data(), y->col(j).data());
+      dropout->apply_mask(first_mask + j, column.data(), y->col(j).data());
     } else if (dropout != nullptr) {
       y->col(j) = column;
     }
@@ -132,30 +140,13 @@ template <typename T>
 void Dense<T>::backward_fused(const Matrix<T>& x, pb::Activation kind,
                               const DropoutLayer<T>* dropout, const Matrix<T>& a,
                               const Matrix<T>& dy, Matrix<T>* dx, const Matrix<Bf16>* x_bf16) {
-  auto dw = store_.grad(weight_);       // (O, I)
-  auto db = store_.grad(bias_).col(0);  // (O)
+  auto dw = store_.grad(weight_);  // (O, I)
   const auto n = dy.cols();
   const bool masked = dropout != nullptr && dropout->masked();
-  dz_.resize(outputs_, n);
-  if (bf16()) dz_bf16_.resize(outputs_, n);
-  db.setZero();
-  for (Eigen::Index j = 0; j < n; ++j) {
-    auto column = dz_.col(j);  // (O)
-    if (masked) {
-      dropout->apply_mask(j, dy.col(j).data(), column.data());
-    } else {
-      column = dy.col(j);
-    }
-    times_derivative<T>(kind, a.col(j), column);
-    db += column;
-    if constexpr (std::is_same_v<T, float>) {
-      if (bf16())
-        to_bf16(column.data(), dz_bf16_.col(j).data(), static_cast<size_t>(outputs_));
-    }
-  }
   if (dx != nullptr) dx->resize(inputs_, n);
   if constexpr (std::is_same_v<T, float>) {
     if (bf16()) {
+      delta_columns(kind, dropout, masked, 0, a, dy, dz_, store_.grad(bias_).data(), &dz_bf16_);
       gemm(products_, dz_bf16_, false, x_bf16 != nullptr ? *x_bf16 : x_bf16_, true, dw,
            Accumulate::kOverwrite);
       if (dx != nullptr)
@@ -163,9 +154,35 @@ void Dense<T>::backward_fused(const Matrix<T>& x, pb::Activation kind,
       return;
     }
   }
+  delta_columns(kind, dropout, masked, 0, a, dy, dz_, store_.grad(bias_).data());
   gemm<T>(products_, dz_, false, x, true, dw, Accumulate::kOverwrite);
   if (dx != nullptr)
     gemm<T>(products_, store_.param(weight_), true, dz_, false, *dx, Accumulate::kOverwrite);
+}
+
+template <typename T>
+void Dense<T>::delta_columns(pb::Activation kind, const DropoutLayer<T>* dropout, bool masked,
+                             Eigen::Index first_mask, const Matrix<T>& a, const Matrix<T>& dy,
+                             Matrix<T>& dz, T* db, Matrix<Bf16>* dz_bf16) const {
+  const auto n = dy.cols();
+  VectorMap<T> bias_gradient(db, outputs_);  // (O)
+  dz.resize(outputs_, n);
+  if (dz_bf16 != nullptr) dz_bf16->resize(outputs_, n);
+  bias_gradient.setZero();
+  for (Eigen::Index j = 0; j < n; ++j) {
+    auto column = dz.col(j);  // (O)
+    if (masked) {
+      dropout->apply_mask(first_mask + j, dy.col(j).data(), column.data());
+    } else {
+      column = dy.col(j);
+    }
+    times_derivative<T>(kind, a.col(j), column);
+    bias_gradient += column;
+    if constexpr (std::is_same_v<T, float>) {
+      if (dz_bf16 != nullptr)
+        to_bf16(column.data(), dz_bf16->col(j).data(), static_cast<size_t>(outputs_));
+    }
+  }
 }
 
 template <typename T>

@@ -78,6 +78,20 @@ class Dense : public Layer<T> {
   void backward_fused(const Matrix<T>& x, pb::Activation kind, const DropoutLayer<T>* dropout,
                       const Matrix<T>& a, const Matrix<T>& dy, Matrix<T>* dx,
                       const Matrix<Bf16>* x_bf16 = nullptr);
+  // forward_fused's pass after its product, over the columns of a (O, n) that hold W x:
+  // a = f(a + b), and with dropout y (O, n) = a * mask (masked: column j takes the mask of column
+  // first_mask + j of the dropout's last draw) or y = a (not masked). Resizes y. With out_bf16,
+  // also writes the bf16 rounding of the layer's output there. Also run per block of a batch by
+  // the exact mode (core/block_pass.h), on masks drawn for all its columns.
+  void activate_columns(pb::Activation kind, const DropoutLayer<T>* dropout, bool masked,
+                        Eigen::Index first_mask, Matrix<T>& a, Matrix<T>* y,
+                        Matrix<Bf16>* out_bf16 = nullptr) const;
+  // backward_fused's pass before its products: OVERWRITES dz (O, n), resized, with
+  // dy * mask * f'(a) (the mask of column first_mask + j when masked) and db (O values) with
+  // the sum of dz's columns, in column order; with dz_bf16, also dz's bf16 rounding, resized.
+  void delta_columns(pb::Activation kind, const DropoutLayer<T>* dropout, bool masked,
+                     Eigen::Index first_mask, const Matrix<T>& a, const Matrix<T>& dy,
+                     Matrix<T>& dz, T* db, Matrix<Bf16>* dz_bf16 = nullptr) const;
   std::pair<size_t, size_t> param_range() const override;
   int weight_block() const { return weight_; }
   int bias_block() const { return bias_; }

@@ -55,8 +55,12 @@ Model<T>::Model(const pb::ModelConfig& cfg, const ProductSettings& products) : c
   };
   int width = cfg.inputs();
   // Dropout ordinals in the RNG key: 0 for the inputs, h + 1 after hidden layer h.
-  if (cfg.input_dropout() > 0)
-    start_block(std::make_unique<DropoutLayer<T>>(cfg.input_dropout(), width, 0), nullptr);
+  if (cfg.input_dropout() > 0) {
+    auto dropout = std::make_unique<DropoutLayer<T>>(cfg.input_dropout(), width, 0);
+    DropoutLayer<T>* raw = dropout.get();
+    start_block(std::move(dropout), nullptr);
+    blocks_.back().dropout = raw;
+  }
   for (size_t h = 0; h < hidden.size(); ++h) {
     add_dense(width, hidden[h]);
     blocks_.back().activation = cfg.activation();

@@ -75,13 +75,8 @@ class Model {
   void backward(const Matrix<T>& x, const Matrix<T>& doutputs,
                 const std::function<void(size_t, size_t)>& on_ready = {});
 
- private:
-  pb::ModelConfig config_;
-  ProductSettings products_;
-  ParamStore<T> store_;
-  std::vector<std::unique_ptr<Layer<T>>> layers_;
   // Layers run together: a dense layer with the activation and dropout after it in one pass
-  // over its output, or a lone layer (the input dropout) with dense null.
+  // over its output, or a lone layer (the input dropout, also given as dropout) with dense null.
   struct Block {
     size_t first = 0, last = 0;  // indices into layers_
     size_t output = 0;           // activations_ index of the activation's output (a)
@@ -89,6 +84,15 @@ class Model {
     pb::Activation activation = pb::IDENTITY;
     DropoutLayer<T>* dropout = nullptr;
   };
+  // The blocks in forward order, for a pass that runs the layers its own way (the exact mode's
+  // per-batch-block pass, core/block_pass.h).
+  const std::vector<Block>& layer_blocks() const { return blocks_; }
+
+ private:
+  pb::ModelConfig config_;
+  ProductSettings products_;
+  ParamStore<T> store_;
+  std::vector<std::unique_ptr<Layer<T>>> layers_;
   std::vector<Block> blocks_;
   std::vector<Matrix<T>> activations_;  // activations_[i] = output of layers_[i]
   // Under bf16: inputs_bf16_[k] is the bf16 copy of block k's input, written by block k - 1's

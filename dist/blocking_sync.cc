@@ -1,6 +1,7 @@
 // Blocking gradient sum: after backward, the ranks agree whether every gradient is finite, then
 // one allreduce sums the whole flat buffer.
 #include "dist/agreement.h"
+#include "dist/finite.h"
 #include "dist/gradient_sync.h"
 
 namespace mlp {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -36,10 +37,27 @@ class Communicator {
   virtual void barrier() = 0;
   // In place, split by rank: afterwards rank r's data[offset_r, offset_r + counts[r]) holds the
   // sum over ranks of that range, where offset_r is the sum of the counts before r; the rest of
-  // data is left unspecified. data holds the sum of the counts.
-  virtual void reduce_scatter_sum(float* data, const std::vector<size_t>& counts) = 0;
+  // data is left unspecified. data holds the sum of the counts. Whether values were finite comes
+  // from the passes that add them (see SumCheck), so a caller needs no pass of its own.
+  struct SumCheck {
+    bool sums_finite = true;  // every sum this rank formed, its own slice's included
+    bool own_finite = true;   // every value of this rank's that went into a sum it formed
+    // This rank's values that went to another rank unread (slice rank - 1 with several ranks):
+    // own_finite says nothing of them.
+    size_t unread_begin = 0, unread_end = 0;
+  };
+  virtual SumCheck reduce_scatter_sum(float* data, const std::vector<size_t>& counts) = 0;
   // In place: each rank's data[offset_r, offset_r + counts[r]) (as above) is copied to every rank.
   virtual void allgather_in_place(float* data, const std::vector<size_t>& counts) = 0;
+
+  // Integer sums for the exact mode (dist/exact_sum.h): exact, so any order of adds gives them.
+  // In place: data[i] becomes the sum over ranks.
+  virtual void allreduce_sum(int64_t* data, size_t n) = 0;
+  // In place, split by rank as reduce_scatter_sum of floats: rank r's slice becomes the sum over
+  // ranks. on_final(begin, end) is called for consecutive pieces of this rank's slice (offsets
+  // into data) as each piece's sum completes, so the caller reads it while it is in cache.
+  virtual void reduce_scatter_sum(int64_t* data, const std::vector<size_t>& counts,
+                                  const std::function<void(size_t, size_t)>& on_final) = 0;
 
   // Non-blocking sum in place; the buffer must not be touched until wait_all() returns.
   // Requests complete in the order they were started on every rank.

@@ -68,8 +68,6 @@ class GradientSync {
   GradientSync(Communicator& comm, float* grads, size_t size);
   // Called by on_ready once [from, size) is final this step.
   virtual void ready_from(size_t from) { (void)from; }
-  // No element of data[0, n) is infinite or NaN.
-  static bool all_finite(const float* data, size_t n);
 
   Communicator& comm_;
   float* grads_;

@@ -2,6 +2,7 @@
 // non-blocking allreduce as soon as backward has filled them, so the sum of late layers overlaps
 // the backward of early ones.
 #include "dist/agreement.h"
+#include "dist/finite.h"
 #include "dist/gradient_sync.h"
 
 namespace mlp {

@@ -20,4 +20,24 @@ inline Shard shard_of(int64_t count, int rank, int size) {
   return {begin, begin + base + (rank < extra ? 1 : 0)};
 }
 
+// The exact mode (--exact-blocks N): a batch of `count` samples is cut into `blocks` fixed
+// blocks, block k being shard_of(count, k, blocks) whatever the rank count, and rank r computes
+// the whole blocks shard_of(blocks, r, size) (size <= blocks, so each rank has at least one).
+// The blocks of `rank`, as a range of block indices.
+inline Shard blocks_of(int blocks, int rank, int size) { return shard_of(blocks, rank, size); }
+
+// The samples of a range of blocks: contiguous, since the blocks are.
+inline Shard samples_of_blocks(int64_t count, int blocks, Shard range) {
+  if (range.size() == 0) return {0, 0};
+  return {shard_of(count, static_cast<int>(range.begin), blocks).begin,
+          shard_of(count, static_cast<int>(range.end - 1), blocks).end};
+}
+
+// The samples rank `rank` computes of a batch of `count`: shard_of's, or with exact_blocks > 0
+// those of its blocks.
+inline Shard step_shard(int64_t count, int exact_blocks, int rank, int size) {
+  if (exact_blocks == 0) return shard_of(count, rank, size);
+  return samples_of_blocks(count, exact_blocks, blocks_of(exact_blocks, rank, size));
+}
+
 }  // namespace mlp

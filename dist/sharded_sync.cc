@@ -1,5 +1,6 @@
-// Sharded gradient sum: after backward, the ranks agree whether every gradient is finite; then
-// one reduce-scatter, in place, leaves the sum of each rank's own slice of the flat buffer there.
+// Sharded gradient sum: after backward, one reduce-scatter, in place, leaves the sum of each
+// rank's own slice of the flat buffer there, and the ranks agree whether every sum is finite
+// (the adds check the values they read, so the step makes no pass of its own for it).
 // The caller updates that slice of the parameters and shares it (allgather). Slices are cut on the
 // grid of max-norm's pieces, a multiple of the optimizer's chunk grid, so each rank's update is
 // bitwise that of the whole buffer, and so are the norms max-norm sums piece by piece.
@@ -9,6 +10,7 @@
 #include "core/max_norm.h"
 #include "core/optimizer.h"
 #include "dist/agreement.h"
+#include "dist/finite.h"
 #include "dist/gradient_sync.h"
 
 namespace mlp {
@@ -39,12 +41,19 @@ class ShardedSync : public GradientSync {
     owned_.end = owned_.begin + counts_[static_cast<size_t>(comm.rank())];
   }
 
+  // A non-finite value of any rank makes the sum it enters non-finite, so the sums' check finds
+  // every one. Only then, on the way to the run's end, are the ranks whose own loss or gradient
+  // was non-finite named; when none was, the sum overflowed and the ranks holding those sums
+  // are named.
   bool finish(bool loss_finite) override {
-    locally_finite_ = loss_finite && all_finite(grads_, size_);
-    // Agreeing first spares the sum when the step is abandoned anyway.
-    if (any_rank(comm_, !locally_finite_)) return false;
-    comm_.reduce_scatter_sum(grads_, counts_);
-    return true;
+    const Communicator::SumCheck check = comm_.reduce_scatter_sum(grads_, counts_);
+    locally_finite_ = loss_finite && check.sums_finite;
+    if (!any_rank(comm_, !locally_finite_)) return true;
+    const bool own_finite =
+        loss_finite && check.own_finite &&
+        all_finite(grads_ + check.unread_begin, check.unread_end - check.unread_begin);
+    locally_finite_ = any_rank(comm_, !own_finite) ? own_finite : check.sums_finite;
+    return false;
   }
 
   FlatRange owned() const override { return owned_; }

@@ -16,6 +16,7 @@
 #include "core/errors.h"
 #include "dist/communicator.h"
 #include "dist/gradient_sync.h"
+#include "dist/shard.h"
 #include "launch/platform/compute_threads.h"
 #include "launch/train/gemm_setup.h"
 #include "launch/train/train_step.h"
@@ -37,6 +38,7 @@ struct Options {
   float dropout = 0;        // hidden layers' drop rate
   float input_dropout = 0;  // the inputs' drop rate
   float max_norm = 0;       // bound on each unit's incoming weight norm; 0: off
+  int exact_blocks = 0;     // --exact-blocks of the trainer; 0: off
 };
 
 [[noreturn]] void usage(const std::string& problem) {
@@ -45,7 +47,7 @@ struct Options {
                "bench_dist: %s\nusage: mpirun -np N bench_dist [--hidden 1024,1024] "
                "[--batch-per-rank 128] [--steps 60] [--warmup 10] [--mode %s] "
                "[--bucket-kb 1024] [--gemm auto|onednn|eigen|blas] [--precision fp32|bf16] "
-               "[--dropout 0] [--input-dropout 0] [--max-norm 0]\n",
+               "[--dropout 0] [--input-dropout 0] [--max-norm 0] [--exact-blocks 0]\n",
                problem.c_str(), modes.c_str());
   std::exit(2);
 }
@@ -107,6 +109,8 @@ Options parse(int argc, char** argv) {
       o.input_dropout = number(argv[i], value, 1);
     else if (flag == "--max-norm")
       o.max_norm = number(argv[i], value, 1e30f);
+    else if (flag == "--exact-blocks")
+      o.exact_blocks = positive(argv[i], value);
     else
       usage("unknown flag or value: " + flag + " " + value);
   }
@@ -139,11 +143,14 @@ pb::TrainConfig config_of(const Options& o, int ranks) {
   config.mutable_model()->set_dropout(o.dropout);
   config.mutable_model()->set_input_dropout(o.input_dropout);
   config.mutable_model()->set_max_norm(o.max_norm);
+  config.set_exact_blocks(o.exact_blocks);
   return config;
 }
 
 int run(const Options& o, Communicator& comm) {
   const pb::TrainConfig config = config_of(o, comm.size());
+  if (o.exact_blocks > 0 && (o.exact_blocks < comm.size() || o.exact_blocks > config.batch_size()))
+    usage("--exact-blocks: must be between the rank count and the global batch");
   // The trainer's own choice: rank 0 times the backends on these products, all ranks use it.
   GemmSetup gemm;
   try {
@@ -156,7 +163,10 @@ int run(const Options& o, Communicator& comm) {
   TrainStep step(config, model, comm);
   const ParamStore<float>& store = model.store();
 
-  const int n = o.batch_per_rank;
+  // The trainer's shard of the global batch: batch_per_rank samples, or this rank's blocks.
+  const Shard shard_range =
+      step_shard(config.batch_size(), o.exact_blocks, comm.rank(), comm.size());
+  const int n = static_cast<int>(shard_range.size());
   std::mt19937 rng(1234 + comm.rank());
   std::uniform_real_distribution<float> pixel(0.0f, 1.0f);
   Matrix<float> x(784, n);  // (I, N)
@@ -165,7 +175,7 @@ int run(const Options& o, Communicator& comm) {
   std::vector<int64_t> ids(n);
   // Each rank's samples are its own, so dropout draws other masks on every rank.
   for (int i = 0; i < n; ++i)
-    labels[i] = static_cast<int32_t>(rng() % 10), ids[i] = comm.rank() * n + i;
+    labels[i] = static_cast<int32_t>(rng() % 10), ids[i] = shard_range.begin + i;
   StepShard shard{&x, Targets<float>{labels.data(), nullptr}, ids.data(), n, config.batch_size()};
 
   std::vector<double> forward_ms, backward_ms, sync_ms, optimizer_ms, compute_ms, share_ms;
@@ -206,7 +216,8 @@ int run(const Options& o, Communicator& comm) {
         "np=%d gemm=%s mode=%s dropout=%g input_dropout=%g max_norm=%g params=%zu "
         "gradient_mb=%.2f buckets=%zu samples_per_second=%.0f "
         "step_ms=%.3f forward_ms=%.3f backward_ms=%.3f sync_ms=%.3f optimizer_ms=%.3f "
-        "compute_ms=%.3f allreduce_ms=%.3f precision=%s share_ms=%.3f\n",
+        "compute_ms=%.3f allreduce_ms=%.3f precision=%s share_ms=%.3f exact_blocks=%d "
+        "exact_recomputes=%lld\n",
         comm.size(), gemm_backend_name(model.products().backend),
         field_text(config, "grad_sync").c_str(), o.dropout, o.input_dropout, o.max_norm,
         store.size(), store.size() * sizeof(float) / 1e6,
@@ -214,7 +225,7 @@ int run(const Options& o, Communicator& comm) {
         config.batch_size() * o.steps / timed_seconds, timed_seconds * 1000 / o.steps,
         median(forward_ms), median(backward_ms), median(sync_ms), median(optimizer_ms),
         median(compute_ms), median(allreduce_ms), precision_name(model.products().precision),
-        median(share_ms));
+        median(share_ms), o.exact_blocks, static_cast<long long>(step.exact_recomputes()));
   }
   return 0;
 }

@@ -2,7 +2,10 @@
 # Data-parallel benchmark: 784-1024-1024-10, Adam, 128 samples per rank (global batch 128*np),
 # at np 1 and 2 under each gradient sync (sharded is the trainer's default), beside PyTorch DDP
 # (gloo) in the same run, and the regularization recipe of Srivastava et al. (--input-dropout 0.2
-# --dropout 0.5 --max-norm 3) at np 1 and 2 under the sharded sync.
+# --dropout 0.5 --max-norm 3) at np 1 and 2 under the sharded sync. The exact mode
+# (--exact-blocks 8) runs at a global batch of 128 at np 1 and 2, beside the default at the same
+# batch (mlp_np1, and mlp_np2_b128 with 64 samples per rank), with its samples/s over the
+# default's in every round.
 # Each configuration runs ROUNDS times interleaved and keeps its fastest round, because the
 # machine is shared and a disturbed round is only ever slower. Prints a table, and the weak-scaling
 # efficiency of the plain and the recipe step in each round, with their medians.
@@ -57,6 +60,9 @@ for round in $(seq "$rounds"); do
   ours mlp_np2_sharded 2 sharded
   ours mlp_np1_recipe 1 sharded "${recipe[@]}"
   ours mlp_np2_recipe 2 sharded "${recipe[@]}"
+  ours mlp_np1_exact 1 sharded --exact-blocks 8
+  ours mlp_np2_b128 2 sharded --batch-per-rank 64
+  ours mlp_np2_exact 2 sharded --batch-per-rank 64 --exact-blocks 8
   if [[ ${MULTIHOST:-0} == 1 ]]; then across_hosts mlp_np2_two_hosts 2 sharded; fi
   torch_ddp torch_np1 1
   torch_ddp torch_ddp_np2 2
@@ -82,11 +88,11 @@ awk '
     printf "%-18s %3s %10s %6s %8s %8s %8s %9s %8s %6s %10s %8s %6s\n", "config", "np", "samples/s",
            "eff", "step ms", "fwd ms", "bwd ms", "sync ms", "opt ms", "sync%", "allred ms",
            "comp ms", "comp/1"
-    n = split("mlp_np1 mlp_np2_blocking mlp_np2_overlap mlp_np2_sharded mlp_np2_two_hosts torch_np1 torch_ddp_np2 mlp_np1_recipe mlp_np2_recipe",
+    n = split("mlp_np1 mlp_np2_blocking mlp_np2_overlap mlp_np2_sharded mlp_np2_two_hosts torch_np1 torch_ddp_np2 mlp_np1_recipe mlp_np2_recipe mlp_np1_exact mlp_np2_b128 mlp_np2_exact",
               order, " ")
     for (k = 1; k <= n; ++k) {
       l = order[k]; if (!(l in best)) continue
-      base = (l ~ /^torch/) ? best["torch_np1"] : (l ~ /recipe$/) ? best["mlp_np1_recipe"] : best["mlp_np1"]
+      base = (l ~ /^torch/) ? best["torch_np1"] : (l ~ /recipe$/) ? best["mlp_np1_recipe"] : (l ~ /exact$/) ? best["mlp_np1_exact"] : best["mlp_np1"]
       ranks = (l ~ /np2/) ? 2 : 1
       eff = base > 0 ? best[l] / (ranks * base) : 0
       if (l ~ /^torch/) {
@@ -95,7 +101,7 @@ awk '
       } else {
         printf "%-18s %3d %10.0f %6.2f %8.2f %8.2f %8.2f %9.2f %8.2f %5.1f%% %10.2f %8.2f %6.2f\n", l,
                ranks, best[l], eff, step[l], fwd[l], bwd[l], sync[l], opt[l], 100 * sync[l] / step[l],
-               ar[l], comp[l], comp[l] / comp[l ~ /recipe$/ ? "mlp_np1_recipe" : "mlp_np1"]
+               ar[l], comp[l], comp[l] / comp[l ~ /recipe$/ ? "mlp_np1_recipe" : l ~ /exact$/ ? "mlp_np1_exact" : "mlp_np1"]
       }
     }
     printf "\nmatrix products: %s (--gemm auto at np 1). comp ms: forward + backward + optimizer of\n", gemm["mlp_np1"]
@@ -119,6 +125,22 @@ awk '
              median(plain_eff, m), median(recipe_eff, m), median(diff, m)
       printf "recipe / plain samples/s, best rounds: np 1 %.3f, np 2 %.3f\n", best["mlp_np1_recipe"] / best["mlp_np1"],
              best["mlp_np2_recipe"] / best["mlp_np2_sharded"]
+    }
+    if ("mlp_np2_exact" in best) {
+      printf "exact: --exact-blocks 8 at a global batch of 128 (16 samples a block), sharded sync; its eff is\n"
+      printf "over the exact mode at np 1, and mlp_np2_b128 is the default at the same batch. Exact / default\n"
+      printf "samples/s by round, np 1 (over mlp_np1) / np 2 (over mlp_np2_b128):"
+      m = 0
+      for (r = 1; r <= nr; ++r) {
+        x1 = by_round["mlp_np1_exact", r] / by_round["mlp_np1", r]
+        x2 = by_round["mlp_np2_exact", r] / by_round["mlp_np2_b128", r]
+        printf " %.3f/%.3f", x1, x2
+        ++m; exact1[m] = x1; exact2[m] = x2
+      }
+      printf "\nmedians: np 1 %.3f, np 2 %.3f; best rounds: np 1 %.3f, np 2 %.3f\n", median(exact1, m),
+             median(exact2, m), best["mlp_np1_exact"] / best["mlp_np1"], best["mlp_np2_exact"] / best["mlp_np2_b128"]
+      printf "matrix products (--gemm auto, remembered per shape): mlp_np1 %s, mlp_np1_exact %s, mlp_np2_b128 %s, mlp_np2_exact %s\n",
+             gemm["mlp_np1"], gemm["mlp_np1_exact"], gemm["mlp_np2_b128"], gemm["mlp_np2_exact"]
     }
     if ("mlp_np2_two_hosts" in best)
       printf "allreduce of the gradient at np 2: %.2f ms shared memory (one host), %.2f ms TCP between two simulated hosts\n",

@@ -43,6 +43,8 @@ std::string cpu_model_name() {
   return family.empty() ? name : name + " (family " + family + " model " + model + ")";
 }
 
+std::string cpu_flags() { return cpuinfo_field("flags"); }
+
 std::vector<RankHost> gather_rank_hosts(Communicator& comm, const std::string& gemm) {
   char host[kRankHostTextBytes] = {};
   ::gethostname(host, sizeof host - 1);

@@ -18,6 +18,10 @@ double peak_rss_mb();
 // model numbers where the name alone does not tell them apart; "unknown" when unreadable.
 std::string cpu_model_name();
 
+// The CPU's feature flags, the "flags" line of /proc/cpuinfo ("fpu vme de ... avx512f ..."); ""
+// when unreadable. A host whose CPU was replaced (a VM moved to another machine) shows here.
+std::string cpu_flags();
+
 struct RankHost {
   std::string host;  // host name
   std::string cpu;   // cpu_model_name()

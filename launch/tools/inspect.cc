@@ -75,8 +75,13 @@ void inspect_checkpoint(const std::string& path, std::ostream& out) {
       << " at unix time " << c.provenance().unix_time() << ", " << c.world_size() << " rank(s)\n"
       << "command line: " << c.provenance().command_line() << "\n"
       << "optimizer: " << pb::OptimizerKind_Name(c.optimizer().kind()) << ", "
-      << c.optimizer().step_count() << " steps taken\n"
-      << "parameters:\n";
+      << c.optimizer().step_count() << " steps taken\n";
+  if (c.exact_exponents_size() > 0) {
+    out << "exact sums: " << c.config().exact_blocks() << " blocks, exponents";
+    for (int e : c.exact_exponents()) out << " " << e;
+    out << "\n";
+  }
+  out << "parameters:\n";
   for (const pb::ParamBlockInfo& b : c.layout()) {
     size_t begin = 0, size = 0;
     if (!block_bytes(b, c.params().size(), &begin, &size)) {

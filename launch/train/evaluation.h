@@ -39,9 +39,10 @@ struct BatchBuffers {
   }
 };
 
-// Every sample of `data` exactly once over the ranks (rank r takes its contiguous shard), in
-// inference mode; returns the sums over all ranks. each_chunk, when given, sees every chunk's
-// outputs (O, n) with its buffers (labels, targets) on this rank. Collective.
+// Every sample of `data` exactly once over the ranks, in inference mode, in chunks of 1024
+// samples in data order (rank r takes a contiguous run of chunks); returns the sums over all
+// ranks, the same bits at every rank count (see evaluation.cc). each_chunk, when given, sees
+// every chunk's outputs (O, n) with its buffers (labels, targets) on this rank. Collective.
 Sums evaluate(
     Model<float>& model, const Loss<float>& loss, const Dataset& data, Communicator& comm,
     BatchBuffers* buffers,

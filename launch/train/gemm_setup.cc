@@ -4,7 +4,10 @@
 #include <cstdint>
 #include <sstream>
 
+#include "core/data_cache.h"
+#include "core/errors.h"
 #include "core/hidden_sizes.h"
+#include "launch/train/gemm_memory.h"
 
 namespace mlp {
 
@@ -16,38 +19,84 @@ bool available_name(const std::string& name) {
   return false;
 }
 
+// The products a step of the config runs: at the largest shard of a batch over the ranks, or in
+// the exact mode at the largest block.
+std::vector<GemmProduct> timed_products(const pb::TrainConfig& config, int ranks) {
+  const int parts = config.exact_blocks() > 0 ? config.exact_blocks() : ranks;
+  const int largest = (config.batch_size() + parts - 1) / parts;
+  return step_products(layer_widths(config.model()), largest);
+}
+
+// Rank 0's choice under auto or remeasure: the remembered one when its file checks out (auto
+// only), else the fastest timed now, then remembered.
+void choose_on_rank_zero(const pb::TrainConfig& config, int ranks, bool remeasure,
+                         GemmSetup* setup) {
+  const std::vector<GemmProduct> products = timed_products(config, ranks);
+  const GemmMemoryKey key = gemm_memory_key(products);
+  const std::string& dir = config.data().cache_dir();
+  try {
+    setup->choice_file =
+        gemm_memory_path(dir.empty() || dir == "off" ? default_data_cache_dir() : dir, key);
+  } catch (const UsageError& e) {
+    setup->notes.push_back(std::string("--gemm auto cannot remember its choice: ") + e.what());
+  }
+  std::string why;
+  if (!remeasure && !setup->choice_file.empty() &&
+      recall_gemm_choice(setup->choice_file, key, &setup->backend, &setup->timings, &why))
+    return;
+  if (!why.empty()) {
+    if (why.back() == '.') why.pop_back();  // protobuf's parse errors end with one
+    setup->notes.push_back("--gemm auto: " + why + "; timing the backends again");
+  }
+  setup->timings = time_gemm_backends(products, kAutoGemmBudgetSeconds);
+  setup->backend = fastest_gemm(setup->timings).backend;
+  setup->measured = true;
+  if (setup->choice_file.empty()) return;
+  try {
+    remember_gemm_choice(setup->choice_file, key, setup->timings);
+  } catch (const Error& e) {
+    setup->notes.push_back(std::string("--gemm auto cannot remember its choice: ") + e.what());
+    setup->choice_file.clear();
+  }
+}
+
 }  // namespace
 
 GemmSetup choose_gemm_backend(const pb::TrainConfig& config, Communicator& comm,
                               const std::string& resumed_backend) {
   GemmSetup setup;
   setup.openblas_core = openblas_core_name();
-  const int largest_shard = (config.batch_size() + comm.size() - 1) / comm.size();
+  const bool remeasure = config.gemm() == "remeasure";
   if (config.precision() == pb::BF16) {
     require_bf16_cpu("--precision bf16");
     setup.precision = Precision::kBf16;
     setup.backend = parse_gemm_backend("onednn", "--precision bf16");
+    setup.choice = "named";
     // Only to tell the user: no choice depends on it, so no rank waits for another's timing.
     if (comm.rank() == 0)
-      setup.timings = time_gemm_backends(step_products(layer_widths(config.model()), largest_shard),
+      setup.timings = time_gemm_backends(timed_products(config, comm.size()),
                                          kAutoGemmBudgetSeconds, 20, /*with_bf16=*/true);
-  } else if (config.gemm() != "auto") {
+  } else if (config.gemm() != "auto" && !remeasure) {
     setup.backend = parse_gemm_backend(config.gemm());
-  } else if (available_name(resumed_backend)) {
+    setup.choice = "named";
+  } else if (!remeasure && available_name(resumed_backend)) {
     // Every rank read the same checkpoint, so they agree without a broadcast.
     setup.backend = parse_gemm_backend(resumed_backend);
+    setup.choice = "checkpoint";
   } else {
-    // Timed on one rank only: ranks sharing a host would disturb each other's timing, and all
-    // must run the same backend anyway.
+    // Timed (or recalled) on one rank only: ranks sharing a host would disturb each other's
+    // timing, and all must run the same backend anyway.
     int32_t chosen = 0;
     if (comm.rank() == 0) {
-      setup.timings = time_gemm_backends(step_products(layer_widths(config.model()), largest_shard),
-                                         kAutoGemmBudgetSeconds);
-      chosen = static_cast<int32_t>(fastest_gemm(setup.timings).backend);
+      choose_on_rank_zero(config, comm.size(), remeasure, &setup);
+      chosen = static_cast<int32_t>(setup.backend);
     }
     comm.broadcast(&chosen, sizeof chosen, 0);
     setup.backend = static_cast<GemmBackend>(chosen);
-    setup.measured = true;
+    int32_t measured = setup.measured ? 1 : 0;
+    comm.broadcast(&measured, sizeof measured, 0);
+    setup.measured = measured != 0;
+    setup.choice = setup.measured ? "measured" : "remembered";
   }
   return setup;
 }

@@ -3,12 +3,23 @@
 
 #include <algorithm>
 #include <limits>
+#include <string>
 
+#include "core/config_fields.h"
 #include "core/hash.h"
 #include "dist/agreement.h"
-#include "core/config_fields.h"
 
 namespace mlp {
+
+void check_exact_blocks(const pb::TrainConfig& config, const Communicator& comm) {
+  const int blocks = config.exact_blocks();
+  if (blocks == 0 || comm.size() <= blocks) return;
+  throw AgreedError(ExitCode::kUsage,
+                    "--exact-blocks " + std::to_string(blocks) + ": " +
+                        std::to_string(comm.size()) +
+                        " ranks cannot each compute whole blocks of the batch; run at most " +
+                        std::to_string(blocks) + " ranks or raise --exact-blocks");
+}
 
 uint64_t load_agreed_data(Communicator& comm, pb::TrainConfig* config, TrainingData* data) {
   // Set-up failures (bad data on one node, say) stop every rank together with one message.

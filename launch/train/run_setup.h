@@ -14,6 +14,10 @@
 
 namespace mlp {
 
+// The exact mode computes whole blocks, at least one per rank: with more ranks than
+// config.exact_blocks(), every rank throws the same AgreedError (usage), for rank 0 to report.
+void check_exact_blocks(const pb::TrainConfig& config, const Communicator& comm);
+
 // Loads the data on every rank (resolving the model's input and output sizes into config),
 // then checks that ranks hold the same resolved config and training data. Returns the training
 // data's fingerprint. Collective.

@@ -87,6 +87,8 @@ void check_config(const Checker& check, const pb::TrainConfig& saved_config,
   now.set_seed(config.seed());
   saved.set_batch_size(saved_config.batch_size());
   now.set_batch_size(config.batch_size());
+  saved.set_exact_blocks(saved_config.exact_blocks());
+  now.set_exact_blocks(config.exact_blocks());
   const std::string differs = first_difference(saved, now, "");
   if (!differs.empty())
     check.refuse(differs + " is " + show_input(field_text(saved, differs)) +
@@ -143,6 +145,11 @@ void check_position(const Checker& check, const pb::Checkpoint& c, const BatchPl
   for (double v : {p.loss(), p.correct(), p.count(), p.seconds()})
     check.finite(v, "the interrupted epoch's sums");
   check.require(c.world_size() >= 1, "world size " + str(c.world_size()) + " is not positive");
+  // Any rank count may resume; the exact mode's bits hold up to its block count.
+  const int blocks = c.config().exact_blocks();
+  check.require(blocks == 0 || c.world_size() <= blocks, "world size " + str(c.world_size()) +
+                                                             " is above the exact mode's " +
+                                                             str(blocks) + " blocks");
   check.finite(c.learning_rate(), "the last learning rate");
   check.require(std::isfinite(c.elapsed_seconds()) && c.elapsed_seconds() >= 0,
                 "elapsed seconds " + std::to_string(c.elapsed_seconds()) + " is not a duration");
@@ -170,6 +177,25 @@ std::vector<std::vector<float>> checked_slots(const Checker& check, const pb::Op
     check.floats(o.slots(at), n, "optimizer state " + names[i], &slots[i]);
   }
   return slots;
+}
+
+// The exact mode's exponents: one per parameter block, each -1 or an exponent field 0..254,
+// when the mode is on; none otherwise.
+std::vector<int> checked_exponents(const Checker& check, const pb::Checkpoint& c,
+                                   const ParamStore<float>& store) {
+  if (c.config().exact_blocks() == 0) {
+    check.require(c.exact_exponents_size() == 0,
+                  "exact-sum exponents are saved but the exact mode is off");
+    return {};
+  }
+  check.require(static_cast<size_t>(c.exact_exponents_size()) == store.layout().size(),
+                "the exact sums have " + str(c.exact_exponents_size()) + " exponents, the model " +
+                    str(static_cast<int64_t>(store.layout().size())) + " parameter blocks");
+  for (int i = 0; i < c.exact_exponents_size(); ++i)
+    check.require(
+        c.exact_exponents(i) >= -1 && c.exact_exponents(i) <= 254,
+        "exact-sum exponent " + str(i) + " is " + str(c.exact_exponents(i)) + ", not -1 or 0..254");
+  return {c.exact_exponents().begin(), c.exact_exponents().end()};
 }
 
 // The early-stopping state must fit a history of `epochs` epochs; best parameters, when saved,
@@ -260,6 +286,7 @@ CheckpointRecord checkpoint_record(const RunState& state, const ParamStore<float
   for (const pb::EpochMetrics& m : state.history) *c.add_history() = m;
   c.set_elapsed_seconds(state.elapsed_seconds);
   if (!state.gemm_backend.empty()) *c.mutable_gemm_backend() = state.gemm_backend;
+  for (int e : state.exact_exponents) c.add_exact_exponents(e);
   return record;
 }
 
@@ -296,6 +323,7 @@ RunState from_checkpoint(const pb::Checkpoint& c, const RunIdentity& run, const 
   RunState state;
   const pb::EarlyStoppingState& es = c.early_stopping();
   check_early_stopping(check, es, c.history_size(), store->size(), &state.best_params);
+  state.exact_exponents = checked_exponents(check, c, *store);
 
   // Checked: from here on nothing can fail.
   std::copy(params.begin(), params.end(), store->values());

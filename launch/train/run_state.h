@@ -37,6 +37,9 @@ struct RunState {
   // The products' precision that trained them ("fp32", "bf16"; a checkpoint's, empty for a fresh
   // run).
   std::string precision;
+  // The exact mode's fixed-point exponents, one per parameter block (ExactSum::exponents);
+  // empty when the mode is off.
+  std::vector<int> exact_exponents;
 };
 
 // What the run is, that a checkpoint is written for or must agree with.

@@ -71,6 +71,7 @@ class Trainer {
     // Before any work: a CPU without bf16 instructions cannot run the products asked for.
     if (config_.precision() == pb::BF16)
       run_on_all_or_fail_together(comm_, [] { require_bf16_cpu("--precision bf16"); });
+    check_exact_blocks(config_, comm_);
     load_data();
     stop_if_requested("loading the data");
     output_ = std::make_unique<RunOutput>(config_.out_dir(), is_root_);
@@ -79,6 +80,7 @@ class Trainer {
       stop_if_requested("building the model");
       const bool resumed = resume_if_asked(comm_, identity(), checkpoint_dir_, console_,
                                            &model_->store(), &step_->optimizer(), &state_);
+      step_->set_exact_exponents(state_.exact_exponents);
       stop_if_requested(resumed ? "resuming" : "looking for a checkpoint");
       choose_gemm();
       stop_if_requested("choosing the matrix-product backend");
@@ -121,7 +123,7 @@ class Trainer {
   // gradient sync and optimizer step in the TrainStep. Returns this rank's sums of the step.
   Sums train_step(const std::vector<int64_t>& order, int64_t step) {
     const int64_t batch_size = plan_->batch_size(step);
-    const Shard shard = shard_of(batch_size, comm_.rank(), comm_.size());
+    const Shard shard = step_shard(batch_size, config_.exact_blocks(), comm_.rank(), comm_.size());
     const int64_t* ids = order.data() + plan_->batch_begin(step) + shard.begin;
     const int64_t global_step = state_.global_step;
     if (shard.size() > 0)
@@ -207,6 +209,7 @@ class Trainer {
     console_.warning(precision_warning.empty() ? gemm_resume_warning(gemm_, resumed_backend)
                                                : precision_warning);
     console_.warning(bf16_rate_warning(gemm_));
+    for (const std::string& note : gemm_.notes) console_.warning(note);
   }
 
   RunIdentity identity() const {
@@ -257,6 +260,7 @@ class Trainer {
     state_.partial.set_count(global.count);
     state_.partial.set_seconds(epoch_seconds);
     state_.elapsed_seconds = seconds_before_resume_ + seconds_since(run_start_);
+    state_.exact_exponents = step_->exact_exponents();
     pb::Event event;
     event.set_path(save_checkpoint_everywhere(
         comm_, checkpoint_dir_, state_.global_step, config_.keep_last(),

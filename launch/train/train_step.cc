@@ -2,35 +2,12 @@
 // the same operations in the same order on every rank, at every rank count, resumed or not.
 #include "launch/train/train_step.h"
 
-#include <chrono>
 #include <cmath>
 
+#include "launch/train/exact_step.h"
+#include "launch/train/phase_clock.h"
+
 namespace mlp {
-namespace {
-
-// Laps of a step's phases into *times; reads no clock when times is null, which is the trainer.
-class PhaseClock {
- public:
-  explicit PhaseClock(StepTimes* times) : times_(times) {
-    if (times_ == nullptr) return;
-    *times_ = StepTimes{};
-    last_ = Clock::now();
-  }
-  // Adds the time since the previous lap to `phase`.
-  void lap(double StepTimes::*phase) {
-    if (times_ == nullptr) return;
-    const Clock::time_point now = Clock::now();
-    times_->*phase += std::chrono::duration<double, std::milli>(now - last_).count();
-    last_ = now;
-  }
-
- private:
-  using Clock = std::chrono::steady_clock;
-  StepTimes* times_;
-  Clock::time_point last_;
-};
-
-}  // namespace
 
 TrainStep::TrainStep(const pb::TrainConfig& config, Model<float>& model, Communicator& comm)
     : model_(model),
@@ -44,32 +21,29 @@ TrainStep::TrainStep(const pb::TrainConfig& config, Model<float>& model, Communi
       sync_(make_gradient_sync(
           config.grad_sync(), comm, model.store().grads(), model.store().layout(),
           static_cast<size_t>(config.grad_bucket_kb()) * 1024 / sizeof(float))),
-      on_ready_([this](size_t begin, size_t end) { sync_->on_ready(begin, end); }) {}
+      on_ready_([this](size_t begin, size_t end) { sync_->on_ready(begin, end); }) {
+  if (config.exact_blocks() > 0)
+    exact_ = std::make_unique<ExactStep>(config.exact_blocks(), config.seed(), model, comm, *loss_,
+                                         sync_->owned(), sync_->splits_update());
+}
+
+TrainStep::~TrainStep() = default;
+
+std::vector<int> TrainStep::exact_exponents() const {
+  return exact_ ? exact_->exponents() : std::vector<int>{};
+}
+
+void TrainStep::set_exact_exponents(const std::vector<int>& exponents) {
+  if (exact_ && !exponents.empty()) exact_->set_exponents(exponents);
+}
+
+int64_t TrainStep::exact_recomputes() const { return exact_ ? exact_->recomputes() : 0; }
 
 StepResult TrainStep::run(const StepShard& shard, float learning_rate, StepTimes* times) {
   PhaseClock clock(times);
   ParamStore<float>& store = model_.store_for_step();
-  StepResult result;
-  result.sums.count = static_cast<double>(shard.count);
-  // Backward overwrites the gradients; a rank without samples this step contributes zeros.
-  if (shard.count == 0) store.zero_grads();
-  sync_->begin_step();
   comm_.set_activity({"gradient sync", shard.global_step});
-  if (shard.count > 0) {
-    const ForwardContext context{true, seed_, shard.global_step, shard.ids};
-    const Matrix<float>& outputs = model_.forward(*shard.x, context);  // (O, n)
-    clock.lap(&StepTimes::forward_ms);
-    // Scaled by the GLOBAL batch: the rank sum is the mean gradient whatever the rank count.
-    result.sums.loss = loss_->evaluate(outputs, shard.targets,
-                                       1.0f / static_cast<float>(shard.global_batch), &doutputs_);
-    result.sums.correct = static_cast<double>(loss_->count_correct(outputs, shard.targets));
-    clock.lap(&StepTimes::loss_ms);
-    model_.backward(*shard.x, doutputs_, on_ready_);
-    clock.lap(&StepTimes::backward_ms);
-  }
-  result.finite = sync_->finish(std::isfinite(result.sums.loss));
-  result.locally_finite = sync_->locally_finite();
-  clock.lap(&StepTimes::sync_ms);
+  const StepResult result = exact_ ? exact_->run(shard, clock) : sum_gradients(shard, clock);
   if (!result.finite) return result;
   const FlatRange owned = sync_->owned();
   // Under bf16 the update writes the bf16 copy of the weights it updates, unless max-norm may
@@ -93,6 +67,31 @@ StepResult TrainStep::run(const StepShard& shard, float learning_rate, StepTimes
     model_.refresh_weights_bf16({owned.end, store.size()});
   }
   clock.lap(&StepTimes::share_ms);
+  return result;
+}
+
+StepResult TrainStep::sum_gradients(const StepShard& shard, PhaseClock& clock) {
+  ParamStore<float>& store = model_.store_for_step();
+  StepResult result;
+  result.sums.count = static_cast<double>(shard.count);
+  // Backward overwrites the gradients; a rank without samples this step contributes zeros.
+  if (shard.count == 0) store.zero_grads();
+  sync_->begin_step();
+  if (shard.count > 0) {
+    const ForwardContext context{true, seed_, shard.global_step, shard.ids};
+    const Matrix<float>& outputs = model_.forward(*shard.x, context);  // (O, n)
+    clock.lap(&StepTimes::forward_ms);
+    // Scaled by the GLOBAL batch: the rank sum is the mean gradient whatever the rank count.
+    result.sums.loss = loss_->evaluate(outputs, shard.targets,
+                                       1.0f / static_cast<float>(shard.global_batch), &doutputs_);
+    result.sums.correct = static_cast<double>(loss_->count_correct(outputs, shard.targets));
+    clock.lap(&StepTimes::loss_ms);
+    model_.backward(*shard.x, doutputs_, on_ready_);
+    clock.lap(&StepTimes::backward_ms);
+  }
+  result.finite = sync_->finish(std::isfinite(result.sums.loss));
+  result.locally_finite = sync_->locally_finite();
+  clock.lap(&StepTimes::sync_ms);
   return result;
 }
 

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <vector>
 
 #include "core/loss.h"
 #include "core/max_norm.h"
@@ -19,6 +20,8 @@
 #include "proto/config.pb.h"
 
 namespace mlp {
+
+class PhaseClock;
 
 // This rank's part of the global batch of one step, already gathered.
 struct StepShard {
@@ -48,12 +51,17 @@ struct StepResult {
   bool locally_finite = true;
 };
 
+class ExactStep;
+
 class TrainStep {
  public:
   // The loss, optimizer and gradient sync that `config` names (model.loss, optimizer,
   // grad_sync, grad_bucket_kb), over `model`'s parameters; the dropout seed and max-norm
   // constraint from config too. Keeps references to model and comm.
+  // With config.exact_blocks() > 0, the exact mode's forward, backward and sum (exact_step.h)
+  // replace the float ones, and the constructor is collective.
   TrainStep(const pb::TrainConfig& config, Model<float>& model, Communicator& comm);
+  ~TrainStep();
   TrainStep(const TrainStep&) = delete;
   TrainStep& operator=(const TrainStep&) = delete;
 
@@ -67,8 +75,17 @@ class TrainStep {
   GradientSync& sync() { return *sync_; }
   // The max-norm constraint of the config, null when off.
   const MaxNorm* max_norm() const { return max_norm_.get(); }
+  // The exact mode's fixed-point exponents (ExactSum::exponents), which a checkpoint keeps;
+  // empty when the mode is off. Setting an empty list changes nothing.
+  std::vector<int> exact_exponents() const;
+  void set_exact_exponents(const std::vector<int>& exponents);
+  // Backwards the exact mode computed again because a tensor outgrew its scale; 0 when off.
+  int64_t exact_recomputes() const;
 
  private:
+  // The float forward, loss, backward and gradient sync of every mode but the exact one.
+  StepResult sum_gradients(const StepShard& shard, PhaseClock& clock);
+
   Model<float>& model_;
   Communicator& comm_;
   const uint64_t seed_;
@@ -78,6 +95,7 @@ class TrainStep {
   std::unique_ptr<GradientSync> sync_;
   const std::function<void(size_t, size_t)> on_ready_;  // the sync's, made once
   Matrix<float> doutputs_;                              // (O, n)
+  std::unique_ptr<ExactStep> exact_;                    // null unless exact_blocks > 0
 };
 
 }  // namespace mlp

@@ -76,8 +76,12 @@ const std::vector<Flag>& flags() {
        "--resume auto continues exactly (0: no pause)"},
       {"grad-sync", "grad_sync", "how gradients are summed over ranks"},
       {"grad-bucket-kb", "grad_bucket_kb", "smallest overlap bucket in KiB"},
+      {"exact-blocks", "exact_blocks",
+       "sum gradients and metrics exactly over N fixed blocks of the batch: the same bits at "
+       "every rank count up to N (0: off)"},
       {"gemm", "gemm",
-       "matrix-product backend: auto (fastest measured at start), onednn, eigen or blas"},
+       "matrix-product backend: auto (the fastest measured on this host, CPU and model, "
+       "remembered), remeasure (auto, timed again), onednn, eigen or blas"},
       {"precision", "precision",
        "operands of the matrix products (bf16: oneDNN, avx512_bf16 or AMX; float32 master "
        "weights, gradients and optimizer)"},
@@ -219,13 +223,20 @@ void validate_config(const pb::TrainConfig& c) {
   require(c.max_steps() >= 0, "max_steps", "must be non-negative");
   require(c.pause_after_epoch() >= 0, "pause_after_epoch", "must be non-negative");
   require(c.grad_bucket_kb() > 0, "grad_bucket_kb", "must be a positive integer");
-  if (c.gemm() != "auto") parse_gemm_backend(c.gemm(), flag_for_path("gemm"));
+  require(c.exact_blocks() >= 0 && c.exact_blocks() <= c.batch_size(), "exact_blocks",
+          "must be in [0, --batch-size " + std::to_string(c.batch_size()) + "], got " +
+              std::to_string(c.exact_blocks()));
+  if (c.gemm() != "auto" && c.gemm() != "remeasure")
+    parse_gemm_backend(c.gemm(), flag_for_path("gemm"));
   if (c.precision() == pb::BF16) {
     require(gemm_backend_available(GemmBackend::kOnednn), "precision",
             "bf16 products run on oneDNN, which this build lacks (install libdnnl-dev and "
             "rebuild with -DMLP_ONEDNN=ON)");
     require(c.gemm() == "auto" || c.gemm() == "onednn", "precision",
             "bf16 products run on oneDNN only; use --gemm onednn or auto, not " + c.gemm());
+    require(c.exact_blocks() == 0, "precision",
+            "the exact mode (--exact-blocks) sums float32 products of its own; it runs with "
+            "--precision fp32 only");
   }
   require(c.checkpoint_every_steps() >= 0, "checkpoint_every_steps", "must be non-negative");
   const pb::ModelConfig& m = c.model();

@@ -1,7 +1,8 @@
 // Sums over ranks under mpirun: allreduce, reduce-scatter and allgather of integer-valued floats
-// are exact, and GradientSync gives the same sums in every mode (sharded: each rank's slice),
-// also when a rank has no samples and reports no ranges, and agrees on a non-finite gradient
-// seen by one rank only.
+// are exact, the reduce-scatter reports the non-finite values its adds read, and GradientSync
+// gives the same sums in every mode (sharded: each rank's slice), also when a rank has no
+// samples and reports no ranges, and agrees on a non-finite gradient seen by one rank only or
+// on a sum that overflows.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -108,6 +109,29 @@ TEST(AllreduceMpi, ReduceScatterAndAllgatherInPlaceAreExact) {
   expect_exact_sums(shared, comm.size());
 }
 
+// Each rank in turn puts a NaN at each end of each slice: the rank holding that slice sees a
+// non-finite sum, and the rank that put it there a non-finite own value, unless the value went
+// to another rank unread, which the check then names as its unread range.
+TEST(AllreduceMpi, ReduceScatterReportsNonFiniteValuesItReads) {
+  Communicator& comm = test_world();
+  const std::vector<size_t> counts(static_cast<size_t>(comm.size()), 70001);
+  const size_t n = counts[0] * counts.size();
+  for (int culprit = 0; culprit < comm.size(); ++culprit) {
+    for (size_t where : {size_t{0}, n / 2, n - 1}) {
+      std::vector<float> data = filled(comm.rank(), n);
+      if (comm.rank() == culprit) data[where] = std::numeric_limits<float>::quiet_NaN();
+      const Communicator::SumCheck check = comm.reduce_scatter_sum(data.data(), counts);
+      const int holder = static_cast<int>(where / counts[0]);
+      const bool unread = comm.size() > 1 && check.unread_begin <= where && where < check.unread_end;
+      SCOPED_TRACE("culprit " + std::to_string(culprit) + " at " + std::to_string(where));
+      if (comm.rank() == holder) EXPECT_FALSE(check.sums_finite);
+      if (comm.rank() == culprit) EXPECT_EQ(check.own_finite, unread);
+      if (comm.rank() != culprit) EXPECT_TRUE(check.own_finite);
+      if (comm.size() == 1) EXPECT_EQ(check.unread_end, 0u);
+    }
+  }
+}
+
 TEST(GradientSyncMpi, EveryModeGivesTheSameExactSums) {
   Communicator& comm = test_world();
   const std::vector<ParamBlock> layout = three_layer_layout();
@@ -188,6 +212,24 @@ TEST(GradientSyncMpi, ANonFiniteLossOnOneRankStopsEveryRank) {
   report_layers(*sync, layout);
   EXPECT_FALSE(sync->finish(comm.rank() != 0));
   EXPECT_EQ(sync->locally_finite(), comm.rank() != 0);
+}
+
+// Finite gradients whose sum overflows: no rank's own values were non-finite, so the ranks that
+// formed the overflowed sums are the ones named: the last rank, which holds it, and those the
+// ring passed it through, never rank 0, whose value starts that slice's ring unsummed.
+TEST(GradientSyncMpi, AnOverflowingSumStopsEveryRankAndNamesItsHolder) {
+  Communicator& comm = test_world();
+  if (comm.size() == 1) GTEST_SKIP() << "one rank's sum is its own values";
+  const std::vector<ParamBlock> layout = three_layer_layout();
+  std::vector<float> grads = filled(comm.rank(), layout_size(layout));
+  const size_t at = layout_size(layout) - 1;  // in the last rank's slice
+  grads[at] = 3e38f;
+  const auto sync = make_gradient_sync(pb::SHARDED, comm, grads.data(), layout, 1000);
+  sync->begin_step();
+  report_layers(*sync, layout);
+  EXPECT_FALSE(sync->finish(true));
+  if (comm.rank() == 0) EXPECT_TRUE(sync->locally_finite());
+  if (comm.rank() == comm.size() - 1) EXPECT_FALSE(sync->locally_finite());
 }
 
 }  // namespace

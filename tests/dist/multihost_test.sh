@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # The real trainer across three simulated hosts (launch/scripts/sim_hosts.sh: network and UTS
 # namespaces on a bridge, Open MPI over TCP through an rsh agent): np 3 across the hosts gives
-# exactly the metrics of np 3 on one host; kill -9 of the rank on one host ends the job non-zero
-# within 30 s; a host whose link goes down leaves the reachable ranks to end with exit 6 within
-# 20 s under --stall-timeout 10 (mpirun itself waits for the lost daemon, so the test kills it).
+# exactly the metrics of np 3 on one host; in the exact mode (--exact-blocks 6, with dropout) np 3
+# across the hosts trains bitwise the metrics and weights of one process; kill -9 of the rank on
+# one host ends the job non-zero within 30 s; a host whose link goes down leaves the reachable
+# ranks to end with exit 6 within 20 s under --stall-timeout 10 (mpirun itself waits for the lost
+# daemon, so the test kills it).
 # Everything it creates is removed on exit, pass or fail. Exit 77 (skipped) with the reason where
 # namespaces cannot be created.
 # Usage: multihost_test.sh MPIEXEC TRAINER SIM_HOSTS_SCRIPT
@@ -91,6 +93,26 @@ grep -q '"test_acc"' "$work/three/summary.json" || fail "no summary from the mul
 [[ $(grep -o '"test_acc": *[0-9.e-]*' "$work/three/summary.json") == \
    "$(grep -o '"test_acc": *[0-9.e-]*' "$work/one/summary.json")" ]] || fail "test accuracy differs"
 echo "identical metrics: np 3 on one host in ${one_host} s, across three hosts in ${three_hosts} s"
+
+# 1b. The exact mode: np 3 across the hosts trains what one process trains, bit for bit.
+exact=(--exact-blocks 6 --dropout 0.2 --epochs 2)
+"$trainer" "${common[@]}" "${exact[@]}" --out "$work/exact_one" >"$work/exact_one.out" \
+  2>"$work/exact_one.err" || fail "the exact mode in one process failed"
+across_hosts -np 3 "$trainer" "${common[@]}" "${exact[@]}" --out "$work/exact_three" \
+  >"$work/exact_three.out" 2>"$work/exact_three.err" || fail "the exact mode across three hosts failed"
+[[ $(metrics "$work/exact_three") == "$(metrics "$work/exact_one")" ]] ||
+  fail "exact metrics differ: $(diff <(metrics "$work/exact_one") <(metrics "$work/exact_three"))"
+# Summary numbers in the shortest form that reads back as the same double, weights likewise.
+summary_numbers() { grep -E '"(test_loss|test_acc|train_loss|val_loss)"' "$1/summary.json"; }
+[[ $(summary_numbers "$work/exact_three") == "$(summary_numbers "$work/exact_one")" ]] ||
+  fail "exact summaries differ: $(diff <(summary_numbers "$work/exact_one") <(summary_numbers "$work/exact_three"))"
+for run in exact_one exact_three; do
+  "$trainer" inspect "$work/$run/model.pb" --weights "$work/$run.weights" >/dev/null ||
+    fail "inspect --weights of $run failed"
+done
+diff -rq "$work/exact_one.weights" "$work/exact_three.weights" >/dev/null ||
+  fail "exact weights differ: $(diff -rq "$work/exact_one.weights" "$work/exact_three.weights")"
+echo "exact mode: np 3 across three hosts trained the bits of one process"
 
 # 2. kill -9 of the rank on the second host.
 : >"$work/kill.out"

@@ -134,12 +134,14 @@ TEST(EarlyStoppingRun, ResumeInsideThePatienceWindowStopsAtTheSameEpoch) {
       b.out.find("resuming from " + checkpoint + " at epoch " + std::to_string(cut_epoch + 1)),
       std::string::npos)
       << b.out;
-  // The same outcome, timings and memory aside; the kept epoch came before the cut, so its
-  // record, timings too, is the checkpoint's.
+  // The same outcome, timings, memory and how the backend was chosen (the resumed run keeps
+  // the checkpoint's) aside; the kept epoch came before the cut, so its record, timings too, is
+  // the checkpoint's.
   mlp::pb::Summary summary_b = mlp::test::read_summary(resumed);
   for (mlp::pb::Summary* s : {&summary_a, &summary_b}) {
     for (const char* timing :
-         {"samples_per_second", "wall_seconds", "total_wall_seconds", "gemm_gflops", "peak_rss_mb"})
+         {"samples_per_second", "wall_seconds", "total_wall_seconds", "gemm_gflops", "peak_rss_mb",
+          "gemm_choice", "gemm_choice_file"})
       s->GetReflection()->ClearField(s, s->GetDescriptor()->FindFieldByName(timing));
     s->clear_config();
   }

@@ -1,12 +1,22 @@
 // The trainer binary's matrix-product backend: --gemm auto records its choice and the measured
 // rates in the start event and summary.json, a named backend is used as named, a resumed run
-// keeps the checkpoint's backend under auto, and resuming under another backend warns once.
+// keeps the checkpoint's backend under auto, and resuming under another backend warns once; two
+// runs of one command under auto, the first with every core busy while it starts, remember and
+// reuse one choice and train the same bits.
 #include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
+#include <vector>
 
+#include "core/checkpoint_file.h"
 #include "tests/launch/process_run.h"
 #include "tests/support/synthetic_data.h"
 
@@ -120,6 +130,90 @@ TEST(GemmRun, GenericOpenBlasKernelsOnAnAvxCpuAreWarnedOnce) {
       w.args + " --epochs 1 --gemm eigen --out " + w.dir + "/haswell", w.dir + "/haswell");
   ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
   EXPECT_EQ(count_lines_with(quiet.err, "OpenBLAS"), 0) << quiet.err;
+}
+
+// Processes that keep every core busy until this is destroyed.
+class BusyCores {
+ public:
+  BusyCores() {
+    for (unsigned i = 0; i < std::max(1u, std::thread::hardware_concurrency()); ++i) {
+      const pid_t pid = ::fork();
+      if (pid == 0)
+        for (volatile unsigned long spin = 0;; ++spin) {
+        }
+      if (pid > 0) pids_.push_back(pid);
+    }
+  }
+  ~BusyCores() {
+    for (pid_t pid : pids_) ::kill(pid, SIGKILL);
+    for (pid_t pid : pids_) ::waitpid(pid, nullptr, 0);
+  }
+
+ private:
+  std::vector<pid_t> pids_;
+};
+
+TEST(GemmRun, TwoRunsOfOneCommandUnderAutoTrainTheSameBitsWhateverTheLoadAtStartUp) {
+  const Workspace w;
+  // One command, its own cache folder: the first run measures, the second remembers.
+  const std::string command = "XDG_CACHE_HOME=" + w.dir + "/cache " + MLP_TRAINER_PATH;
+  const std::string args = w.args + " --epochs 2 --gemm auto --out " + w.dir + "/run";
+  const std::string checkpoint = w.dir + "/run/checkpoints/ckpt-000000000034.pb";
+  Result busy;
+  {
+    const BusyCores cores;
+    busy = mlp::test::run_binary(command, args, w.dir + "/busy");
+  }
+  ASSERT_EQ(busy.exit_code, 0) << busy.err;
+  const std::string busy_start = first_line_with(w.file("run", "events.jsonl"), "\"start\"");
+  std::filesystem::copy_file(checkpoint, w.dir + "/busy.pb");
+  const Result quiet = mlp::test::run_binary(command, args, w.dir + "/quiet");
+  ASSERT_EQ(quiet.exit_code, 0) << quiet.err;
+  const std::string quiet_start = first_line_with(w.file("run", "events.jsonl"), "\"start\"");
+  EXPECT_NE(busy_start.find("\"gemm_choice\":\"measured\""), std::string::npos) << busy_start;
+  EXPECT_NE(quiet_start.find("\"gemm_choice\":\"remembered\""), std::string::npos) << quiet_start;
+  EXPECT_NE(quiet_start.find("\"gemm_choice_file\":\"" + w.dir + "/cache/mlp-trainer/gemm-choice-"),
+            std::string::npos)
+      << quiet_start;
+  const auto backend = [](const std::string& start) {
+    const size_t at = start.find("\"gemm_backend\":");
+    return start.substr(at, start.find(',', at) - at);
+  };
+  EXPECT_EQ(backend(quiet_start), backend(busy_start));
+  const pb::Checkpoint first = read_checkpoint(w.dir + "/busy.pb");
+  const pb::Checkpoint second = read_checkpoint(checkpoint);
+  EXPECT_TRUE(first.params() == second.params());
+  ASSERT_EQ(first.optimizer().slots_size(), second.optimizer().slots_size());
+  for (int s = 0; s < first.optimizer().slots_size(); ++s)
+    EXPECT_TRUE(first.optimizer().slots(s) == second.optimizer().slots(s)) << "slot " << s;
+}
+
+TEST(GemmRun, RemeasureTimesAgainAndAFileThatFailsACheckIsReplacedWithOneWarning) {
+  const Workspace w;
+  const std::string command = "XDG_CACHE_HOME=" + w.dir + "/cache " + MLP_TRAINER_PATH;
+  const std::string args = w.args + " --epochs 1 --out " + w.dir + "/run";
+  ASSERT_EQ(mlp::test::run_binary(command, args, w.dir + "/first").exit_code, 0);
+  const Result again = mlp::test::run_binary(command, args + " --gemm remeasure", w.dir + "/again");
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_NE(first_line_with(w.file("run", "events.jsonl"), "\"start\"").find("\"measured\""),
+            std::string::npos);
+  std::string file;
+  for (const auto& entry : std::filesystem::directory_iterator(w.dir + "/cache/mlp-trainer"))
+    if (entry.path().filename().string().rfind("gemm-choice-", 0) == 0) file = entry.path();
+  ASSERT_FALSE(file.empty());
+  std::ofstream(file, std::ios::app) << "host: \"again\"\n";
+  const Result refused = mlp::test::run_binary(command, args, w.dir + "/refused");
+  ASSERT_EQ(refused.exit_code, 0) << refused.err;
+  EXPECT_EQ(count_lines_with(refused.err, "warning"), 1) << refused.err;
+  EXPECT_NE(refused.err.find("trainer: warning: --gemm auto: " + file +
+                             ":14:5: Non-repeated field \"host\" is specified multiple times; "
+                             "timing the backends again"),
+            std::string::npos)
+      << refused.err;
+  const Result recalled = mlp::test::run_binary(command, args, w.dir + "/recalled");
+  EXPECT_EQ(recalled.err, "");
+  EXPECT_NE(first_line_with(w.file("run", "events.jsonl"), "\"start\"").find("\"remembered\""),
+            std::string::npos);
 }
 
 }  // namespace

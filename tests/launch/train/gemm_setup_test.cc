@@ -1,7 +1,9 @@
 // Choosing the run's matrix-product backend: a named one is chosen as is, "auto" times every
-// available backend on the model's products and chooses the fastest of them; bf16 runs on oneDNN,
-// timed beside the float32 backends, with a warning when it is the slower, and a CPU without
-// bf16 (pretended) is refused.
+// available backend on the model's products, chooses the fastest of them and remembers it in the
+// cache folder, the next "auto" of the same shapes reuses it without timing, "remeasure" times
+// again, and the exact mode times the products of its blocks; bf16 runs on oneDNN, timed beside
+// the float32 backends, with a warning when it is the slower, and a CPU without bf16
+// (pretended) is refused.
 #include "launch/train/gemm_setup.h"
 
 #include <gtest/gtest.h>
@@ -12,6 +14,8 @@
 
 #include "core/errors.h"
 #include "core/gemm.h"
+#include "launch/train/gemm_memory.h"
+#include "tests/launch/process_run.h"
 
 namespace mlp {
 namespace {
@@ -40,10 +44,12 @@ TEST(GemmSetup, NamedBackendIsChosenWithoutTiming) {
 
 TEST(GemmSetup, AutoChoosesTheFastestOfEveryAvailableBackend) {
   const auto comm = make_local_communicator();
-  const pb::TrainConfig config = resolved_config("48", 64, 10, 32);
+  pb::TrainConfig config = resolved_config("48", 64, 10, 32);
+  config.mutable_data()->set_cache_dir(test::fresh_test_dir("gemm_setup"));
   ASSERT_EQ(config.gemm(), "auto");
   const GemmSetup setup = choose_gemm_backend(config, *comm);
   EXPECT_TRUE(setup.measured);
+  EXPECT_EQ(setup.choice, "measured");
   ASSERT_EQ(setup.timings.size(), available_gemm_backends().size());
   EXPECT_EQ(setup.backend, fastest_gemm(setup.timings).backend);
   const pb::GemmRates rates = gemm_rates(setup);
@@ -51,6 +57,41 @@ TEST(GemmSetup, AutoChoosesTheFastestOfEveryAvailableBackend) {
   EXPECT_TRUE(rates.has_eigen());
   EXPECT_EQ(rates.has_blas(), gemm_backend_available(GemmBackend::kBlas));
   EXPECT_GT(rates.eigen(), 0.0);
+}
+
+TEST(GemmSetup, AutoRemembersItsChoiceUntilAskedToRemeasure) {
+  const auto comm = make_local_communicator();
+  pb::TrainConfig config = resolved_config("48", 64, 10, 32);
+  const std::string dir = test::fresh_test_dir("gemm_setup");
+  config.mutable_data()->set_cache_dir(dir);
+  const GemmSetup first = choose_gemm_backend(config, *comm);
+  ASSERT_TRUE(first.notes.empty()) << first.notes[0];
+  EXPECT_EQ(first.choice_file.rfind(dir + "/gemm-choice-", 0), 0u) << first.choice_file;
+  const GemmSetup again = choose_gemm_backend(config, *comm);
+  EXPECT_FALSE(again.measured);
+  EXPECT_EQ(again.choice, "remembered");
+  EXPECT_EQ(again.backend, first.backend);
+  EXPECT_EQ(again.choice_file, first.choice_file);
+  EXPECT_DOUBLE_EQ(gemm_rates(again).eigen(), gemm_rates(first).eigen());
+  // Other shapes have a memory of their own.
+  config.set_batch_size(33);
+  EXPECT_TRUE(choose_gemm_backend(config, *comm).measured);
+  config.set_batch_size(32);
+  config.set_gemm("remeasure");
+  const GemmSetup remeasured = choose_gemm_backend(config, *comm);
+  EXPECT_TRUE(remeasured.measured);
+  EXPECT_EQ(remeasured.choice_file, first.choice_file);
+}
+
+TEST(GemmSetup, TheExactModeTimesTheProductsOfItsLargestBlock) {
+  const auto comm = make_local_communicator();
+  pb::TrainConfig config = resolved_config("48", 64, 10, 32);
+  config.mutable_data()->set_cache_dir(test::fresh_test_dir("gemm_setup"));
+  config.set_exact_blocks(5);
+  const GemmSetup setup = choose_gemm_backend(config, *comm);
+  // Blocks of 7 samples: the forward product is 48x7x64.
+  const std::string file = test::slurp(setup.choice_file);
+  EXPECT_NE(file.find("products: \"48x7x64 "), std::string::npos) << file;
 }
 
 TEST(GemmSetup, UnknownNameIsAUsageError) {

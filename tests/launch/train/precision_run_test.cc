@@ -91,15 +91,15 @@ TEST(PrecisionRun, Bf16IsRecordedRepeatableAndEvaluatedExactly) {
   const TrainedModel b = load_trained_model(w.dir + "/b/model.pb");
   EXPECT_EQ(a.file.config().precision(), pb::BF16);
   EXPECT_EQ(a.params, b.params);
-  EXPECT_EQ(a.file.metrics().at("test_loss"), b.file.metrics().at("test_loss"));
+  EXPECT_EQ(a.file.run_metrics().test_loss(), b.file.run_metrics().test_loss());
 
   const Result e = w.trainer("eval", "evaluate --model " + w.dir + "/a/model.pb --test-csv " +
                                          w.dir + "/test.csv --csv-header --json " + w.dir +
                                          "/eval.json");
   ASSERT_EQ(e.exit_code, 0) << e.err;
   const std::string json = slurp(w.dir + "/eval.json");
-  EXPECT_EQ(json_value(json, "loss"), a.file.metrics().at("test_loss"));
-  EXPECT_EQ(json_value(json, "accuracy"), a.file.metrics().at("test_acc"));
+  EXPECT_EQ(json_value(json, "loss"), a.file.run_metrics().test_loss());
+  EXPECT_EQ(json_value(json, "accuracy"), a.file.run_metrics().test_acc());
 
   // predict runs the model's bf16 products: on a CPU without them it refuses.
   const std::string predict = "predict --model " + w.dir + "/a/model.pb --input " + w.dir +

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The real trainer under mpirun, stopped and resumed: a 2-rank run resumed from a mid-epoch
 # checkpoint ends bitwise like one that never stopped, and within 1e-5 of it at 1 rank; SIGUSR1
-# to mpirun or SIGTERM to one rank writes a checkpoint and exits 75, and --resume auto finishes.
-# Usage: resume_mpi_test.sh bitwise|sigusr1|sigterm_rank MPIEXEC TRAINER PROTOC PROTO_DIR SYNTHETIC_CSV
+# to mpirun or SIGTERM to one rank writes a checkpoint and exits 75, and --resume auto finishes;
+# under --exact-blocks, a 2-rank run's checkpoint resumed at 3 ranks ends bitwise like 1 rank's
+# run that never stopped.
+# Usage: resume_mpi_test.sh bitwise|sigusr1|sigterm_rank|exact MPIEXEC TRAINER PROTOC PROTO_DIR SYNTHETIC_CSV
 set -u
 case_name=$1 mpiexec=$2 trainer=$3 protoc=$4 proto_dir=$5 synthetic_csv=$6
 work=$(mktemp -d) || exit 1
@@ -139,6 +141,32 @@ case $case_name in
     kill -TERM "$victim"
     wait "$job"; code=$?
     expect_stopped_by_signal stopped 15
+    ;;
+  exact)
+    # More ranks than this machine's cores.
+    export OMPI_MCA_rmaps_base_oversubscribe=1
+    exact=(--hidden 32,32 --epochs 3 --exact-blocks 6 --input-dropout 0.1 --dropout 0.3 --gemm eigen
+           --checkpoint-every-steps 7 --keep-last 100)
+    train 1 one_rank "${exact[@]}"
+    [[ $code == 0 ]] || fail "1-rank run: exit code $code"
+    train 2 two_ranks "${exact[@]}"
+    [[ $code == 0 ]] || fail "2-rank run: exit code $code"
+    from=$work/two_ranks/checkpoints/ckpt-000000000021.pb
+    "$trainer" inspect "$from" | grep -q '^position: epoch 1, step 4 of that epoch' || fail "$from is not mid-epoch"
+    train 3 three_ranks "${exact[@]}" --resume "$from"
+    [[ $code == 0 ]] || fail "resumed at 3 ranks: exit code $code"
+    grep -q "^resuming from $from at epoch 2, step 4 (global step 21), saved by 2 ranks" "$work/three_ranks.out" ||
+      fail "no resume line"
+    expect_same_final_state one_rank three_ranks
+    for key in test_loss test_acc; do
+      [[ $(summary_number one_rank $key) == $(summary_number three_ranks $key) ]] || fail "$key differs"
+    done
+    train 5 too_many --exact-blocks 4
+    [[ $code == 2 ]] || fail "5 ranks for 4 blocks: exit code $code, expected 2"
+    # One line from the trainer (mpirun adds its own notice of the exit code around it).
+    [[ $(grep -c '^trainer: ' "$work/too_many.err") == 1 ]] &&
+      grep -qx "trainer: error: --exact-blocks 4: 5 ranks cannot each compute whole blocks of the batch; run at most 4 ranks or raise --exact-blocks" "$work/too_many.err" ||
+      fail "5 ranks for 4 blocks: $(cat "$work/too_many.err")"
     ;;
   *) echo "unknown case $case_name"; exit 2 ;;
 esac

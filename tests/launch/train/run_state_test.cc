@@ -257,6 +257,52 @@ TEST_F(RunStateTest, NonFiniteHistoryNumbersReadAsAbsent) {
   EXPECT_EQ(s.history[0].SerializeAsString(), expected.SerializeAsString());
 }
 
+// The exact mode's exponents come back as saved, one per parameter block, and must fit: a block
+// count of their own, values -1 or 0..254, none when the mode is off; another block count is
+// another run.
+TEST(RunStateExact, ExponentsRoundTripAndAreChecked) {
+  pb::TrainConfig config = small_config();
+  config.set_exact_blocks(4);
+  SmallRun saved(config), loaded(config);
+  RunState state = mid_run_state(saved.store());
+  state.exact_exponents = {120, -1, 254, 0};
+  const pb::Checkpoint good =
+      to_checkpoint(state, saved.store(), *saved.optimizer, saved.identity());
+  const auto load = [&](const pb::Checkpoint& c, const pb::TrainConfig& run) {
+    const SmallRun into(run);
+    return from_checkpoint(c, {run, into.plan, 0xfeed, 3, ""}, "ckpt.pb", &loaded.store(),
+                           loaded.optimizer.get());
+  };
+  EXPECT_EQ(load(good, config).exact_exponents, state.exact_exponents);
+  const auto refusal = [&](const std::function<void(pb::Checkpoint*)>& edit,
+                           const pb::TrainConfig& run) -> std::string {
+    pb::Checkpoint c = good;
+    edit(&c);
+    try {
+      load(c, run);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "accepted";
+  };
+  const auto unchanged = [](pb::Checkpoint*) {};
+  EXPECT_EQ(refusal([](pb::Checkpoint* c) { c->mutable_exact_exponents()->RemoveLast(); }, config),
+            "ckpt.pb: cannot resume: the exact sums have 3 exponents, the model 4 parameter "
+            "blocks");
+  EXPECT_EQ(refusal([](pb::Checkpoint* c) { c->set_exact_exponents(2, 255); }, config),
+            "ckpt.pb: cannot resume: exact-sum exponent 2 is 255, not -1 or 0..254");
+  EXPECT_EQ(refusal([](pb::Checkpoint* c) { c->set_world_size(5); }, config),
+            "ckpt.pb: cannot resume: world size 5 is above the exact mode's 4 blocks");
+  pb::TrainConfig other = config;
+  other.set_exact_blocks(8);
+  EXPECT_EQ(refusal(unchanged, other),
+            "ckpt.pb: cannot resume: exact_blocks is 4 in the checkpoint but 8 now");
+  pb::TrainConfig off = config;
+  off.set_exact_blocks(0);
+  EXPECT_EQ(refusal([](pb::Checkpoint* c) { c->mutable_config()->set_exact_blocks(0); }, off),
+            "ckpt.pb: cannot resume: exact-sum exponents are saved but the exact mode is off");
+}
+
 TEST_F(RunStateTest, EarlyStoppingStateMustFitTheHistory) {
   expect_refused([](pb::Checkpoint* c) { c->mutable_early_stopping()->set_best_epoch(2); },
                  "the best epoch 2 is not in the history of 1 epochs");

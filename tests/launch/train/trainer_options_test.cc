@@ -94,6 +94,10 @@ TEST(TrainerOptions, BadValuesNameTheFlag) {
   EXPECT_EQ(parse_error({"--momentum", "1.5"}), "--momentum: must be in [0, 1)");
   EXPECT_EQ(parse_error({"--nesterov", "maybe"}), "--nesterov: \"maybe\" is not true or false");
   EXPECT_EQ(parse_error({"--test-csv", "t.csv"}), "--test-csv: needs --train-csv as well");
+  EXPECT_EQ(parse_error({"--exact-blocks", "-1"}),
+            "--exact-blocks: must be in [0, --batch-size 128], got -1");
+  EXPECT_EQ(parse_error({"--exact-blocks", "9", "--batch-size", "8"}),
+            "--exact-blocks: must be in [0, --batch-size 8], got 9");
   EXPECT_NE(parse_error({"--hidden", "12,x"}).find("--hidden: "), std::string::npos);
   EXPECT_NE(parse_error({"--hidden", "12,0"}).find("--hidden: "), std::string::npos);
   EXPECT_EQ(parse_error({"--bogus"}), "unrecognised option '--bogus' (see --help)");

@@ -1,0 +1,226 @@
+// The exact weight-gradient kernel; see fixed_weight_gradient.h. AVX-512: the gradient is cut in
+// tiles of 64 rows (4 vectors) by 6 columns, 24 accumulators; a tile runs every block's samples
+// as one FMA chain per element, then converts the block's values to fixed point and adds them to
+// the tile's sums, which stay in cache from block to block. Operands are packed first so that a
+// tile reads contiguous memory: dz by tiles of rows, sample after sample; x transposed. The
+// portable kernel computes each element's chain with std::fma in the same order.
+#include "core/fixed_weight_gradient.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <stdexcept>
+
+#include "core/fixed_point.h"
+
+#if defined(__AVX512F__) && defined(__AVX512DQ__)
+#define MLP_FIXED_AVX512 1
+// GCC 12's intrinsics fill unused lanes from a self-initialized variable, which -Wall reports at
+// every use (GCC bug 105593); nothing here reads those lanes.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#include <immintrin.h>
+#pragma GCC diagnostic pop
+#endif
+
+namespace mlp {
+namespace {
+
+void portable(int outputs, int inputs, const std::vector<GradientFactors>& blocks, int shift,
+              int64_t* sums, uint32_t* largest) {
+  const size_t size = static_cast<size_t>(outputs) * static_cast<size_t>(inputs);
+  std::fill(sums, sums + size, 0);
+  std::vector<float> product(static_cast<size_t>(outputs));
+  for (const GradientFactors& f : blocks) {
+    if (f.n == 0) continue;
+    for (int i = 0; i < inputs; ++i) {
+      for (int o = 0; o < outputs; ++o) {
+        float c = 0.0f;
+        for (int k = 0; k < f.n; ++k)
+          c = std::fma(f.dz[o + static_cast<size_t>(k) * outputs],
+                       f.x[i + static_cast<size_t>(k) * inputs], c);
+        product[static_cast<size_t>(o)] = c;
+      }
+      const uint32_t seen = add_fixed(product.data(), product.size(), shift, false,
+                                      sums + static_cast<size_t>(i) * outputs);
+      *largest = std::max(*largest, seen);
+    }
+  }
+}
+
+#ifdef MLP_FIXED_AVX512
+constexpr int kTileRows = 64;
+constexpr int kTileCols = 6;
+
+// Converts one block's values of a tile, c[r][j] for rows o0 + 16 r.. and column i0 + j, to fixed
+// point and stores them (kFirst) or adds them to the sums. kFullRows: all 64 rows exist, so no
+// masked access (slow on some CPUs, Zen 4 among them).
+template <int kCols, bool kFullRows, bool kFirst>
+[[gnu::always_inline]] inline __m512i add_tile(const __m512 (&c)[4][kCols],
+                                               const __mmask16 (&rows)[4], __m512 scale,
+                                               int64_t* sums, int outputs, int o0, int i0,
+                                               __m512i seen) {
+  const __m512i exponent_mask = _mm512_set1_epi32(0x7f800000);
+#pragma GCC unroll 8
+  for (int j = 0; j < kCols; ++j) {
+    int64_t* out = sums + o0 + static_cast<size_t>(i0 + j) * outputs;
+#pragma GCC unroll 4
+    for (int r = 0; r < 4; ++r) {
+      const __m512 v = c[r][j];
+      seen = _mm512_max_epu32(seen, _mm512_and_si512(_mm512_castps_si512(v), exponent_mask));
+      const __m512 scaled = _mm512_mul_ps(v, scale);
+      const __m512i low = _mm512_cvtps_epi64(_mm512_castps512_ps256(scaled));
+      const __m512i high =
+          _mm512_cvtps_epi64(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(scaled), 1)));
+      int64_t* q = out + 16 * r;
+      if constexpr (kFullRows) {
+        if constexpr (kFirst) {
+          _mm512_storeu_si512(q, low);
+          _mm512_storeu_si512(q + 8, high);
+        } else {
+          _mm512_storeu_si512(q, _mm512_add_epi64(_mm512_loadu_si512(q), low));
+          _mm512_storeu_si512(q + 8, _mm512_add_epi64(_mm512_loadu_si512(q + 8), high));
+        }
+      } else {
+        const auto low_rows = static_cast<__mmask8>(rows[r]);
+        const auto high_rows = static_cast<__mmask8>(rows[r] >> 8);
+        if constexpr (kFirst) {
+          _mm512_mask_storeu_epi64(q, low_rows, low);
+          _mm512_mask_storeu_epi64(q + 8, high_rows, high);
+        } else {
+          _mm512_mask_storeu_epi64(q, low_rows,
+                                   _mm512_add_epi64(_mm512_maskz_loadu_epi64(low_rows, q), low));
+          _mm512_mask_storeu_epi64(
+              q + 8, high_rows, _mm512_add_epi64(_mm512_maskz_loadu_epi64(high_rows, q + 8), high));
+        }
+      }
+    }
+  }
+  return seen;
+}
+
+// One tile (rows o0.. of the packed dz's tile, columns i0..i0+kCols) over all blocks.
+template <int kCols, bool kFullRows>
+void tile(int outputs, int o0, int i0, const std::vector<GradientFactors>& blocks,
+          const std::vector<std::vector<float>>& packed_dz,
+          const std::vector<std::vector<float>>& packed_x, __m512 scale, int64_t* sums,
+          __m512i* largest) {
+  // A local copy: __m512i may alias the sums, so updates through the pointer would each go to
+  // memory.
+  __m512i seen = *largest;
+  __mmask16 rows[4];
+#pragma GCC unroll 4
+  for (int r = 0; r < 4; ++r) {
+    const int left = outputs - o0 - 16 * r;
+    rows[r] = left >= 16 ? 0xffff : left <= 0 ? 0 : static_cast<__mmask16>((1u << left) - 1);
+  }
+  bool first = true;
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    const int n = blocks[b].n;
+    if (n == 0) continue;
+    const float* dz = packed_dz[b].data() + static_cast<size_t>(o0 / kTileRows) * n * kTileRows;
+    const float* x = packed_x[b].data() + static_cast<size_t>(i0) * n;
+    __m512 c[4][kCols];
+#pragma GCC unroll 8
+    for (int j = 0; j < kCols; ++j)
+#pragma GCC unroll 4
+      for (int r = 0; r < 4; ++r) c[r][j] = _mm512_setzero_ps();
+    for (int k = 0; k < n; ++k) {
+      __m512 a[4];
+#pragma GCC unroll 4
+      for (int r = 0; r < 4; ++r) a[r] = _mm512_loadu_ps(dz + k * kTileRows + 16 * r);
+#pragma GCC unroll 8
+      for (int j = 0; j < kCols; ++j) {
+        const __m512 xj = _mm512_set1_ps(x[j * n + k]);
+#pragma GCC unroll 4
+        for (int r = 0; r < 4; ++r) c[r][j] = _mm512_fmadd_ps(a[r], xj, c[r][j]);
+      }
+    }
+    seen = first ? add_tile<kCols, kFullRows, true>(c, rows, scale, sums, outputs, o0, i0, seen)
+                 : add_tile<kCols, kFullRows, false>(c, rows, scale, sums, outputs, o0, i0, seen);
+    first = false;
+  }
+  *largest = seen;
+}
+
+using TileFunction = void (*)(int, int, int, const std::vector<GradientFactors>&,
+                              const std::vector<std::vector<float>>&,
+                              const std::vector<std::vector<float>>&, __m512, int64_t*, __m512i*);
+// By the tile's column count, then whether all its rows exist.
+constexpr TileFunction kTiles[kTileCols + 1][2] = {{nullptr, nullptr},
+                                                   {tile<1, false>, tile<1, true>},
+                                                   {tile<2, false>, tile<2, true>},
+                                                   {tile<3, false>, tile<3, true>},
+                                                   {tile<4, false>, tile<4, true>},
+                                                   {tile<5, false>, tile<5, true>},
+                                                   {tile<6, false>, tile<6, true>}};
+
+// dz (O, n) into tiles of kTileRows rows, each sample's rows contiguous, zero below the last row.
+void pack_dz(const GradientFactors& f, int outputs, std::vector<float>* packed) {
+  const int tiles = (outputs + kTileRows - 1) / kTileRows;
+  packed->resize(static_cast<size_t>(tiles) * f.n * kTileRows);
+  for (int t = 0; t < tiles; ++t) {
+    const int rows = std::min(kTileRows, outputs - t * kTileRows);
+    for (int k = 0; k < f.n; ++k) {
+      float* to = packed->data() + (static_cast<size_t>(t) * f.n + k) * kTileRows;
+      std::memcpy(to, f.dz + static_cast<size_t>(k) * outputs + t * kTileRows,
+                  static_cast<size_t>(rows) * sizeof(float));
+      std::fill(to + rows, to + kTileRows, 0.0f);
+    }
+  }
+}
+
+// x (I, n) transposed: each input's n samples contiguous.
+void pack_x(const GradientFactors& f, int inputs, std::vector<float>* packed) {
+  packed->resize(static_cast<size_t>(inputs) * f.n);
+  for (int i = 0; i < inputs; ++i)
+    for (int k = 0; k < f.n; ++k)
+      (*packed)[static_cast<size_t>(i) * f.n + k] = f.x[i + static_cast<size_t>(k) * inputs];
+}
+#endif
+
+}  // namespace
+
+const std::vector<FixedKernel>& available_fixed_kernels() {
+#ifdef MLP_FIXED_AVX512
+  static const std::vector<FixedKernel> kernels = {FixedKernel::kPortable, FixedKernel::kAvx512};
+#else
+  static const std::vector<FixedKernel> kernels = {FixedKernel::kPortable};
+#endif
+  return kernels;
+}
+
+uint32_t FixedWeightGradient::compute(int outputs, int inputs,
+                                      const std::vector<GradientFactors>& blocks, int shift,
+                                      int64_t* sums, FixedKernel kernel) {
+  if (kernel != FixedKernel::kPortable && kernel != available_fixed_kernels().back())
+    throw std::invalid_argument("this build has no such fixed-point kernel");
+  uint32_t largest = 0;
+  bool any = false;
+  for (const GradientFactors& f : blocks) any = any || f.n > 0;
+  if (!any || kernel == FixedKernel::kPortable) {
+    portable(outputs, inputs, blocks, shift, sums, &largest);
+    return largest;
+  }
+#ifdef MLP_FIXED_AVX512
+  packed_dz_.resize(blocks.size());
+  packed_x_.resize(blocks.size());
+  for (size_t b = 0; b < blocks.size(); ++b) {
+    pack_dz(blocks[b], outputs, &packed_dz_[b]);
+    pack_x(blocks[b], inputs, &packed_x_[b]);
+  }
+  const __m512 scale = _mm512_set1_ps(std::ldexp(1.0f, shift));
+  __m512i largest_bits = _mm512_setzero_si512();
+  for (int o0 = 0; o0 < outputs; o0 += kTileRows) {
+    const int full = o0 + kTileRows <= outputs ? 1 : 0;
+    for (int i0 = 0; i0 < inputs; i0 += kTileCols)
+      kTiles[std::min(kTileCols, inputs - i0)][full](outputs, o0, i0, blocks, packed_dz_, packed_x_,
+                                                     scale, sums, &largest_bits);
+  }
+  largest = _mm512_reduce_max_epu32(largest_bits) >> 23;
+#endif
+  return largest;
+}
+
+}  // namespace mlp
