@@ -19,6 +19,17 @@ struct Activity {
   int64_t step = -1;  // none when negative
 };
 
+// Memory that every rank of a world on one host maps: each rank's own floats, and every other
+// rank's readable at of(rank). What a rank wrote before a fence() is what the others read after it.
+class HostSharedFloats {
+ public:
+  virtual ~HostSharedFloats() = default;
+  virtual float* mine() = 0;
+  virtual const float* of(int rank) const = 0;
+  // Collective: a barrier that also orders the ranks' writes to the memory before their reads.
+  virtual void fence() = 0;
+};
+
 class Communicator {
  public:
   virtual ~Communicator() = default;
@@ -66,6 +77,15 @@ class Communicator {
   // Lets started requests advance (Open MPI moves a non-blocking collective forward only inside
   // MPI calls) without waiting; true when all of them have completed.
   virtual bool test_all() = 0;
+
+  // `count` floats a rank, 64-byte aligned, that every rank can read (HostSharedFloats), when
+  // every rank of a world of several runs on this host; null otherwise. Collective. The memory
+  // lives as long as the object, whose destruction is collective too, except while an exception
+  // unwinds (the job is ending then, and MPI's end frees it).
+  virtual std::unique_ptr<HostSharedFloats> share_on_host(size_t count) {
+    (void)count;
+    return nullptr;
+  }
 
   // What this rank is doing from now on, for the stall watchdog's message. Cheap: called around
   // every collective.

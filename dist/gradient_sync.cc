@@ -18,19 +18,20 @@ std::unique_ptr<GradientSync> make_overlap_sync(Communicator& comm, float* grads
                                                 size_t min_bucket_elements);
 std::unique_ptr<GradientSync> make_sharded_sync(Communicator& comm, float* grads,
                                                 const std::vector<ParamBlock>& layout,
-                                                size_t min_bucket_elements);
+                                                const HostBuffers* host);
 
 std::unique_ptr<GradientSync> make_gradient_sync(pb::GradSync kind, Communicator& comm,
                                                  float* grads,
                                                  const std::vector<ParamBlock>& layout,
-                                                 size_t min_bucket_elements) {
+                                                 size_t min_bucket_elements,
+                                                 const HostBuffers* host) {
   switch (kind) {
     case pb::BLOCKING:
       return make_blocking_sync(comm, grads, layout, min_bucket_elements);
     case pb::OVERLAP:
       return make_overlap_sync(comm, grads, layout, min_bucket_elements);
     case pb::SHARDED:
-      return make_sharded_sync(comm, grads, layout, min_bucket_elements);
+      return make_sharded_sync(comm, grads, layout, host);
   }
   const std::string name =
       pb::GradSync_IsValid(kind) ? pb::GradSync_Name(kind) : std::to_string(static_cast<int>(kind));

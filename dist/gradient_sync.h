@@ -78,12 +78,23 @@ class GradientSync {
   size_t ready_from_ = 0;  // [ready_from_, size_) is final this step
 };
 
+// Where the ranks of one host keep their flat buffers, readable by all of them: rank r's
+// parameter values at memory->of(r) + values_at and its gradients at memory->of(r) + grads_at.
+// The sharded sync then sums and shares by reading the other ranks' memory, one pass each, in
+// place of the ring's messages (which copy each value twice), with the same bits.
+struct HostBuffers {
+  HostSharedFloats* memory = nullptr;
+  size_t values_at = 0, grads_at = 0;
+};
+
 // The synchronization the config names, over `layout`'s gradients at grads (the layout's total
-// length). min_bucket_elements: the smallest bucket of algorithms that cut buckets. Throws
-// UsageError naming the value when no algorithm is built for it.
+// length). min_bucket_elements: the smallest bucket of algorithms that cut buckets. host, when
+// given, holds grads and the parameter values (the sharded sync uses it; the others ignore it).
+// Throws UsageError naming the value when no algorithm is built for it.
 std::unique_ptr<GradientSync> make_gradient_sync(pb::GradSync kind, Communicator& comm,
                                                  float* grads,
                                                  const std::vector<ParamBlock>& layout,
-                                                 size_t min_bucket_elements);
+                                                 size_t min_bucket_elements,
+                                                 const HostBuffers* host = nullptr);
 
 }  // namespace mlp

@@ -9,6 +9,24 @@
 
 namespace mlp {
 
+namespace {
+
+// With the sharded sync and every rank on this host: the store's buffers moved into memory every
+// rank maps (values first, the gradients from the next 64-byte boundary), described in *where.
+std::unique_ptr<HostSharedFloats> place_on_host(const pb::TrainConfig& config,
+                                                ParamStore<float>& store, Communicator& comm,
+                                                HostBuffers* where) {
+  if (config.grad_sync() != pb::SHARDED) return nullptr;
+  const size_t grads_at = (store.size() + 15) / 16 * 16;
+  std::unique_ptr<HostSharedFloats> memory = comm.share_on_host(grads_at + store.size());
+  if (memory == nullptr) return nullptr;
+  store.place(memory->mine(), memory->mine() + grads_at);
+  *where = HostBuffers{memory.get(), 0, grads_at};
+  return memory;
+}
+
+}  // namespace
+
 TrainStep::TrainStep(const pb::TrainConfig& config, Model<float>& model, Communicator& comm)
     : model_(model),
       comm_(comm),
@@ -18,9 +36,10 @@ TrainStep::TrainStep(const pb::TrainConfig& config, Model<float>& model, Communi
                     : nullptr),
       loss_(make_loss<float>(config.model().loss())),
       optimizer_(make_optimizer(config.optimizer(), model.store().layout())),
+      host_memory_(place_on_host(config, model.store(), comm, &host_)),
       sync_(make_gradient_sync(
           config.grad_sync(), comm, model.store().grads(), model.store().layout(),
-          static_cast<size_t>(config.grad_bucket_kb()) * 1024 / sizeof(float))),
+          static_cast<size_t>(config.grad_bucket_kb()) * 1024 / sizeof(float), &host_)),
       on_ready_([this](size_t begin, size_t end) { sync_->on_ready(begin, end); }) {
   if (config.exact_blocks() > 0)
     exact_ = std::make_unique<ExactStep>(config.exact_blocks(), config.seed(), model, comm, *loss_,

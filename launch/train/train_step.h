@@ -57,9 +57,11 @@ class TrainStep {
  public:
   // The loss, optimizer and gradient sync that `config` names (model.loss, optimizer,
   // grad_sync, grad_bucket_kb), over `model`'s parameters; the dropout seed and max-norm
-  // constraint from config too. Keeps references to model and comm.
+  // constraint from config too. Keeps references to model and comm. Collective. Under the
+  // sharded sync with every rank on one host it moves the model's parameters and gradients into
+  // memory the ranks share and keeps it: the model is then used only while the step lives.
   // With config.exact_blocks() > 0, the exact mode's forward, backward and sum (exact_step.h)
-  // replace the float ones, and the constructor is collective.
+  // replace the float ones.
   TrainStep(const pb::TrainConfig& config, Model<float>& model, Communicator& comm);
   ~TrainStep();
   TrainStep(const TrainStep&) = delete;
@@ -92,6 +94,10 @@ class TrainStep {
   std::unique_ptr<MaxNorm> max_norm_;  // null: off
   std::unique_ptr<Loss<float>> loss_;
   std::unique_ptr<Optimizer> optimizer_;
+  // Under the sharded sync with every rank on one host, the memory the model's parameters and
+  // gradients are placed in, which the other ranks read; it outlives every use of the model.
+  HostBuffers host_;
+  std::unique_ptr<HostSharedFloats> host_memory_;
   std::unique_ptr<GradientSync> sync_;
   const std::function<void(size_t, size_t)> on_ready_;  // the sync's, made once
   Matrix<float> doutputs_;                              // (O, n)

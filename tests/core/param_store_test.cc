@@ -1,6 +1,6 @@
 // The flat parameter store: blocks laid out in call order, both buffers zeroed, block maps that
-// address the flat buffers (column-major, one column per input), and a fixed layout once
-// allocated.
+// address the flat buffers (column-major, one column per input), a fixed layout once
+// allocated, and buffers placed in memory the caller keeps.
 #include "core/param_store.h"
 
 #include <gtest/gtest.h>
@@ -62,6 +62,26 @@ TEST(ParamStore, TheLayoutIsFixedOnceAllocated) {
   store.add("w", 2, 2, {});
   store.allocate();
   EXPECT_THROW(store.add("late", 1, 1, {}), std::logic_error);
+}
+
+TEST(ParamStore, PlacedBuffersKeepTheValuesAndAreTheOnesInUse) {
+  ParamStore<float> store;
+  const int w = store.add("w", 2, 3, {});
+  EXPECT_THROW(store.place(nullptr, nullptr), std::logic_error);
+  store.allocate();
+  store.param(w).setConstant(2.0f);
+  store.grad(w).setConstant(-1.0f);
+  alignas(64) float values[6] = {}, grads[6] = {};
+  store.place(values, grads);
+  EXPECT_EQ(store.values(), values);
+  EXPECT_EQ(store.grads(), grads);
+  EXPECT_EQ(values[5], 2.0f);
+  EXPECT_EQ(grads[0], -1.0f);
+  store.param(w)(1, 2) = 7.0f;
+  EXPECT_EQ(values[5], 7.0f);
+  store.zero_grads();
+  EXPECT_EQ(grads[3], 0.0f);
+  EXPECT_EQ(store.size(), 6u);
 }
 
 }  // namespace

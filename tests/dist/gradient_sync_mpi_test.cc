@@ -2,12 +2,16 @@
 // are exact, the reduce-scatter reports the non-finite values its adds read, and GradientSync
 // gives the same sums in every mode (sharded: each rank's slice), also when a rank has no
 // samples and reports no ranges, and agrees on a non-finite gradient seen by one rank only or
-// on a sum that overflows.
+// on a sum that overflows; on one host, the sharded sync through shared memory gives the ring's
+// bits.
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
+#include <memory>
 #include <vector>
 
 #include "core/max_norm.h"
@@ -230,6 +234,68 @@ TEST(GradientSyncMpi, AnOverflowingSumStopsEveryRankAndNamesItsHolder) {
   EXPECT_FALSE(sync->finish(true));
   if (comm.rank() == 0) EXPECT_TRUE(sync->locally_finite());
   if (comm.rank() == comm.size() - 1) EXPECT_FALSE(sync->locally_finite());
+}
+
+// Values of every sign and scale, whose float sums depend on their order.
+float rounded_value(int rank, size_t i) {
+  const uint32_t h = static_cast<uint32_t>((i + 1) * 2654435761u) ^ static_cast<uint32_t>(rank * 40503);
+  return (static_cast<float>(h % 20001) - 10000.0f) * std::ldexp(1.0f, static_cast<int>(h % 23) - 30);
+}
+
+// The sharded sync on one host reads the other ranks' memory (HostBuffers) in place of the
+// ring's messages: the same sums bit for bit, the same shared parameters, and the same stop on a
+// non-finite value of one rank. A world across hosts (or of one rank) gets no shared memory.
+TEST(GradientSyncMpi, OneHostsSharedMemoryGivesTheRingsBits) {
+  Communicator& comm = test_world();
+  const std::vector<ParamBlock> layout = three_layer_layout();
+  const size_t n = layout_size(layout), grads_at = (n + 15) / 16 * 16;
+  const std::unique_ptr<HostSharedFloats> memory = comm.share_on_host(grads_at + n);
+  if (comm.size() == 1) {
+    EXPECT_EQ(memory, nullptr);
+    return;
+  }
+  ASSERT_NE(memory, nullptr) << "the ranks of this test run on one host";
+  ASSERT_EQ(reinterpret_cast<uintptr_t>(memory->mine()) % 64, 0u);
+  const HostBuffers host{memory.get(), 0, grads_at};
+  float* values = memory->mine();
+  float* grads = memory->mine() + grads_at;
+  for (const int bad_rank : {-1, comm.size() - 1}) {
+    std::vector<float> ring(n);
+    for (size_t i = 0; i < n; ++i) ring[i] = grads[i] = rounded_value(comm.rank(), i);
+    if (comm.rank() == bad_rank) grads[n - 3] = ring[n - 3] = std::numeric_limits<float>::infinity();
+    const auto by_ring = make_gradient_sync(pb::SHARDED, comm, ring.data(), layout, 1000);
+    const auto on_host = make_gradient_sync(pb::SHARDED, comm, grads, layout, 1000, &host);
+    SCOPED_TRACE("non-finite on rank " + std::to_string(bad_rank));
+    for (GradientSync* sync : {by_ring.get(), on_host.get()}) {
+      sync->begin_step();
+      report_layers(*sync, layout);
+      EXPECT_EQ(sync->finish(true), bad_rank < 0);
+      EXPECT_EQ(sync->locally_finite(), comm.rank() != bad_rank);
+    }
+    if (bad_rank >= 0) continue;
+    const FlatRange owned = on_host->owned();
+    ASSERT_EQ(owned.begin, by_ring->owned().begin);
+    ASSERT_EQ(owned.end, by_ring->owned().end);
+    size_t differ = 0;
+    for (size_t i = owned.begin; i < owned.end; ++i)
+      differ += std::memcmp(&grads[i], &ring[i], sizeof(float)) != 0;
+    EXPECT_EQ(differ, 0u) << "of " << owned.size() << " sums";
+
+    // Each rank writes its slice of the parameters; sharing gives every rank all of them.
+    std::vector<uint64_t> ends(static_cast<size_t>(comm.size()));
+    const uint64_t my_end = owned.end;
+    comm.allgather(&my_end, sizeof my_end, ends.data());
+    for (size_t i = 0; i < n; ++i)
+      values[i] = owned.begin <= i && i < owned.end ? integer_value(comm.rank(), i) : -1.0f;
+    on_host->share_owned(values);
+    size_t wrong = 0;
+    for (size_t i = 0; i < n; ++i) {
+      int holder = 0;
+      while (i >= ends[static_cast<size_t>(holder)]) ++holder;
+      wrong += values[i] != integer_value(holder, i);
+    }
+    EXPECT_EQ(wrong, 0u);
+  }
 }
 
 }  // namespace
