@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The benchmark scripts at a tiny size on whatever host runs the suite: each must exit 0 and
 # print its table headed by the host line, so a script that breaks on some CPU fails the suite.
-# Usage: bench_scripts_test.sh single|dist|memory BUILD_DIR
+# Usage: bench_scripts_test.sh single|dist|memory|step_ab BUILD_DIR
 set -u
 expect_too=
 kind=$1 build=$2
@@ -16,7 +16,9 @@ case $kind in
         expect='^mlp_np2_sharded +2 +[0-9]+ ' expect_too='^mlp_np2_exact +2 +[0-9]+ ' ;;
   memory) run=(bash "$experiments/bench_memory.sh" "$build/trainer")
           expect='^cache +[0-9.]+ +[0-9.]+ +[0-9.]+ +[0-9.-]+ +[0-9]+$' ;;
-  *) echo "usage: bench_scripts_test.sh single|dist|memory BUILD_DIR"; exit 2 ;;
+  step_ab) run=(env MODELS="64,32" CORE=0 bash "$experiments/bench_step_ab.sh" "$build" "$build")
+           expect='^\| 64,32 +\| +[0-9]+ \| +[0-9]+ \| +[0-9.]+ \| +[0-9.]+ \| +[0-9.]+ \| [0-9.]+$' ;;
+  *) echo "usage: bench_scripts_test.sh single|dist|memory|step_ab BUILD_DIR"; exit 2 ;;
 esac
 "${run[@]}" >"$out" 2>&1
 status=$?
