@@ -114,13 +114,13 @@ void BlockPass::backward_dense(size_t s, const int* shifts, int64_t* sums, uint3
   }
   const bool first_dense = s == 0 || model_.layer_blocks()[s - 1].dense == nullptr;
   if (!first_dense) {
-    const auto w = model_.store().param(dense.weight_block());  // (O, I)
+    columns_.clear();
     for (size_t b = 0; b < blocks; ++b) {
       stage.dx[b].resize(dense.inputs(), sizes_[b]);
-      if (sizes_[b] > 0)
-        gemm<float>(model_.products(), w, true, stage.dz[b], false, stage.dx[b],
-                    Accumulate::kOverwrite);
+      columns_.push_back({stage.dz[b].data(), stage.dx[b].data(), static_cast<int>(sizes_[b])});
     }
+    const auto w = model_.store().param(dense.weight_block());  // (O, I)
+    input_gradient_.compute(dense.outputs(), dense.inputs(), w.data(), columns_);
   }
   const std::vector<ParamBlock>& layout = model_.store().layout();
   const auto weight = static_cast<size_t>(dense.weight_block());

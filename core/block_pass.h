@@ -1,16 +1,19 @@
 // Forward and backward of a model in the exact mode (--exact-blocks): one rank's part of a batch
 // is a run of whole blocks of the global batch, and every value a block produces must have the
 // same bits whichever rank computes it, alone or beside other blocks. So each block has buffers of
-// its own shape; its products run at the block's shape (the forward's in fixed panels of the
-// weights' rows, so the weights stay in cache from block to block; the products are the same
-// shapes on every rank); the dropout masks are drawn per sample, as always; and the parameter
-// gradients never exist as float sums over blocks: every tensor is summed in fixed point
-// (core/fixed_point.h), the weights by the exact kernel (core/fixed_weight_gradient.h).
+// its own shape; the forward's products run at the block's shape (in fixed panels of the weights'
+// rows, so the weights stay in cache from block to block; the products are the same shapes on
+// every rank); the backward's input gradients run through a kernel whose columns do not depend on
+// each other (core/column_product.h), all blocks in one pass over the weights; the dropout masks
+// are drawn per sample, as always; and the parameter gradients never exist as float sums over
+// blocks: every tensor is summed in fixed point (core/fixed_point.h), the weights by the exact
+// kernel (core/fixed_weight_gradient.h).
 #pragma once
 
 #include <cstdint>
 #include <vector>
 
+#include "core/column_product.h"
 #include "core/fixed_weight_gradient.h"
 #include "core/model.h"
 
@@ -60,6 +63,8 @@ class BlockPass {
   std::vector<int64_t> sizes_, firsts_;           // per batch block: columns, first column
   std::vector<GradientFactors> factors_;
   FixedWeightGradient weight_gradient_;
+  std::vector<ProductColumns> columns_;
+  ColumnProduct input_gradient_;
 };
 
 }  // namespace mlp

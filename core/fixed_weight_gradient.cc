@@ -1,8 +1,8 @@
 // The exact weight-gradient kernel; see fixed_weight_gradient.h. AVX-512: the gradient is cut in
-// tiles of 64 rows (4 vectors) by 6 columns, 24 accumulators; a tile runs every block's samples
-// as one FMA chain per element, then converts the block's values to fixed point and adds them to
-// the tile's sums, which stay in cache from block to block. Operands are packed first so that a
-// tile reads contiguous memory: dz by tiles of rows, sample after sample; x transposed. The
+// tiles of 16 rows (one vector) by 8 columns; a tile runs each block's samples as one FMA chain per
+// element, then converts the block's values to fixed point and adds them to the tile's int64 sums,
+// which stay in registers from block to block and reach memory once. Operands are packed first so
+// that a tile reads contiguous memory: dz by tiles of rows, sample after sample; x transposed. The
 // portable kernel computes each element's chain with std::fma in the same order.
 #include "core/fixed_weight_gradient.h"
 
@@ -50,103 +50,79 @@ void portable(int outputs, int inputs, const std::vector<GradientFactors>& block
 }
 
 #ifdef MLP_FIXED_AVX512
-constexpr int kTileRows = 64;
-constexpr int kTileCols = 6;
+constexpr int kTileRows = 16;
+constexpr int kTileCols = 8;
 
-// Converts one block's values of a tile, c[r][j] for rows o0 + 16 r.. and column i0 + j, to fixed
-// point and stores them (kFirst) or adds them to the sums. kFullRows: all 64 rows exist, so no
-// masked access (slow on some CPUs, Zen 4 among them).
-template <int kCols, bool kFullRows, bool kFirst>
-[[gnu::always_inline]] inline __m512i add_tile(const __m512 (&c)[4][kCols],
-                                               const __mmask16 (&rows)[4], __m512 scale,
-                                               int64_t* sums, int outputs, int o0, int i0,
-                                               __m512i seen) {
-  const __m512i exponent_mask = _mm512_set1_epi32(0x7f800000);
-#pragma GCC unroll 8
-  for (int j = 0; j < kCols; ++j) {
-    int64_t* out = sums + o0 + static_cast<size_t>(i0 + j) * outputs;
-#pragma GCC unroll 4
-    for (int r = 0; r < 4; ++r) {
-      const __m512 v = c[r][j];
-      seen = _mm512_max_epu32(seen, _mm512_and_si512(_mm512_castps_si512(v), exponent_mask));
-      const __m512 scaled = _mm512_mul_ps(v, scale);
-      const __m512i low = _mm512_cvtps_epi64(_mm512_castps512_ps256(scaled));
-      const __m512i high =
-          _mm512_cvtps_epi64(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(scaled), 1)));
-      int64_t* q = out + 16 * r;
-      if constexpr (kFullRows) {
-        if constexpr (kFirst) {
-          _mm512_storeu_si512(q, low);
-          _mm512_storeu_si512(q + 8, high);
-        } else {
-          _mm512_storeu_si512(q, _mm512_add_epi64(_mm512_loadu_si512(q), low));
-          _mm512_storeu_si512(q + 8, _mm512_add_epi64(_mm512_loadu_si512(q + 8), high));
-        }
-      } else {
-        const auto low_rows = static_cast<__mmask8>(rows[r]);
-        const auto high_rows = static_cast<__mmask8>(rows[r] >> 8);
-        if constexpr (kFirst) {
-          _mm512_mask_storeu_epi64(q, low_rows, low);
-          _mm512_mask_storeu_epi64(q + 8, high_rows, high);
-        } else {
-          _mm512_mask_storeu_epi64(q, low_rows,
-                                   _mm512_add_epi64(_mm512_maskz_loadu_epi64(low_rows, q), low));
-          _mm512_mask_storeu_epi64(
-              q + 8, high_rows, _mm512_add_epi64(_mm512_maskz_loadu_epi64(high_rows, q + 8), high));
-        }
-      }
-    }
-  }
-  return seen;
-}
-
-// One tile (rows o0.. of the packed dz's tile, columns i0..i0+kCols) over all blocks.
+// One tile (rows o0.. of the packed dz's tile, columns i0..i0+kCols) over all blocks. Per block,
+// kCols float accumulators run the block's samples; their values are converted to fixed point and
+// added to 2 kCols int64 accumulators, which hold the tile's sums in registers over all blocks and
+// are stored once: the kernel is bound by the conversion, not by loads and stores of the sums.
+// kFullRows: all 16 rows exist, so no masked stores (slow on some CPUs, Zen 4 among them); stream:
+// the columns start on cache lines, and the sums, read only after the whole pass, bypass the
+// caches.
 template <int kCols, bool kFullRows>
 void tile(int outputs, int o0, int i0, const std::vector<GradientFactors>& blocks,
           const std::vector<std::vector<float>>& packed_dz,
-          const std::vector<std::vector<float>>& packed_x, __m512 scale, int64_t* sums,
+          const std::vector<std::vector<float>>& packed_x, __m512 scale, bool stream, int64_t* sums,
           __m512i* largest) {
+  const __m512i exponent_mask = _mm512_set1_epi32(0x7f800000);
   // A local copy: __m512i may alias the sums, so updates through the pointer would each go to
   // memory.
   __m512i seen = *largest;
-  __mmask16 rows[4];
-#pragma GCC unroll 4
-  for (int r = 0; r < 4; ++r) {
-    const int left = outputs - o0 - 16 * r;
-    rows[r] = left >= 16 ? 0xffff : left <= 0 ? 0 : static_cast<__mmask16>((1u << left) - 1);
-  }
-  bool first = true;
+  __m512i low[kCols], high[kCols];  // rows o0.. and o0 + 8..
+#pragma GCC unroll 8
+  for (int j = 0; j < kCols; ++j) low[j] = high[j] = _mm512_setzero_si512();
   for (size_t b = 0; b < blocks.size(); ++b) {
     const int n = blocks[b].n;
     if (n == 0) continue;
-    const float* dz = packed_dz[b].data() + static_cast<size_t>(o0 / kTileRows) * n * kTileRows;
+    const float* dz = packed_dz[b].data() + static_cast<size_t>(o0) * n;
     const float* x = packed_x[b].data() + static_cast<size_t>(i0) * n;
-    __m512 c[4][kCols];
+    __m512 c[kCols];
 #pragma GCC unroll 8
-    for (int j = 0; j < kCols; ++j)
-#pragma GCC unroll 4
-      for (int r = 0; r < 4; ++r) c[r][j] = _mm512_setzero_ps();
+    for (int j = 0; j < kCols; ++j) c[j] = _mm512_setzero_ps();
     for (int k = 0; k < n; ++k) {
-      __m512 a[4];
-#pragma GCC unroll 4
-      for (int r = 0; r < 4; ++r) a[r] = _mm512_loadu_ps(dz + k * kTileRows + 16 * r);
+      const __m512 a = _mm512_loadu_ps(dz + k * kTileRows);
 #pragma GCC unroll 8
-      for (int j = 0; j < kCols; ++j) {
-        const __m512 xj = _mm512_set1_ps(x[j * n + k]);
-#pragma GCC unroll 4
-        for (int r = 0; r < 4; ++r) c[r][j] = _mm512_fmadd_ps(a[r], xj, c[r][j]);
-      }
+      for (int j = 0; j < kCols; ++j) c[j] = _mm512_fmadd_ps(a, _mm512_set1_ps(x[j * n + k]), c[j]);
     }
-    seen = first ? add_tile<kCols, kFullRows, true>(c, rows, scale, sums, outputs, o0, i0, seen)
-                 : add_tile<kCols, kFullRows, false>(c, rows, scale, sums, outputs, o0, i0, seen);
-    first = false;
+#pragma GCC unroll 8
+    for (int j = 0; j < kCols; ++j) {
+      seen = _mm512_max_epu32(seen, _mm512_and_si512(_mm512_castps_si512(c[j]), exponent_mask));
+      const __m512 scaled = _mm512_mul_ps(c[j], scale);
+      low[j] = _mm512_add_epi64(low[j], _mm512_cvtps_epi64(_mm512_castps512_ps256(scaled)));
+      high[j] = _mm512_add_epi64(
+          high[j], _mm512_cvtps_epi64(
+                       _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(scaled), 1))));
+    }
+  }
+  const int rows = outputs - o0;
+  const auto low_rows = static_cast<__mmask8>(rows >= 8 ? 0xff : (1u << rows) - 1);
+  const auto high_rows = static_cast<__mmask8>(rows >= 16  ? 0xff
+                                               : rows <= 8 ? 0
+                                                           : (1u << (rows - 8)) - 1);
+#pragma GCC unroll 8
+  for (int j = 0; j < kCols; ++j) {
+    int64_t* out = sums + o0 + static_cast<size_t>(i0 + j) * outputs;
+    if constexpr (kFullRows) {
+      if (stream) {
+        _mm512_stream_si512(reinterpret_cast<__m512i*>(out), low[j]);
+        _mm512_stream_si512(reinterpret_cast<__m512i*>(out + 8), high[j]);
+      } else {
+        _mm512_storeu_si512(out, low[j]);
+        _mm512_storeu_si512(out + 8, high[j]);
+      }
+    } else {
+      _mm512_mask_storeu_epi64(out, low_rows, low[j]);
+      _mm512_mask_storeu_epi64(out + 8, high_rows, high[j]);
+    }
   }
   *largest = seen;
 }
 
 using TileFunction = void (*)(int, int, int, const std::vector<GradientFactors>&,
                               const std::vector<std::vector<float>>&,
-                              const std::vector<std::vector<float>>&, __m512, int64_t*, __m512i*);
+                              const std::vector<std::vector<float>>&, __m512, bool, int64_t*,
+                              __m512i*);
 // By the tile's column count, then whether all its rows exist.
 constexpr TileFunction kTiles[kTileCols + 1][2] = {{nullptr, nullptr},
                                                    {tile<1, false>, tile<1, true>},
@@ -154,7 +130,9 @@ constexpr TileFunction kTiles[kTileCols + 1][2] = {{nullptr, nullptr},
                                                    {tile<3, false>, tile<3, true>},
                                                    {tile<4, false>, tile<4, true>},
                                                    {tile<5, false>, tile<5, true>},
-                                                   {tile<6, false>, tile<6, true>}};
+                                                   {tile<6, false>, tile<6, true>},
+                                                   {tile<7, false>, tile<7, true>},
+                                                   {tile<8, false>, tile<8, true>}};
 
 // dz (O, n) into tiles of kTileRows rows, each sample's rows contiguous, zero below the last row.
 void pack_dz(const GradientFactors& f, int outputs, std::vector<float>* packed) {
@@ -211,13 +189,15 @@ uint32_t FixedWeightGradient::compute(int outputs, int inputs,
     pack_x(blocks[b], inputs, &packed_x_[b]);
   }
   const __m512 scale = _mm512_set1_ps(std::ldexp(1.0f, shift));
+  const bool stream = reinterpret_cast<uintptr_t>(sums) % 64 == 0 && outputs % 8 == 0;
   __m512i largest_bits = _mm512_setzero_si512();
   for (int o0 = 0; o0 < outputs; o0 += kTileRows) {
     const int full = o0 + kTileRows <= outputs ? 1 : 0;
     for (int i0 = 0; i0 < inputs; i0 += kTileCols)
       kTiles[std::min(kTileCols, inputs - i0)][full](outputs, o0, i0, blocks, packed_dz_, packed_x_,
-                                                     scale, sums, &largest_bits);
+                                                     scale, stream, sums, &largest_bits);
   }
+  if (stream) _mm_sfence();
   largest = _mm512_reduce_max_epu32(largest_bits) >> 23;
 #endif
   return largest;

@@ -29,7 +29,9 @@ class FixedWeightGradient {
   // OVERWRITES sums (O, I), column-major like the weights, with the sum over blocks of
   // round(2^shift * dz_b x_b^T) (fixed_point.h's add_fixed of each block's product). Returns the
   // largest exponent field of the blocks' products (255 when one was not finite). Blocks may be
-  // empty (n = 0). Sizes its packing buffers on the first call of a shape and reuses them.
+  // empty (n = 0). Sizes its packing buffers on the first call of a shape and reuses them. Sums on
+  // a 64-byte boundary, with outputs a multiple of 8, are written past the caches (the caller
+  // reads them after all layers' backward).
   uint32_t compute(int outputs, int inputs, const std::vector<GradientFactors>& blocks, int shift,
                    int64_t* sums, FixedKernel kernel = available_fixed_kernels().back());
 

@@ -78,7 +78,8 @@ class ExactSum {
   std::vector<size_t> counts_;  // every rank's slice when split
   std::vector<int> exponents_, shifts_;
   std::vector<uint32_t> largest_;
-  std::vector<int64_t> sums_;
+  // On cache lines, so that the weight-gradient kernel streams its sums (fixed_weight_gradient.h).
+  std::vector<int64_t, Eigen::aligned_allocator<int64_t>> sums_;
   std::vector<int64_t> agreement_;  // largest per tensor, then loss bits and correct per block
   bool locally_finite_ = true;
   float* grads_ = nullptr;                              // of the sum() in progress
