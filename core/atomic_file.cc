@@ -1,5 +1,6 @@
 // Atomic, durable file replacement; see atomic_file.h. POSIX calls because std::ofstream cannot
 // fsync.
+#include "core/errors.h"
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
@@ -11,8 +12,6 @@
 
 namespace mlp {
 namespace {
-
-std::string errno_text() { return std::strerror(errno); }
 
 std::string parent_dir(const std::string& path) {
   const std::string parent = std::filesystem::path(path).parent_path().string();

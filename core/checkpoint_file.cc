@@ -18,7 +18,7 @@ namespace mlp {
 namespace {
 
 constexpr char kPrefix[] = "ckpt-";
-constexpr char kSuffix[] = ".pb";
+constexpr char kCheckpointSuffix[] = ".pb";
 
 [[noreturn]] void fail(const std::string& what) { throw Error(ExitCode::kCheckpoint, what); }
 
@@ -28,9 +28,9 @@ uint32_t length_delimited_tag(int field_number) {
 }
 
 bool is_checkpoint_name(const std::string& name) {
-  const size_t p = sizeof kPrefix - 1, s = sizeof kSuffix - 1;
+  const size_t p = sizeof kPrefix - 1, s = sizeof kCheckpointSuffix - 1;
   if (name.size() <= p + s || name.compare(0, p, kPrefix) != 0 ||
-      name.compare(name.size() - s, s, kSuffix) != 0)
+      name.compare(name.size() - s, s, kCheckpointSuffix) != 0)
     return false;
   return std::all_of(name.begin() + p, name.end() - s, [](char c) { return c >= '0' && c <= '9'; });
 }
@@ -187,7 +187,7 @@ pb::Checkpoint read_checkpoint(const std::string& path) {
 std::string checkpoint_path(const std::string& dir, int64_t global_step) {
   char name[48];
   std::snprintf(name, sizeof name, "%s%012lld%s", kPrefix, static_cast<long long>(global_step),
-                kSuffix);
+                kCheckpointSuffix);
   return dir + "/" + name;
 }
 

@@ -31,7 +31,7 @@ static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "the cache layout is li
 constexpr char kMagic[8] = {'M', 'L', 'P', 'D', 'A', 'T', 'A', '\n'};
 constexpr size_t kHeaderBytes = 128;
 constexpr size_t kHeaderCrcOffset = kHeaderBytes - 4;
-constexpr char kSuffix[] = ".mlpdata";
+constexpr char kCacheSuffix[] = ".mlpdata";
 // Far beyond any data set this program trains on; a header claiming more is corrupt.
 constexpr int64_t kMaxCacheBytes = int64_t{1} << 40;
 
@@ -45,7 +45,6 @@ struct Header {
   uint32_t payload_crc = 0;
 };
 
-std::string errno_text() { return std::strerror(errno); }
 
 // "" when the n floats at p are finite, else which one is not: readers only ever build tables of
 // finite numbers (csv_reader.h), so a file with another is not theirs.
@@ -146,7 +145,7 @@ std::string host_name() {
 }
 
 // Temp files of this key left by builders on this host that no longer run.
-void remove_stale_temp_files(const std::string& path) {
+void remove_dead_builders_temp_files(const std::string& path) {
   const std::filesystem::path p(path);
   const std::string prefix = p.filename().string() + ".tmp." + host_name() + ".";
   std::error_code ec;
@@ -237,7 +236,7 @@ std::string default_data_cache_dir() {
 std::string data_cache_path(const std::string& dir, uint64_t key) {
   char name[32];
   std::snprintf(name, sizeof name, "%016llx", static_cast<unsigned long long>(key));
-  return (std::filesystem::path(dir) / (std::string(name) + kSuffix)).string();
+  return (std::filesystem::path(dir) / (std::string(name) + kCacheSuffix)).string();
 }
 
 std::shared_ptr<const SampleTable> open_cache_file(const std::string& path, uint64_t key,
@@ -312,7 +311,7 @@ std::shared_ptr<const SampleTable> cached_table(
   // Another process may be building this file right now: wait for it, then look again.
   const FileLock lock(path + ".lock");
   if (auto table = open_cache_file(path, key, &why)) return table;
-  remove_stale_temp_files(path);
+  remove_dead_builders_temp_files(path);
   // A first build is silent; a damaged file is worth a warning.
   if (why != "missing") notes->push_back("data cache: " + path + ": " + why + "; rebuilding it");
   write_cache_file(path, key, *build());

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -26,6 +28,9 @@ enum class ExitCode : int {
 // ranks in records of about a thousand characters (dist/agreement.cc); a whole 100 MB field
 // would push the reason out of the line.
 constexpr size_t kQuotedInputShown = 60;
+
+// The system's words for the last failed call's errno, for an error line.
+inline std::string errno_text() { return std::strerror(errno); }
 
 inline bool is_control_character(char c) {
   const auto byte = static_cast<unsigned char>(c);

@@ -1,4 +1,5 @@
 // Reading files; see input_file.h.
+#include "core/errors.h"
 #include "core/input_file.h"
 
 #include <fcntl.h>
@@ -9,11 +10,6 @@
 #include <cstring>
 
 namespace mlp {
-namespace {
-
-std::string errno_text() { return std::strerror(errno); }
-
-}  // namespace
 
 InputFile::InputFile(const std::string& path, const FileSizeLimit* limit) {
   fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);

@@ -12,9 +12,6 @@
 namespace mlp {
 namespace {
 
-// Significant digits of the values in rungs.csv, as in the report's other tables.
-constexpr int kDigits = 8;
-
 std::string outcome_name(pb::RankedConfig::Outcome outcome) {
   switch (outcome) {
     case pb::RankedConfig::PROMOTED:
@@ -94,7 +91,7 @@ void report_halving(const std::string& dir, const pb::SweepLedger& ledger,
       const double value = c.has_value() ? c.value() : std::numeric_limits<double>::quiet_NaN();
       csv += (bracketed ? csv_text(d.bracket()) + "," : "") + std::to_string(d.rung() + 1) + "," +
              std::to_string(d.epochs()) + "," + std::to_string(++rank) + "," + c.config_id() +
-             label.csv_cells + "," + csv_number(value, kDigits) + "," + outcome_name(c.outcome()) +
+             label.csv_cells + "," + csv_number(value, kReportDigits) + "," + outcome_name(c.outcome()) +
              "\n";
       if (c.outcome() != pb::RankedConfig::PROMOTED) continue;
       ++count;

@@ -13,6 +13,9 @@
 
 namespace mlp {
 
+// Significant digits of the reals in the sweep report's tables, rungs.csv among them.
+constexpr int kReportDigits = 8;
+
 // "1, 3, 9 and 27 epochs".
 std::string rungs_text(const pb::SweepLedger& ledger);
 

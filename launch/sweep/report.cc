@@ -26,8 +26,6 @@ namespace mlp {
 namespace {
 
 constexpr double kMissing = std::numeric_limits<double>::quiet_NaN();
-// Significant digits of the reals in the report's tables.
-constexpr int kDigits = 8;
 // read_summary_numbers's prefix of the kept epoch's metrics.
 const std::string kKept = "kept_epoch.";
 
@@ -242,9 +240,9 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
           std::to_string(t.rung() < ledger.rung_epochs_size() ? ledger.rung_epochs(t.rung()) : 0) +
           "," + std::to_string(metrics.size());
     for (const Column& column : trial_numbers)
-      trials += "," + csv_number(lookup(row.numbers, column.key), kDigits);
+      trials += "," + csv_number(lookup(row.numbers, column.key), kReportDigits);
     trials += "\n";
-    for (const pb::EpochMetrics& m : metrics) epochs += key + "," + csv_row(m, kDigits) + "\n";
+    for (const pb::EpochMetrics& m : metrics) epochs += key + "," + csv_row(m, kReportDigits) + "\n";
   }
 
   // Configurations in plan order, each over its replicates; metrics only from finished trials.
@@ -279,7 +277,7 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
     for (const Column& column : config_numbers) {
       const Stat s = stat_of(values[config][column.name]);
       g.stats[column.name] = s;
-      summary += "," + csv_number(s.mean, kDigits) + "," + csv_number(s.std, kDigits) + "," +
+      summary += "," + csv_number(s.mean, kReportDigits) + "," + csv_number(s.std, kReportDigits) + "," +
                  std::to_string(s.count);
     }
     summary += "\n";
