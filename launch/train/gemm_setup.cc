@@ -1,6 +1,7 @@
 // Choosing and agreeing on the matrix-product backend; see gemm_setup.h.
 #include "launch/train/gemm_setup.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <sstream>
 
@@ -150,6 +151,19 @@ pb::GemmRates gemm_rates(const GemmSetup& setup) {
     }
   }
   return rates;
+}
+
+std::vector<std::string> gemm_start_warnings(const GemmSetup& setup,
+                                             const std::string& resumed_backend,
+                                             const std::string& resumed_precision) {
+  std::vector<std::string> lines{openblas_generic_core_warning()};
+  const std::string precision_warning = precision_resume_warning(setup, resumed_precision);
+  lines.push_back(precision_warning.empty() ? gemm_resume_warning(setup, resumed_backend)
+                                            : precision_warning);
+  lines.push_back(bf16_rate_warning(setup));
+  lines.insert(lines.end(), setup.notes.begin(), setup.notes.end());
+  lines.erase(std::remove(lines.begin(), lines.end(), std::string()), lines.end());
+  return lines;
 }
 
 }  // namespace mlp

@@ -60,6 +60,13 @@ std::string bf16_rate_warning(const GemmSetup& setup);
 // ("fp32", "bf16"; empty for a fresh run); empty otherwise.
 std::string precision_resume_warning(const GemmSetup& setup, const std::string& resumed_precision);
 
+// The warnings of the start of a run, one line each: OpenBLAS's generic kernels, a resumed run's
+// other precision (which alone says both when the backend changed too) or other backend, a slower
+// bf16, and the notes of auto's memory.
+std::vector<std::string> gemm_start_warnings(const GemmSetup& setup,
+                                             const std::string& resumed_backend,
+                                             const std::string& resumed_precision);
+
 // The measured rates of `setup`, GFLOP/s by backend.
 pb::GemmRates gemm_rates(const GemmSetup& setup);
 

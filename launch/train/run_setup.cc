@@ -5,13 +5,16 @@
 #include <limits>
 #include <string>
 
+#include "core/bf16.h"
 #include "core/config_fields.h"
 #include "core/hash.h"
 #include "dist/agreement.h"
 
 namespace mlp {
 
-void check_exact_blocks(const pb::TrainConfig& config, const Communicator& comm) {
+void check_run_can_start(const pb::TrainConfig& config, Communicator& comm) {
+  if (config.precision() == pb::BF16)
+    run_on_all_or_fail_together(comm, [] { require_bf16_cpu("--precision bf16"); });
   const int blocks = config.exact_blocks();
   if (blocks == 0 || comm.size() <= blocks) return;
   throw AgreedError(ExitCode::kUsage,

@@ -14,9 +14,11 @@
 
 namespace mlp {
 
-// The exact mode computes whole blocks, at least one per rank: with more ranks than
-// config.exact_blocks(), every rank throws the same AgreedError (usage), for rank 0 to report.
-void check_exact_blocks(const pb::TrainConfig& config, const Communicator& comm);
+// What the config asks of the machine and the rank count, before any work. Collective: every rank
+// throws the same AgreedError, for rank 0 to report, when bf16 products are asked of a CPU without
+// bf16 instructions, or when the exact mode, which computes whole blocks, at least one per rank,
+// has more ranks than config.exact_blocks().
+void check_run_can_start(const pb::TrainConfig& config, Communicator& comm);
 
 // Loads the data on every rank (resolving the model's input and output sizes into config),
 // then checks that ranks hold the same resolved config and training data. Returns the training

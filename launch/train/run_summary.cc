@@ -38,4 +38,15 @@ pb::Summary make_summary(const TrainingResult& r, const RunTotals& totals,
   return s;
 }
 
+void write_run_end(const TrainingResult& result, const RunTotals& totals,
+                   const pb::TrainConfig& config, const GemmSetup& gemm, RunOutput* output) {
+  pb::Summary summary = make_summary(result, totals, config);
+  record_gemm(gemm, &summary);
+  output->write_summary(summary);
+  pb::Event event;
+  event.set_epochs_run(result.epochs_run);
+  *event.mutable_test_acc() = number_or_null(result.test_acc);
+  output->log_event("finish", event);
+}
+
 }  // namespace mlp

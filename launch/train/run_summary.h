@@ -6,6 +6,8 @@
 
 #include <cstddef>
 
+#include "launch/train/gemm_setup.h"
+#include "launch/train/run_output.h"
 #include "launch/train/train_loop.h"
 #include "proto/config.pb.h"
 #include "proto/run_records.pb.h"
@@ -29,5 +31,10 @@ pb::EpochMetrics kept_epoch(const TrainingResult& result);
 
 pb::Summary make_summary(const TrainingResult& result, const RunTotals& totals,
                          const pb::TrainConfig& config);
+
+// The records of a run's end: summary.json (make_summary and the backend's fields) and the
+// "finish" event.
+void write_run_end(const TrainingResult& result, const RunTotals& totals,
+                   const pb::TrainConfig& config, const GemmSetup& gemm, RunOutput* output);
 
 }  // namespace mlp

@@ -14,7 +14,6 @@
 #include <utility>
 #include <vector>
 
-#include "core/bf16.h"
 #include "core/errors.h"
 #include "core/lr_schedule.h"
 #include "core/model_file.h"
@@ -68,10 +67,7 @@ class Trainer {
     // The trainer installs them before any other work (trainer_main.cc); other callers of
     // run_training get them here (installing is idempotent).
     install_stop_signal_handlers();
-    // Before any work: a CPU without bf16 instructions cannot run the products asked for.
-    if (config_.precision() == pb::BF16)
-      run_on_all_or_fail_together(comm_, [] { require_bf16_cpu("--precision bf16"); });
-    check_exact_blocks(config_, comm_);
+    check_run_can_start(config_, comm_);
     load_data();
     stop_if_requested("loading the data");
     output_ = std::make_unique<RunOutput>(config_.out_dir(), is_root_);
@@ -203,13 +199,8 @@ class Trainer {
     gemm_ = choose_gemm_backend(config_, comm_, resumed_backend);
     model_->set_products(gemm_.products());
     state_.gemm_backend = gemm_backend_name(gemm_.backend);
-    console_.warning(openblas_generic_core_warning());
-    // Another precision changes the backend's meaning too: its warning alone says both.
-    const std::string precision_warning = precision_resume_warning(gemm_, state_.precision);
-    console_.warning(precision_warning.empty() ? gemm_resume_warning(gemm_, resumed_backend)
-                                               : precision_warning);
-    console_.warning(bf16_rate_warning(gemm_));
-    for (const std::string& note : gemm_.notes) console_.warning(note);
+    for (const std::string& line : gemm_start_warnings(gemm_, resumed_backend, state_.precision))
+      console_.warning(line);
   }
 
   RunIdentity identity() const {
@@ -358,13 +349,7 @@ class Trainer {
     const RunTotals totals{comm_.size(),           store.size(),         data_.test.size() > 0,
                            total_train_samples_,   total_train_seconds_, wall_seconds,
                            seconds_before_resume_, peak_rss_mb()};
-    pb::Summary summary = make_summary(result, totals, config_);
-    record_gemm(gemm_, &summary);
-    output_->write_summary(summary);
-    pb::Event event;
-    event.set_epochs_run(result.epochs_run);
-    *event.mutable_test_acc() = number_or_null(result.test_acc);
-    output_->log_event("finish", event);
+    write_run_end(result, totals, config_, gemm_, output_.get());
     return result;
   }
 
