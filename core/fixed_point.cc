@@ -7,16 +7,7 @@
 #include <cmath>
 #include <cstring>
 
-#if defined(__AVX512F__) && defined(__AVX512DQ__)
-#define MLP_FIXED_AVX512 1
-// GCC 12's intrinsics fill unused lanes from a self-initialized variable, which -Wall reports at
-// every use (GCC bug 105593); nothing here reads those lanes.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wuninitialized"
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
-#include <immintrin.h>
-#pragma GCC diagnostic pop
-#endif
+#include "core/avx512.h"
 
 namespace mlp {
 namespace {
