@@ -84,6 +84,11 @@ uint32_t add_fixed(const float* values, size_t n, int shift, bool first, int64_t
 }
 
 void fixed_to_float(const int64_t* sums, size_t n, int shift, float* out) {
+  fixed_sum_to_float(&sums, 1, n, shift, out);
+}
+
+void fixed_sum_to_float(const int64_t* const* parts, size_t count, size_t n, int shift,
+                        float* out) {
   // Rounding the integer to float is the only rounding: the scaling by 2^-shift (a normal float)
   // of a value at least 1 in magnitude stays exact.
   const float unit = std::ldexp(1.0f, -shift);
@@ -91,14 +96,25 @@ void fixed_to_float(const int64_t* sums, size_t n, int shift, float* out) {
 #ifdef MLP_FIXED_AVX512
   const __m512 units = _mm512_set1_ps(unit);
   for (; i + 16 <= n; i += 16) {
-    const __m256 low = _mm512_cvtepi64_ps(_mm512_loadu_si512(sums + i));
-    const __m256 high = _mm512_cvtepi64_ps(_mm512_loadu_si512(sums + i + 8));
+    __m512i low_sum = _mm512_loadu_si512(parts[0] + i);
+    __m512i high_sum = _mm512_loadu_si512(parts[0] + i + 8);
+    for (size_t k = 1; k < count; ++k) {
+      low_sum = _mm512_add_epi64(low_sum, _mm512_loadu_si512(parts[k] + i));
+      high_sum = _mm512_add_epi64(high_sum, _mm512_loadu_si512(parts[k] + i + 8));
+    }
+    const __m256 low = _mm512_cvtepi64_ps(low_sum);
+    const __m256 high = _mm512_cvtepi64_ps(high_sum);
     const __m512 both = _mm512_castpd_ps(_mm512_insertf64x4(
         _mm512_castpd256_pd512(_mm256_castps_pd(low)), _mm256_castps_pd(high), 1));
     _mm512_storeu_ps(out + i, _mm512_mul_ps(both, units));
   }
 #endif
-  for (; i < n; ++i) out[i] = static_cast<float>(sums[i]) * unit;
+  for (; i < n; ++i) {
+    // Unsigned adds: the same two's-complement sum without signed overflow on the way.
+    uint64_t sum = static_cast<uint64_t>(parts[0][i]);
+    for (size_t k = 1; k < count; ++k) sum += static_cast<uint64_t>(parts[k][i]);
+    out[i] = static_cast<float>(static_cast<int64_t>(sum)) * unit;
+  }
 }
 
 }  // namespace mlp

@@ -58,4 +58,9 @@ uint32_t add_fixed(const float* values, size_t n, int shift, bool first, int64_t
 // out[i] = sums[i] * 2^-shift rounded to the nearest float, for i < n.
 void fixed_to_float(const int64_t* sums, size_t n, int shift, float* out);
 
+// out[i] = (parts[0][i] + ... + parts[count - 1][i]) * 2^-shift rounded to the nearest float, for
+// i < n: the integer sum in registers, so that several ranks' sums are read once and none is
+// written back. The sum must fit an int64 (the shift's headroom makes it so for all blocks).
+void fixed_sum_to_float(const int64_t* const* parts, size_t count, size_t n, int shift, float* out);
+
 }  // namespace mlp

@@ -40,10 +40,19 @@ ExactSum::ExactSum(Communicator& comm, const std::vector<ParamBlock>& layout, in
       exponents_(layout.size(), kNoExponent),
       shifts_(layout.size()),
       largest_(layout.size()),
-      sums_(layout_size(layout)),
+      size_(layout_size(layout)),
       agreement_(layout.size() + 2 * static_cast<size_t>(blocks)),
       on_final_([this](size_t begin, size_t end) { convert(begin, end); }) {
   refresh_shifts();
+  // Two floats hold one int64; the memory is 64-byte aligned.
+  if (split_) host_ = comm.share_on_host(2 * size_);
+  if (host_ != nullptr) {
+    sums_ = reinterpret_cast<int64_t*>(host_->mine());
+    peer_parts_.resize(static_cast<size_t>(comm.size()));
+  } else {
+    own_sums_.resize(size_);
+    sums_ = own_sums_.data();
+  }
   if (!split_) return;
   const uint64_t mine[2] = {owned.begin, owned.end};
   std::vector<uint64_t> all(2 * static_cast<size_t>(comm.size()));
@@ -55,7 +64,7 @@ ExactSum::ExactSum(Communicator& comm, const std::vector<ParamBlock>& layout, in
     counts_.push_back(all[2 * r + 1] - all[2 * r]);
     next = all[2 * r + 1];
   }
-  if (next != sums_.size()) throw std::logic_error("ExactSum: the slices do not cover the buffer");
+  if (next != size_) throw std::logic_error("ExactSum: the slices do not cover the buffer");
 }
 
 void ExactSum::refresh_shifts() {
@@ -116,20 +125,39 @@ void ExactSum::convert(size_t begin, size_t end) {
   for (size_t t = 0; t < layout_.size(); ++t) {
     const size_t from = std::max(begin, layout_[t].offset);
     const size_t to = std::min(end, layout_[t].offset + layout_[t].size());
-    if (from < to) fixed_to_float(sums_.data() + from, to - from, shifts_[t], grads_ + from);
+    if (from < to) fixed_to_float(sums_ + from, to - from, shifts_[t], grads_ + from);
   }
 }
 
 void ExactSum::sum(float* grads) {
   grads_ = grads;
-  if (split_) {
-    comm_.reduce_scatter_sum(sums_.data(), counts_, on_final_);
+  if (host_ != nullptr) {
+    sum_on_host();
+  } else if (split_) {
+    comm_.reduce_scatter_sum(sums_, counts_, on_final_);
   } else {
-    comm_.allreduce_sum(sums_.data(), sums_.size());
-    convert(0, sums_.size());
+    comm_.allreduce_sum(sums_, size_);
+    convert(0, size_);
   }
   grads_ = nullptr;
   refresh_shifts();
+}
+
+// The fence makes every rank's sums final before they are read. A rank writes its sums again only
+// in the next step's backward, after the parameters' sharing (TrainStep), a collective no rank
+// passes before every rank has finished this sum.
+void ExactSum::sum_on_host() {
+  host_->fence();
+  const int n = comm_.size();
+  std::vector<const int64_t*>& parts = peer_parts_;
+  for (size_t t = 0; t < layout_.size(); ++t) {
+    const size_t from = std::max(owned_.begin, layout_[t].offset);
+    const size_t to = std::min(owned_.end, layout_[t].offset + layout_[t].size());
+    if (from >= to) continue;
+    for (int r = 0; r < n; ++r)
+      parts[static_cast<size_t>(r)] = reinterpret_cast<const int64_t*>(host_->of(r)) + from;
+    fixed_sum_to_float(parts.data(), parts.size(), to - from, shifts_[t], grads_ + from);
+  }
 }
 
 }  // namespace mlp

@@ -4,11 +4,14 @@
 // each rank turns its own slice back into floats while it is in cache. It keeps each tensor's
 // exponent from step to step (the scale of the fixed point, core/fixed_point.h) and runs the one
 // small agreement a step needs, as the float syncs do: the exponents the blocks' values reached,
-// and the blocks' loss sums and correct counts, which every rank then adds in block order.
+// and the blocks' loss sums and correct counts, which every rank then adds in block order. When
+// every rank runs on this host, the sums live in memory every rank maps, and each rank adds its
+// slice straight from the others' sums: no messages, and the same sums, being exact.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "core/param_store.h"
@@ -36,7 +39,7 @@ class ExactSum {
   // A step's backward (BlockPass::backward) reads shifts() (one per tensor, from the exponents)
   // and writes sums() (the layout's length) and largest() (one per tensor).
   const int* shifts() const { return shifts_.data(); }
-  int64_t* sums() { return sums_.data(); }
+  int64_t* sums() { return sums_; }
   uint32_t* largest() { return largest_.data(); }
 
   enum class Outcome {
@@ -67,6 +70,8 @@ class ExactSum {
 
  private:
   void refresh_shifts();
+  // The split sum when every rank's sums are in host memory.
+  void sum_on_host();
   // grads_[begin, end) from the sums, each tensor at its shift.
   void convert(size_t begin, size_t end);
 
@@ -78,8 +83,13 @@ class ExactSum {
   std::vector<size_t> counts_;  // every rank's slice when split
   std::vector<int> exponents_, shifts_;
   std::vector<uint32_t> largest_;
-  // On cache lines, so that the weight-gradient kernel streams its sums (fixed_weight_gradient.h).
-  std::vector<int64_t, Eigen::aligned_allocator<int64_t>> sums_;
+  // On cache lines, so that the weight-gradient kernel streams its sums (fixed_weight_gradient.h):
+  // in host_ when the ranks share a host, else in own_sums_.
+  std::unique_ptr<HostSharedFloats> host_;
+  std::vector<int64_t, Eigen::aligned_allocator<int64_t>> own_sums_;
+  int64_t* sums_ = nullptr;
+  size_t size_ = 0;
+  std::vector<const int64_t*> peer_parts_;  // on the host: every rank's sums of one tensor
   std::vector<int64_t> agreement_;  // largest per tensor, then loss bits and correct per block
   bool locally_finite_ = true;
   float* grads_ = nullptr;                              // of the sum() in progress

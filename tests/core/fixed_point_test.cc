@@ -149,4 +149,29 @@ TEST(FixedPoint, VectorLoopsGiveTheScalarFormula) {
   }
 }
 
+
+TEST(FixedPoint, SeveralPartsConvertAsTheirIntegerSumWithPartialSumsOfEitherSign) {
+  // 37 values: two vectors and a tail. Three parts whose partial sums reach past 2^62 in both
+  // directions while the total stays small, and totals that round when converted.
+  constexpr size_t kCount = 37;
+  std::vector<int64_t> a(kCount), b(kCount), c(kCount);
+  const int64_t big = (int64_t{1} << 62) - 1;
+  for (size_t i = 0; i < kCount; ++i) {
+    const auto small = static_cast<int64_t>(i * 1000003 + 1) * (i % 2 ? -1 : 1);
+    a[i] = i % 3 ? big : -big;
+    b[i] = small + (int64_t{1} << 25) + 1;
+    c[i] = -a[i];
+  }
+  const int64_t* parts[3] = {a.data(), b.data(), c.data()};
+  std::vector<float> got(kCount);
+  fixed_sum_to_float(parts, 3, kCount, 30, got.data());
+  for (size_t i = 0; i < kCount; ++i)
+    EXPECT_EQ(got[i], static_cast<float>(b[i]) * std::ldexp(1.0f, -30)) << i;
+  // One part is fixed_to_float.
+  std::vector<float> one(kCount);
+  fixed_sum_to_float(parts + 1, 1, kCount, 30, got.data());
+  fixed_to_float(b.data(), kCount, 30, one.data());
+  EXPECT_EQ(got, one);
+}
+
 }  // namespace mlp
