@@ -190,6 +190,13 @@ class Scheduler {
   }
 
   void launch(int index) {
+    const std::string np = std::to_string(ledger_.ranks_per_trial());
+    if (!launch_checked_) {
+      check_trials_can_start({options_.mpirun, "-np", np, "--bind-to", "none", options_.trainer,
+                              "--help"},
+                             dir_ + "/.launch_check.log");
+      launch_checked_ = true;
+    }
     pb::TrialRecord& t = trial(index);
     const std::string folder = trial_dir(dir_, t.id());
     const std::string config = folder + "/config.txt";
@@ -202,7 +209,6 @@ class Scheduler {
       throw UsageError(log + ": cannot open: " + std::strerror(errno));
     }
 
-    const std::string np = std::to_string(ledger_.ranks_per_trial());
     // Open MPI binds rank 0 of every job to core 0, so trials running side by side would share
     // one core; the kernel spreads unbound processes over the free ones.
     // --out: the config holds the trial folder relative to the sweep folder, which may move.
@@ -353,6 +359,7 @@ class Scheduler {
   std::string dir_;
   SweepRunOptions options_;
   int slots_;
+  bool launch_checked_ = false;  // mpirun started the trainer once (check_trials_can_start)
   pb::SweepLedger ledger_;
   std::map<pid_t, Running> running_;
   double finished_seconds_ = 0;

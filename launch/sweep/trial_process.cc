@@ -2,6 +2,7 @@
 #include "launch/sweep/trial_process.h"
 
 #include <fcntl.h>
+#include <sys/wait.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
@@ -11,6 +12,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <sstream>
 
 #include "core/errors.h"
@@ -75,6 +77,30 @@ pid_t start_attempt(const std::vector<std::string>& args, int log_fd, int lock_f
   if (pid < 0)
     throw Error(ExitCode::kRankFailure, std::string("fork: ") + std::strerror(fork_errno));
   return pid;
+}
+
+void check_trials_can_start(const std::vector<std::string>& args, const std::string& log_path) {
+  const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (log_fd < 0) throw UsageError(log_path + ": cannot open: " + std::strerror(errno));
+  const int lock_fd = ::dup(log_fd);  // a stand-in: no trial is locked for the check
+  const pid_t pid = start_attempt(args, log_fd, lock_fd);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  std::string log;
+  read_whole_file(log_path, &log);
+  std::error_code ignored;
+  std::filesystem::remove(log_path, ignored);
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
+  std::string command, why, line;
+  for (const std::string& a : args) command += (command.empty() ? "" : " ") + a;
+  std::istringstream in(log);
+  while (why.empty() && std::getline(in, line))
+    if (line.find_first_not_of("- \t") != std::string::npos)
+      why = line.substr(line.find_first_not_of(" \t"));
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  throw UsageError("cannot start trials: `" + command + "` exited with code " +
+                   std::to_string(code) + (why.empty() ? "" : ": " + why));
 }
 
 std::string failure_reason(const std::string& log_path) {

@@ -23,6 +23,13 @@ int lock_trial(const std::string& sweep_dir, const std::string& id);
 // child's pid; throws Error(kRankFailure) when fork fails.
 pid_t start_attempt(const std::vector<std::string>& argv, int log_fd, int lock_fd);
 
+// Runs argv (argv[0] searched in PATH; mpirun starting the trainer with --help) with its output in
+// log_path, which is removed afterwards. Throws UsageError "cannot start trials: `argv` exited
+// with code N: why" when it fails, why being its first line that is not a banner's rule (mpirun's
+// refusal to run as root, a missing trainer, too few slots), so that a launch that can never
+// work stops the sweep before any trial spends its attempts on it.
+void check_trials_can_start(const std::vector<std::string>& argv, const std::string& log_path);
+
 // Why the last attempt logged in the file at log_path failed: the trainer's one-line error, which
 // mpirun follows with banners of its own; else the last non-empty line; "" for an unreadable log.
 // Attempts start with a "== sweep attempt" line.

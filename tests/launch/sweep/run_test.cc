@@ -1,6 +1,7 @@
 // The sweep binary end to end under mpirun with the real trainer on small CSV trials: a launcher
 // killed with SIGKILL and re-run finishes every trial once with the results of an uninterrupted
-// sweep; failing trials are retried then marked failed, diverging ones are not retried; a trial
+// sweep; failing trials are retried then marked failed, diverging ones are not retried; a launch
+// that cannot work stops the sweep before any attempt; a trial
 // past --trial-timeout is ended, counted failed and retried; SIGTERM
 // stops the sweep with a consistent ledger; malformed specs fail with their line.
 #include <gtest/gtest.h>
@@ -150,6 +151,45 @@ TEST(SweepRun, FailingTrialsAreRetriedAndDivergingOnesAreNot) {
   EXPECT_EQ(ledger.trial(1).attempts(), 3);
   EXPECT_EQ(ledger.trial(1).state(), pb::FAILED);
   EXPECT_EQ(ledger.trial(2).attempts(), 1);
+}
+
+// An mpirun that can never start a trial (here one refusing to run as root, as Open MPI does
+// without its two variables) stops the sweep before any trial spends an attempt on it; fixed, the
+// same folder runs.
+TEST(SweepRun, ALaunchThatCannotWorkStopsTheSweepBeforeAnyAttempt) {
+  const std::string data = fresh_dir("launch_check");
+  const std::string train = sweep_test::write_blobs(data, "train.csv", 120);
+  write(data + "/spec.txt", "base { data { train_csv: \"" + train +
+                                "\" } model { hidden: \"4\" } epochs: 1 }\nreplicates: 2\n");
+  write(data + "/refusing_mpirun",
+        "#!/bin/sh\necho ------------------\necho 'mpirun has detected an attempt to run as "
+        "root.'\necho\necho 'Running as root is *strongly* discouraged'\nexit 1\n");
+  std::filesystem::permissions(data + "/refusing_mpirun", std::filesystem::perms::owner_all);
+  const std::string dir = data + "/sweep";
+  ASSERT_EQ(run_sweep_binary("plan " + data + "/spec.txt --out " + dir, data).exit_code, 0);
+
+  const sweep_test::Run refused = run_sweep_binary(
+      "run " + dir + trainer_flag() + " --mpirun " + data + "/refusing_mpirun", data);
+  EXPECT_EQ(refused.exit_code, 2);
+  EXPECT_NE(refused.err.find("sweep: error: cannot start trials: `" + data +
+                             "/refusing_mpirun -np 1 --bind-to none "),
+            std::string::npos)
+      << refused.err;
+  EXPECT_NE(refused.err.find(" --help` exited with code 1: mpirun has detected an attempt to run "
+                             "as root.\n"),
+            std::string::npos)
+      << refused.err;
+  const pb::SweepLedger untouched = read_ledger(dir);
+  for (const pb::TrialRecord& t : untouched.trial()) {
+    EXPECT_EQ(t.state(), pb::PLANNED);
+    EXPECT_EQ(t.attempts(), 0);
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir + "/.launch_check.log"));
+
+  const sweep_test::Run fixed = run_sweep_binary("run " + dir + trainer_flag(), data);
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
+  const pb::SweepLedger done = read_ledger(dir);
+  for (const pb::TrialRecord& t : done.trial()) EXPECT_EQ(t.state(), pb::DONE);
 }
 
 // A trial that would run for minutes, as one waiting on a lost host would run forever: each

@@ -14,6 +14,7 @@
 #include <filesystem>
 #include <string>
 
+#include "core/errors.h"
 #include "launch/sweep/ledger.h"
 #include "tests/launch/sweep/test_support.h"
 
@@ -73,6 +74,31 @@ TEST(TrialProcess, AProgramThatCannotRunExits127WithALogLine) {
   EXPECT_EQ(exit_code_of(pid), 127);
   EXPECT_EQ(slurp(log), "sweep: cannot run /nonexistent/mpirun\n");
   EXPECT_EQ(failure_reason(log), "sweep: cannot run /nonexistent/mpirun");
+}
+
+TEST(TrialProcess, TheLaunchCheckPassesSilentlyOrNamesTheFirstMessageLine) {
+  const std::string dir = fresh_dir("launch_check");
+  const std::string log = dir + "/check.log";
+  check_trials_can_start({"sh", "-c", "echo usage"}, log);
+  EXPECT_FALSE(std::filesystem::exists(log));
+  try {
+    check_trials_can_start({"sh", "-c", "echo ----; echo; echo '  no slots'; echo more; exit 3"},
+                           log);
+    ADD_FAILURE() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(),
+                 "cannot start trials: `sh -c echo ----; echo; echo '  no slots'; echo more; exit "
+                 "3` exited with code 3: no slots");
+  }
+  EXPECT_FALSE(std::filesystem::exists(log));
+  try {
+    check_trials_can_start({"/nonexistent/mpirun", "-np", "1"}, log);
+    ADD_FAILURE() << "no error";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(),
+                 "cannot start trials: `/nonexistent/mpirun -np 1` exited with code 127: sweep: "
+                 "cannot run /nonexistent/mpirun");
+  }
 }
 
 TEST(TrialProcess, FailureReasonIsTheLastAttemptsErrorLineElseItsLastLine) {
