@@ -257,6 +257,16 @@ int pause_epoch(const pb::SweepLedger& ledger, const pb::TrialRecord& t) {
   return t.rung() < last ? ledger.rung_epochs(t.rung()) : 0;
 }
 
+bool rung_decided(const pb::SweepLedger& ledger, const pb::TrialRecord& t) {
+  if (!ledger.has_halving()) return false;
+  const std::string bracket = bracket_of(ledger, t);
+  for (const pb::RungDecision& d : ledger.decision())
+    if (d.bracket() == bracket && d.rung() == t.rung())
+      for (const pb::RankedConfig& c : d.ranking())
+        if (c.config_id() == t.config_id()) return true;
+  return false;
+}
+
 std::string bracket_of(const pb::SweepLedger& ledger, const pb::TrialRecord& t) {
   std::string bracket;
   for (const std::string& field : ledger.halving().bracket_by())

@@ -76,6 +76,11 @@ std::string bracket_of(const pb::SweepLedger& ledger, const pb::TrialRecord& t);
 // at the last rung (it finishes).
 int pause_epoch(const pb::SweepLedger& ledger, const pb::TrialRecord& t);
 
+// Whether the decision of trial t's rung (its bracket, its rung) is recorded with t's
+// configuration in it: a failed trial of that rung then stays failed, since the decision stands
+// and counted it as failed. False without halving.
+bool rung_decided(const pb::SweepLedger& ledger, const pb::TrialRecord& t);
+
 // Moves a halving ledger on, in memory: applies each recorded decision to the trials of its
 // configurations paused at its rung (promoted: planned at the next rung; otherwise pruned), then
 // decides, bracket by bracket and in rung order, every rung whose trials have all settled, reading

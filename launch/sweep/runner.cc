@@ -149,7 +149,12 @@ class Scheduler {
                      t.id().c_str(), finished ? "it finished" : "resuming it");
       }
       const bool attempts_left = t.failures() < options_.retries;
-      if (t.state() == pb::FAILED && attempts_left) {
+      if (t.state() == pb::FAILED && attempts_left && rung_decided(ledger_, t)) {
+        std::fprintf(stderr,
+                     "sweep: trial %s failed before its rung was decided, and that decision "
+                     "stands: it is not retried\n",
+                     t.id().c_str());
+      } else if (t.state() == pb::FAILED && attempts_left) {
         t.set_state(pb::PLANNED);
       } else if (t.state() == pb::PLANNED && !attempts_left) {
         t.set_state(pb::FAILED);

@@ -1,7 +1,8 @@
 // Successive halving end to end with the real sweep and trainer binaries on tiny CSV trials: the
 // same decisions, states and numbers with one trial at a time, two at a time, and after the
 // launcher is SIGKILLed mid-rung and run again; a trial promoted through every rung ends bitwise
-// like the same trial run straight through; the report's halving lines, tables and rungs.csv.
+// like the same trial run straight through; trials failed before their rung's decision stay failed
+// after it; the report's halving lines, tables and rungs.csv.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -55,6 +56,44 @@ TEST(HalvingRun, ABadHalvingBlockIsOneLineAndExitTwo) {
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.err,
             "sweep: error: successive_halving.reduction_factor: must be at least 2, got 1\n");
+}
+
+// A configuration whose trials failed for good is ranked last and ended when its rung is decided;
+// a later run with more retries leaves those trials failed, since the recorded decision stands
+// (retrying them could only end them again, and deciding anew would depend on when it ran).
+TEST(HalvingRun, TrialsFailedBeforeTheirRungWasDecidedAreNotRetriedAfterIt) {
+  const std::string data = fresh_dir("halving_failed");
+  const std::string train = sweep_test::write_blobs(data, "train.csv", 300);
+  const std::string test = sweep_test::write_blobs(data, "test.csv", 60);
+  write(data + "/spec.txt", sweep_test::tiny_base(train, test, 3) +
+                                "axis { field: \"data.train_csv\" values: [\"" + train +
+                                "\", \"" + data + "/missing.csv\"] }\n"
+                                "successive_halving { reduction_factor: 3 min_epochs: 1 }\n");
+  const std::string dir = data + "/sweep";
+  ASSERT_EQ(run_sweep_binary("plan " + data + "/spec.txt --out " + dir, data).exit_code, 0);
+  const std::string run = "run " + dir + sweep_test::trainer_flag() + " --max-ranks 1";
+  const sweep_test::Run first = run_sweep_binary(run + " --retries 2", data);
+  EXPECT_EQ(first.exit_code, 1) << first.err;
+  const pb::SweepLedger decided = read_ledger(dir);
+  ASSERT_EQ(decided.decision_size(), 1);
+  ASSERT_EQ(decided.decision(0).ranking_size(), 2);
+  EXPECT_EQ(decided.decision(0).ranking(1).outcome(), pb::RankedConfig::ENDED);
+  ASSERT_EQ(decided.trial_size(), 2);
+  EXPECT_EQ(decided.trial(0).state(), pb::DONE);
+  EXPECT_EQ(decided.trial(1).state(), pb::FAILED);
+  EXPECT_EQ(decided.trial(1).attempts(), 2);
+
+  const sweep_test::Run again = run_sweep_binary(run + " --retries 3", data);
+  EXPECT_EQ(again.exit_code, 1) << again.err;
+  EXPECT_NE(again.err.find("sweep: trial " + decided.trial(1).id() +
+                           " failed before its rung was decided, and that decision stands: it is "
+                           "not retried\n"),
+            std::string::npos)
+      << again.err;
+  const pb::SweepLedger after = read_ledger(dir);
+  EXPECT_EQ(after.trial(1).state(), pb::FAILED);
+  EXPECT_EQ(after.trial(1).attempts(), 2);
+  EXPECT_EQ(after.decision_size(), 1);
 }
 
 // Waits until the ledger has decided its first rung and a trial of the second runs with its
