@@ -8,51 +8,8 @@
 # Usage: sweep_slurm_cluster_test.sh SWEEP TRAINER PROTOC PROTO_DIR SYNTHETIC_CSV
 set -u
 sweep=$1 trainer=$2 protoc=$3 proto_dir=$4 synthetic_csv=$5
-cluster="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/experiments/slurm/local_cluster.sh"
-work=$(mktemp -d) || exit 1
-# munged, running as its own user, must reach its socket inside.
-chmod 755 "$work"
-cleanup() {
-  "$cluster" stop "$work/cluster" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-# shellcheck source=../../support/cleanup_guard.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../../support/cleanup_guard.sh"
-cleanup_guard cleanup
-
-fail() {
-  echo "FAIL: $*"
-  for f in "$work"/*.out "$work"/sweep/slurm/*.out "$work"/sweep/trials/*/trainer.log; do
-    [[ -s $f ]] && { echo "--- $f"; tail -n 20 "$f"; }
-  done
-  exit 1
-}
-
-# wait_until SECONDS WHAT COMMAND...: polls COMMAND until it succeeds.
-wait_until() {
-  local seconds=$1 what=$2
-  shift 2
-  for _ in $(seq $((seconds * 5))); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  fail "no $what within $seconds s"
-}
-
-# One cluster at a time on the machine (its ports are fixed): suites of several checkouts may run
-# together.
-exec 9>/run/lock/mlp-slurm-test.lock
-flock -w 600 9 || fail "another SLURM test held the lock for 600 s"
-start=$SECONDS
-"$cluster" start "$work/cluster" >"$work/cluster.out" 2>&1
-case $? in
-  0) ;;
-  77) echo "SKIPPED: $(tail -n 1 "$work/cluster.out")"; exit 77 ;;
-  *) fail "the local cluster did not start" ;;
-esac
-export SLURM_CONF=$work/cluster/slurm.conf
+# shellcheck source=../../support/slurm_test_cluster.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../support/slurm_test_cluster.sh"
 
 # shellcheck source=../../support/checkpoint_state.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../support/checkpoint_state.sh"
@@ -91,7 +48,8 @@ metrics_rows() { [[ $(wc -l <"$trial/metrics.csv") -ge $1 ]]; }
 wait_until 60 "first epoch of trial $victim" metrics_rows 2
 scancel --signal=USR1 --batch "${array}_0" || fail "scancel --signal=USR1 --batch failed"
 wait_until 60 "stop recorded by trial $victim" grep -q '^exit_codes: 75$' "$trial/state.txt"
-grep -q "requeueing array task ${array}_0" "$work/sweep/slurm/${array}_0.out" || fail "task 0 not requeued"
+# The task's script records the stop before it says it requeues itself.
+wait_until 30 "requeue of task 0" grep -q "requeueing array task ${array}_0" "$work/sweep/slurm/${array}_0.out"
 # A requeued job waits about two minutes before it is eligible again; release it at once.
 pending() { scontrol show job "${array}_0" | grep -q 'JobState=PENDING.*Reason=BeginTime'; }
 wait_until 30 "requeued task pending" pending

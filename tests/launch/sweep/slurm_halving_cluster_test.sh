@@ -8,49 +8,8 @@
 # Usage: slurm_halving_cluster_test.sh SWEEP TRAINER PROTOC PROTO_DIR SYNTHETIC_CSV
 set -u
 sweep=$1 trainer=$2 protoc=$3 proto_dir=$4 synthetic_csv=$5
-cluster="$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/experiments/slurm/local_cluster.sh"
-work=$(mktemp -d) || exit 1
-# munged, running as its own user, must reach its socket inside.
-chmod 755 "$work"
-cleanup() {
-  "$cluster" stop "$work/cluster" >/dev/null 2>&1
-  rm -rf "$work"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM HUP
-# shellcheck source=../../support/cleanup_guard.sh
-source "$(dirname "${BASH_SOURCE[0]}")/../../support/cleanup_guard.sh"
-cleanup_guard cleanup
-
-fail() {
-  echo "FAIL: $*"
-  scontrol show job 2>/dev/null | grep -E 'JobId|JobState|Restarts|StartTime'
-  tail -n 8 "$work/cluster/slurmd.log" "$work/cluster/slurmctld.log" 2>/dev/null
-  for f in "$work"/*.out "$work"/slurm_sweep/slurm/*.out "$work"/slurm_sweep/trials/*/trainer.log; do
-    [[ -s $f ]] && { echo "--- $f"; tail -n 20 "$f"; }
-  done
-  exit 1
-}
-
-# wait_until SECONDS WHAT COMMAND...: polls COMMAND until it succeeds.
-wait_until() {
-  local seconds=$1 what=$2
-  shift 2
-  for _ in $(seq $((seconds * 5))); do
-    "$@" >/dev/null 2>&1 && return 0
-    sleep 0.2
-  done
-  fail "no $what within $seconds s"
-}
-
-start=$SECONDS
-"$cluster" start "$work/cluster" >"$work/cluster.out" 2>&1
-case $? in
-  0) ;;
-  77) echo "SKIPPED: $(tail -n 1 "$work/cluster.out")"; exit 77 ;;
-  *) fail "the local cluster did not start" ;;
-esac
-export SLURM_CONF=$work/cluster/slurm.conf
+# shellcheck source=../../support/slurm_test_cluster.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../../support/slurm_test_cluster.sh"
 
 # shellcheck source=../../support/checkpoint_state.sh
 source "$(dirname "${BASH_SOURCE[0]}")/../../support/checkpoint_state.sh"
