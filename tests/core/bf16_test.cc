@@ -58,8 +58,9 @@ TEST(Bf16, VectorConversionMatchesTheScalarAndEigen) {
   for (size_t i = 0; i < in.size(); ++i) {
     EXPECT_EQ(Eigen::numext::bit_cast<uint16_t>(out[i]), bf16_bits(in[i])) << in[i];
     EXPECT_EQ(Eigen::numext::bit_cast<uint16_t>(Bf16(in[i])), bf16_bits(in[i])) << in[i];
-    if (std::isfinite(in[i]))
+    if (std::isfinite(in[i])) {
       EXPECT_LE(std::abs(bf16_to_float(out[i]) - in[i]), kBf16Unit * std::abs(in[i])) << in[i];
+    }
   }
 }
 

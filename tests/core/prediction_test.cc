@@ -10,7 +10,7 @@ namespace {
 TEST(Prediction, ConfusionMetricsMatchAHandCount) {
   ConfusionMatrix c(3);
   // label 0: predicted 0, 0, 1; label 1: predicted 1; label 2: predicted 0. Nothing predicted 2.
-  for (const auto [label, predicted] : {std::pair{0, 0}, {0, 0}, {0, 1}, {1, 1}, {2, 0}})
+  for (const auto& [label, predicted] : {std::pair{0, 0}, {0, 0}, {0, 1}, {1, 1}, {2, 0}})
     c.add(label, predicted);
   EXPECT_EQ(c.count(0, 0), 2);
   EXPECT_EQ(c.support(0), 3);
