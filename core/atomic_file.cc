@@ -1,6 +1,5 @@
 // Atomic, durable file replacement; see atomic_file.h. POSIX calls because std::ofstream cannot
 // fsync.
-#include "core/errors.h"
 #include "core/atomic_file.h"
 
 #include <fcntl.h>
@@ -9,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
+
+#include "core/errors.h"
 
 namespace mlp {
 namespace {

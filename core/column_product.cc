@@ -8,7 +8,6 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
-#include <stdexcept>
 
 #include "core/avx512.h"
 
@@ -66,8 +65,7 @@ constexpr TileFunction kTiles[kTileInputs + 1] = {nullptr, tile<1>, tile<2>, til
 
 void ColumnProduct::compute(int outputs, int inputs, const float* w,
                             const std::vector<ProductColumns>& blocks, FixedKernel kernel) {
-  if (kernel != FixedKernel::kPortable && kernel != available_fixed_kernels().back())
-    throw std::invalid_argument("this build has no such fixed-point kernel");
+  require_fixed_kernel(kernel);
   if (kernel == FixedKernel::kPortable) {
     portable(outputs, inputs, w, blocks);
     return;

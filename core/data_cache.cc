@@ -45,7 +45,6 @@ struct Header {
   uint32_t payload_crc = 0;
 };
 
-
 // "" when the n floats at p are finite, else which one is not: readers only ever build tables of
 // finite numbers (csv_reader.h), so a file with another is not theirs.
 std::string non_finite(const float* p, int64_t rows, int64_t samples, const char* what) {

@@ -11,9 +11,8 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "core/fixed_point.h"
-
 #include "core/avx512.h"
+#include "core/fixed_point.h"
 
 namespace mlp {
 namespace {
@@ -160,11 +159,15 @@ const std::vector<FixedKernel>& available_fixed_kernels() {
   return kernels;
 }
 
+void require_fixed_kernel(FixedKernel kernel) {
+  if (kernel != FixedKernel::kPortable && kernel != available_fixed_kernels().back())
+    throw std::invalid_argument("this build has no such fixed-point kernel");
+}
+
 uint32_t FixedWeightGradient::compute(int outputs, int inputs,
                                       const std::vector<GradientFactors>& blocks, int shift,
                                       int64_t* sums, FixedKernel kernel) {
-  if (kernel != FixedKernel::kPortable && kernel != available_fixed_kernels().back())
-    throw std::invalid_argument("this build has no such fixed-point kernel");
+  require_fixed_kernel(kernel);
   uint32_t largest = 0;
   bool any = false;
   for (const GradientFactors& f : blocks) any = any || f.n > 0;

@@ -23,6 +23,8 @@ struct GradientFactors {
 // both give the same bits.
 enum class FixedKernel { kPortable, kAvx512 };
 const std::vector<FixedKernel>& available_fixed_kernels();
+// Throws std::invalid_argument unless this build has `kernel`.
+void require_fixed_kernel(FixedKernel kernel);
 
 class FixedWeightGradient {
  public:

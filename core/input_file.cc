@@ -1,5 +1,4 @@
 // Reading files; see input_file.h.
-#include "core/errors.h"
 #include "core/input_file.h"
 
 #include <fcntl.h>
@@ -8,6 +7,8 @@
 
 #include <cerrno>
 #include <cstring>
+
+#include "core/errors.h"
 
 namespace mlp {
 

@@ -48,11 +48,14 @@ ExactSum::ExactSum(Communicator& comm, const std::vector<ParamBlock>& layout, in
   if (split_) host_ = comm.share_on_host(2 * size_);
   if (host_ != nullptr) {
     sums_ = reinterpret_cast<int64_t*>(host_->mine());
-    peer_parts_.resize(static_cast<size_t>(comm.size()));
+    for (int r = 0; r < comm.size(); ++r)
+      sources_.push_back(reinterpret_cast<const int64_t*>(host_->of(r)));
   } else {
     own_sums_.resize(size_);
     sums_ = own_sums_.data();
+    sources_.push_back(sums_);
   }
+  at_.resize(sources_.size());
   if (!split_) return;
   const uint64_t mine[2] = {owned.begin, owned.end};
   std::vector<uint64_t> all(2 * static_cast<size_t>(comm.size()));
@@ -125,14 +128,20 @@ void ExactSum::convert(size_t begin, size_t end) {
   for (size_t t = 0; t < layout_.size(); ++t) {
     const size_t from = std::max(begin, layout_[t].offset);
     const size_t to = std::min(end, layout_[t].offset + layout_[t].size());
-    if (from < to) fixed_to_float(sums_ + from, to - from, shifts_[t], grads_ + from);
+    if (from >= to) continue;
+    for (size_t k = 0; k < sources_.size(); ++k) at_[k] = sources_[k] + from;
+    fixed_sum_to_float(at_.data(), at_.size(), to - from, shifts_[t], grads_ + from);
   }
 }
 
 void ExactSum::sum(float* grads) {
   grads_ = grads;
   if (host_ != nullptr) {
-    sum_on_host();
+    // The fence makes every rank's sums final before they are read. A rank writes its sums again
+    // only in the next step's backward, after the parameters' sharing (TrainStep), a collective
+    // no rank passes before every rank has finished this sum.
+    host_->fence();
+    convert(owned_.begin, owned_.end);
   } else if (split_) {
     comm_.reduce_scatter_sum(sums_, counts_, on_final_);
   } else {
@@ -141,23 +150,6 @@ void ExactSum::sum(float* grads) {
   }
   grads_ = nullptr;
   refresh_shifts();
-}
-
-// The fence makes every rank's sums final before they are read. A rank writes its sums again only
-// in the next step's backward, after the parameters' sharing (TrainStep), a collective no rank
-// passes before every rank has finished this sum.
-void ExactSum::sum_on_host() {
-  host_->fence();
-  const int n = comm_.size();
-  std::vector<const int64_t*>& parts = peer_parts_;
-  for (size_t t = 0; t < layout_.size(); ++t) {
-    const size_t from = std::max(owned_.begin, layout_[t].offset);
-    const size_t to = std::min(owned_.end, layout_[t].offset + layout_[t].size());
-    if (from >= to) continue;
-    for (int r = 0; r < n; ++r)
-      parts[static_cast<size_t>(r)] = reinterpret_cast<const int64_t*>(host_->of(r)) + from;
-    fixed_sum_to_float(parts.data(), parts.size(), to - from, shifts_[t], grads_ + from);
-  }
 }
 
 }  // namespace mlp

@@ -70,9 +70,7 @@ class ExactSum {
 
  private:
   void refresh_shifts();
-  // The split sum when every rank's sums are in host memory.
-  void sum_on_host();
-  // grads_[begin, end) from the sums, each tensor at its shift.
+  // grads_[begin, end) from the sums of sources_ added, each tensor at its shift.
   void convert(size_t begin, size_t end);
 
   Communicator& comm_;
@@ -89,7 +87,9 @@ class ExactSum {
   std::vector<int64_t, Eigen::aligned_allocator<int64_t>> own_sums_;
   int64_t* sums_ = nullptr;
   size_t size_ = 0;
-  std::vector<const int64_t*> peer_parts_;  // on the host: every rank's sums of one tensor
+  // The sums convert() adds: this rank's, or on the host every rank's; at_ is scratch for their
+  // addresses at one tensor.
+  std::vector<const int64_t*> sources_, at_;
   std::vector<int64_t> agreement_;  // largest per tensor, then loss bits and correct per block
   bool locally_finite_ = true;
   float* grads_ = nullptr;                              // of the sum() in progress

@@ -91,8 +91,8 @@ void report_halving(const std::string& dir, const pb::SweepLedger& ledger,
       const double value = c.has_value() ? c.value() : std::numeric_limits<double>::quiet_NaN();
       csv += (bracketed ? csv_text(d.bracket()) + "," : "") + std::to_string(d.rung() + 1) + "," +
              std::to_string(d.epochs()) + "," + std::to_string(++rank) + "," + c.config_id() +
-             label.csv_cells + "," + csv_number(value, kReportDigits) + "," + outcome_name(c.outcome()) +
-             "\n";
+             label.csv_cells + "," + csv_number(value, kReportDigits) + "," +
+             outcome_name(c.outcome()) + "\n";
       if (c.outcome() != pb::RankedConfig::PROMOTED) continue;
       ++count;
       char shown[32];

@@ -242,7 +242,8 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
     for (const Column& column : trial_numbers)
       trials += "," + csv_number(lookup(row.numbers, column.key), kReportDigits);
     trials += "\n";
-    for (const pb::EpochMetrics& m : metrics) epochs += key + "," + csv_row(m, kReportDigits) + "\n";
+    for (const pb::EpochMetrics& m : metrics)
+      epochs += key + "," + csv_row(m, kReportDigits) + "\n";
   }
 
   // Configurations in plan order, each over its replicates; metrics only from finished trials.
@@ -277,8 +278,8 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
     for (const Column& column : config_numbers) {
       const Stat s = stat_of(values[config][column.name]);
       g.stats[column.name] = s;
-      summary += "," + csv_number(s.mean, kReportDigits) + "," + csv_number(s.std, kReportDigits) + "," +
-                 std::to_string(s.count);
+      summary += "," + csv_number(s.mean, kReportDigits) + "," + csv_number(s.std, kReportDigits) +
+                 "," + std::to_string(s.count);
     }
     summary += "\n";
   }

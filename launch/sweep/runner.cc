@@ -194,12 +194,20 @@ class Scheduler {
     return -1;
   }
 
+  // mpirun starting the trainer with trainer_args on the trial's ranks. Open MPI binds rank 0 of
+  // every job to core 0, so trials running side by side would share one core; the kernel spreads
+  // unbound processes over the free ones.
+  std::vector<std::string> trainer_command(const std::vector<std::string>& trainer_args) const {
+    std::vector<std::string> args = {
+        options_.mpirun, "-np",  std::to_string(ledger_.ranks_per_trial()),
+        "--bind-to",     "none", options_.trainer};
+    args.insert(args.end(), trainer_args.begin(), trainer_args.end());
+    return args;
+  }
+
   void launch(int index) {
-    const std::string np = std::to_string(ledger_.ranks_per_trial());
     if (!launch_checked_) {
-      check_trials_can_start({options_.mpirun, "-np", np, "--bind-to", "none", options_.trainer,
-                              "--help"},
-                             dir_ + "/.launch_check.log");
+      check_trials_can_start(trainer_command({"--help"}), dir_ + "/.launch_check.log");
       launch_checked_ = true;
     }
     pb::TrialRecord& t = trial(index);
@@ -214,19 +222,14 @@ class Scheduler {
       throw UsageError(log + ": cannot open: " + std::strerror(errno));
     }
 
-    // Open MPI binds rank 0 of every job to core 0, so trials running side by side would share
-    // one core; the kernel spreads unbound processes over the free ones.
     // --out: the config holds the trial folder relative to the sweep folder, which may move.
-    std::vector<std::string> args = {options_.mpirun,  "-np",      np,     "--bind-to", "none",
-                                     options_.trainer, "--config", config, "--out",     folder,
-                                     "--resume",       "auto"};
+    std::vector<std::string> args =
+        trainer_command({"--config", config, "--out", folder, "--resume", "auto"});
     // Always given under halving: the trainer's config.txt in the folder holds the last value.
     if (ledger_.has_halving())
       args.insert(args.end(), {"--pause-after-epoch", std::to_string(pause_epoch(ledger_, t))});
-    std::string command;
-    for (const std::string& a : args) command += (command.empty() ? "" : " ") + a;
     const std::string header =
-        "== sweep attempt " + std::to_string(t.attempts() + 1) + ": " + command + "\n";
+        "== sweep attempt " + std::to_string(t.attempts() + 1) + ": " + command_line(args) + "\n";
     // The header is a courtesy: a failed write still lets the attempt run and log.
     [[maybe_unused]] const ssize_t written = ::write(log_fd, header.data(), header.size());
 

@@ -2,10 +2,10 @@
 #include "launch/sweep/trial_process.h"
 
 #include <fcntl.h>
-#include <sys/wait.h>
 #include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -79,9 +79,15 @@ pid_t start_attempt(const std::vector<std::string>& args, int log_fd, int lock_f
   return pid;
 }
 
+std::string command_line(const std::vector<std::string>& args) {
+  std::string command;
+  for (const std::string& a : args) command += (command.empty() ? "" : " ") + a;
+  return command;
+}
+
 void check_trials_can_start(const std::vector<std::string>& args, const std::string& log_path) {
   const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (log_fd < 0) throw UsageError(log_path + ": cannot open: " + std::strerror(errno));
+  if (log_fd < 0) throw UsageError(log_path + ": cannot open: " + errno_text());
   const int lock_fd = ::dup(log_fd);  // a stand-in: no trial is locked for the check
   const pid_t pid = start_attempt(args, log_fd, lock_fd);
   int status = 0;
@@ -92,14 +98,13 @@ void check_trials_can_start(const std::vector<std::string>& args, const std::str
   std::error_code ignored;
   std::filesystem::remove(log_path, ignored);
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return;
-  std::string command, why, line;
-  for (const std::string& a : args) command += (command.empty() ? "" : " ") + a;
+  std::string why, line;
   std::istringstream in(log);
   while (why.empty() && std::getline(in, line))
     if (line.find_first_not_of("- \t") != std::string::npos)
       why = line.substr(line.find_first_not_of(" \t"));
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  throw UsageError("cannot start trials: `" + command + "` exited with code " +
+  throw UsageError("cannot start trials: `" + command_line(args) + "` exited with code " +
                    std::to_string(code) + (why.empty() ? "" : ": " + why));
 }
 

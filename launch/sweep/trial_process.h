@@ -23,6 +23,9 @@ int lock_trial(const std::string& sweep_dir, const std::string& id);
 // child's pid; throws Error(kRankFailure) when fork fails.
 pid_t start_attempt(const std::vector<std::string>& argv, int log_fd, int lock_fd);
 
+// argv's words joined by spaces, as a log shows the command.
+std::string command_line(const std::vector<std::string>& argv);
+
 // Runs argv (argv[0] searched in PATH; mpirun starting the trainer with --help) with its output in
 // log_path, which is removed afterwards. Throws UsageError "cannot start trials: `argv` exited
 // with code N: why" when it fails, why being its first line that is not a banner's rule (mpirun's

@@ -149,7 +149,6 @@ TEST(FixedPoint, VectorLoopsGiveTheScalarFormula) {
   }
 }
 
-
 TEST(FixedPoint, SeveralPartsConvertAsTheirIntegerSumWithPartialSumsOfEitherSign) {
   // 37 values: two vectors and a tail. Three parts whose partial sums reach past 2^62 in both
   // directions while the total stays small, and totals that round when converted.
