@@ -18,14 +18,34 @@ namespace {
 std::string checked(const std::string& value, const std::string& label) {
   for (char c : value)
     if (c == '\'' || c == '"' || c == '$' || c == '`' || c == '\\' || c == '\n' || c == '%')
-      throw UsageError(label + ": \"" + value +
-                       "\" contains a character the batch script cannot hold");
+      throw UsageError(label + ": " + quote_input(value) +
+                       " contains a character the batch script cannot hold");
   return value;
 }
 
+// Both scripts' way to run their one command: in the background, so that this shell receives
+// SLURM's signals while it runs, passing USR1 and TERM on to it as the signal $1; sets status to
+// the command's exit code.
+const char kRunPassingSignals[] = R"sh(
+set -uo pipefail
+run_passing_signals() {
+  local signal=$1
+  shift
+  "$@" &
+  child=$!
+  trap 'kill -'"$signal"' "$child" 2>/dev/null' USR1 TERM
+  wait "$child"
+  status=$?
+  # wait returns early (status > 128) when the trap fires; wait again for the real exit status.
+  while kill -0 "$child" 2>/dev/null; do
+    wait "$child"
+    status=$?
+  done
+}
+)sh";
+
 // The part of the script after the #SBATCH lines; @SWEEP_DIR@ and @TRAINER@ are filled in.
 const char kBody[] = R"sh(
-set -uo pipefail
 SWEEP_DIR="@SWEEP_DIR@"
 TRAINER="${TRAINER:-@TRAINER@}"
 
@@ -66,18 +86,9 @@ flock 9
 record RUNNING
 rm -f "$trial/summary.json"
 
-# Start mpirun in the background so this shell can receive the signal while it runs.
-mpirun -np "$SLURM_NTASKS" --bind-to none "$TRAINER" --config "$trial/config.txt" \
-  --out "$trial" --resume auto >>"$trial/trainer.log" 2>&1 &
-child=$!
-trap 'kill -USR1 "$child" 2>/dev/null' USR1 TERM
-wait "$child"
-status=$?
-# wait returns early (status > 128) when the trap fires; wait again for the real exit status.
-while kill -0 "$child" 2>/dev/null; do
-  wait "$child"
-  status=$?
-done
+# A stop signal reaches mpirun as USR1: the trainer checkpoints and exits 75.
+run_passing_signals USR1 mpirun -np "$SLURM_NTASKS" --bind-to none "$TRAINER" \
+  --config "$trial/config.txt" --out "$trial" --resume auto >>"$trial/trainer.log" 2>&1
 
 case $status in
   0) record DONE 0 ;;
@@ -96,24 +107,13 @@ exit "$status"
 // The body of a successive-halving sweep's one allocation; @SWEEP_DIR@, @SWEEP@ and @TRAINER@
 // are filled in.
 const char kHalvingBody[] = R"sh(
-set -uo pipefail
 SWEEP_DIR="@SWEEP_DIR@"
 SWEEP="${SWEEP:-@SWEEP@}"
 TRAINER="${TRAINER:-@TRAINER@}"
 echo "job $SLURM_JOB_ID: sweep run $SWEEP_DIR on $SLURM_NTASKS ranks"
 
-# Started in the background so this shell can receive the signal while it runs. SIGTERM asks
-# `sweep run` to stop: its trials checkpoint and it exits 75.
-"$SWEEP" run "$SWEEP_DIR" --max-ranks "$SLURM_NTASKS" --trainer "$TRAINER" &
-child=$!
-trap 'kill -TERM "$child" 2>/dev/null' USR1 TERM
-wait "$child"
-status=$?
-# wait returns early (status > 128) when the trap fires; wait again for the real exit status.
-while kill -0 "$child" 2>/dev/null; do
-  wait "$child"
-  status=$?
-done
+# A stop signal reaches `sweep run` as TERM: its trials checkpoint and it exits 75.
+run_passing_signals TERM "$SWEEP" run "$SWEEP_DIR" --max-ranks "$SLURM_NTASKS" --trainer "$TRAINER"
 
 if [[ $status == 75 ]]; then
   echo "sweep run stopped by a signal; requeueing job $SLURM_JOB_ID to continue its rungs"
@@ -260,7 +260,7 @@ int write_slurm_script(const std::string& sweep_dir, const SlurmOptions& options
   s += "#SBATCH --array=0-" + std::to_string(tasks - 1) + throttle + "\n";
   s += "#SBATCH --ntasks=" + std::to_string(ranks) + "\n";
   s += common_sbatch_lines(options, dir + "/slurm/%A_%a.out");
-  std::string body = kBody;
+  std::string body = std::string(kRunPassingSignals) + kBody;
   replace_all(&body, "@SWEEP_DIR@", dir);
   replace_all(&body, "@TRAINER@", checked(options.trainer, "--trainer"));
   s += body;
@@ -302,7 +302,7 @@ int write_halving_slurm_script(const std::string& sweep_dir, const SlurmOptions&
   s += "#SBATCH --job-name=sweep\n";
   s += "#SBATCH --ntasks=" + std::to_string(max_ranks) + "\n";
   s += common_sbatch_lines(options, dir + "/slurm/%j.out");
-  std::string body = kHalvingBody;
+  std::string body = std::string(kRunPassingSignals) + kHalvingBody;
   replace_all(&body, "@SWEEP_DIR@", dir);
   replace_all(&body, "@SWEEP@", checked(options.sweep, "--sweep"));
   replace_all(&body, "@TRAINER@", checked(options.trainer, "--trainer"));

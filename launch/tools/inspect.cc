@@ -13,10 +13,10 @@
 
 #include "core/atomic_file.h"
 #include "core/checkpoint_file.h"
+#include "core/config_fields.h"
 #include "core/errors.h"
 #include "core/model_file.h"
 #include "core/packed_floats.h"
-#include "core/config_fields.h"
 #include "launch/tools/subcommands.h"
 
 namespace mlp {
@@ -85,12 +85,12 @@ void inspect_checkpoint(const std::string& path, std::ostream& out) {
   for (const pb::ParamBlockInfo& b : c.layout()) {
     size_t begin = 0, size = 0;
     if (!block_bytes(b, c.params().size(), &begin, &size)) {
-      out << "  " << b.name() << ": outside the parameter vector\n";
+      out << "  " << show_input(b.name()) << ": outside the parameter vector\n";
       continue;
     }
-    describe_vector(
-        b.name() + " (" + std::to_string(b.rows()) + "x" + std::to_string(b.cols()) + ")",
-        c.params().substr(begin, size), out);
+    describe_vector(show_input(b.name()) + " (" + std::to_string(b.rows()) + "x" +
+                        std::to_string(b.cols()) + ")",
+                    c.params().substr(begin, size), out);
   }
   describe_vector("all parameters", c.params(), out);
   const pb::OptimizerState& o = c.optimizer();
@@ -98,8 +98,9 @@ void inspect_checkpoint(const std::string& path, std::ostream& out) {
     out << "  optimizer: " << o.slots_size() << " state vectors but " << o.slot_names_size()
         << " names\n";
   for (int i = 0; i < o.slots_size(); ++i)
-    describe_vector("optimizer " + (i < o.slot_names_size() ? o.slot_names(i) : "(unnamed)"),
-                    o.slots(i), out);
+    describe_vector(
+        "optimizer " + (i < o.slot_names_size() ? show_input(o.slot_names(i)) : "(unnamed)"),
+        o.slots(i), out);
   out << "config:\n" << to_text(c.config());
 }
 

@@ -104,9 +104,9 @@ void check_layout(const Checker& check, const pb::Checkpoint& c, const ParamStor
     const pb::ParamBlockInfo& s = c.layout(i);
     check.require(
         s.name() == b.name && s.offset() == b.offset && s.rows() == b.rows && s.cols() == b.cols,
-        "parameter block " + str(i) + " is " + s.name() + " (" + str(s.rows()) + "x" +
-            str(s.cols()) + ") in the checkpoint but " + b.name + " (" + str(b.rows) + "x" +
-            str(b.cols) + ") in the model");
+        "parameter block " + str(i) + " is " + show_input(s.name()) + " (" + str(s.rows()) + "x" +
+            str(s.cols()) + " at " + str(s.offset()) + ") in the checkpoint but " + b.name + " (" +
+            str(b.rows) + "x" + str(b.cols) + " at " + str(b.offset) + ") in the model");
     // Checkpoints of earlier versions carry no roles: the model's apply.
     check.require((!s.has_decayed() || s.decayed() == b.roles.decayed) &&
                       (!s.has_max_normed() || s.max_normed() == b.roles.max_normed),
@@ -173,7 +173,7 @@ std::vector<std::vector<float>> checked_slots(const Checker& check, const pb::Op
   for (size_t i = 0; i < names.size(); ++i) {
     const int at = static_cast<int>(i);
     check.require(o.slot_names(at) == names[i],
-                  "optimizer state " + o.slot_names(at) + " is not " + names[i]);
+                  "optimizer state " + show_input(o.slot_names(at)) + " is not " + names[i]);
     check.floats(o.slots(at), n, "optimizer state " + names[i], &slots[i]);
   }
   return slots;

@@ -46,8 +46,8 @@ TEST(SweepSlurm, ArrayCoversUnfinishedTrialsWithThrottleAndPassesBashSyntaxCheck
   EXPECT_NE(script.find("\n#SBATCH --time=00:30:00\n"), std::string::npos);
   // A tenth of the 30-minute limit.
   EXPECT_NE(script.find("\n#SBATCH --signal=B:USR1@180\n"), std::string::npos);
-  EXPECT_NE(script.find("trap 'kill -USR1 \"$child\" 2>/dev/null' USR1 TERM"), std::string::npos);
-  EXPECT_NE(script.find("mpirun -np \"$SLURM_NTASKS\" --bind-to none "), std::string::npos);
+  EXPECT_NE(script.find("\nrun_passing_signals USR1 mpirun -np \"$SLURM_NTASKS\" --bind-to none "),
+            std::string::npos);
   EXPECT_NE(script.find("task=\"${SLURM_ARRAY_JOB_ID}_${SLURM_ARRAY_TASK_ID}\""),
             std::string::npos);
   EXPECT_NE(script.find("scontrol requeue \"$task\""), std::string::npos);
@@ -179,6 +179,33 @@ TEST(SweepSlurm, NothingLeftToRunIsAnError) {
   EXPECT_THROW(write_slurm_script(dir, options), UsageError);
 }
 
+// Paths go into the script verbatim: one the shell would reinterpret is refused, and the error
+// line shows it quoted (a newline escaped).
+TEST(SweepSlurm, PathsTheScriptCannotHoldAreRefused) {
+  const std::string dir = fresh_dir("slurm_paths");
+  write(dir + "/spec.txt", "axis { field: \"epochs\" values: [\"1\"] }\n");
+  write_sweep_plan(read_sweep_spec(dir + "/spec.txt"), dir);
+  SlurmOptions options;
+  options.trainer = "/opt/mlp/trainer\nrm";
+  try {
+    write_slurm_script(dir, options);
+    ADD_FAILURE() << "a trainer path with a newline was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(),
+                 "--trainer: \"/opt/mlp/trainer\\nrm\" contains a character the batch script "
+                 "cannot hold");
+  }
+  options.trainer = "/opt/$HOME/trainer";
+  try {
+    write_slurm_script(dir, options);
+    ADD_FAILURE() << "a trainer path with a $ was accepted";
+  } catch (const UsageError& e) {
+    EXPECT_STREQ(e.what(),
+                 "--trainer: \"/opt/$HOME/trainer\" contains a character the batch script cannot "
+                 "hold");
+  }
+}
+
 const char kHalvingSpec[] =
     "base { epochs: 9 }\n"
     "axis { field: \"optimizer.lr\" values: [\"0.1\", \"0.01\", \"0.001\"] }\n"
@@ -211,9 +238,8 @@ TEST(SweepSlurm, HalvingSweepRunsSweepRunInOneAllocationAndRequeuesItself) {
        std::vector<std::string>{"\n#SBATCH --ntasks=2\n", "\n#SBATCH --time=00:20:00\n",
                                 "\n#SBATCH --signal=B:USR1@120\n", "\n#SBATCH --requeue\n",
                                 "\n#SBATCH --output=" + dir + "/slurm/%j.out\n",
-                                "\n\"$SWEEP\" run \"$SWEEP_DIR\" --max-ranks \"$SLURM_NTASKS\" "
-                                "--trainer \"$TRAINER\" &\n",
-                                "\ntrap 'kill -TERM \"$child\" 2>/dev/null' USR1 TERM\n",
+                                "\nrun_passing_signals TERM \"$SWEEP\" run \"$SWEEP_DIR\" "
+                                "--max-ranks \"$SLURM_NTASKS\" --trainer \"$TRAINER\"\n",
                                 "\n  scontrol requeue \"$SLURM_JOB_ID\"\n"})
     EXPECT_NE(script.find(line), std::string::npos) << line << " in\n" << script;
   const int syntax = std::system(("bash -n " + dir + "/sweep.sbatch").c_str());

@@ -14,10 +14,10 @@
 #include <tuple>
 
 #include "core/checkpoint_file.h"
+#include "core/config_fields.h"
 #include "core/errors.h"
 #include "core/model.h"
 #include "core/packed_floats.h"
-#include "core/config_fields.h"
 
 namespace mlp {
 namespace {
@@ -189,8 +189,11 @@ TEST_F(RunStateTest, LayoutAndVectorsMustFitTheModel) {
   expect_refused([](pb::Checkpoint* c) { c->mutable_layout()->RemoveLast(); },
                  "the checkpoint has 3 parameter blocks, the model 4");
   expect_refused([](pb::Checkpoint* c) { c->mutable_layout(1)->set_rows(5); },
-                 "parameter block 1 is dense0.bias (5x1) in the checkpoint but dense0.bias (3x1) "
-                 "in the model");
+                 "parameter block 1 is dense0.bias (5x1 at 12) in the checkpoint but dense0.bias "
+                 "(3x1 at 12) in the model");
+  expect_refused([](pb::Checkpoint* c) { c->mutable_layout(2)->set_name("dense1\nweight"); },
+                 "parameter block 2 is \"dense1\\nweight\" (3x3 at 15) in the checkpoint but "
+                 "dense1.weight (3x3 at 15) in the model");
   expect_refused(
       [](pb::Checkpoint* c) { c->mutable_layout(0)->set_decayed(false); },
       "parameter block 0 (dense0.weight) has other weight-decay or max-norm roles in the "
