@@ -273,11 +273,11 @@ void read_text_file(const std::string& path, Message* msg) {
    public:
     explicit Collector(const std::string& path) : path_(path) {}
     void AddError(int line, int column, const std::string& message) override {
-      // Protobuf's messages quote the offending token in full after their reason.
-      constexpr size_t kKept = 200;
+      // Protobuf's messages quote the offending token in full after their reason: 200
+      // characters keep the reason and the token's start.
       if (first_.empty())
         first_ = path_ + ":" + std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " +
-                 (message.size() <= kKept ? message : message.substr(0, kKept) + "...");
+                 one_line(message, 200);
     }
     const std::string& first() const { return first_; }
 

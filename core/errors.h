@@ -37,9 +37,10 @@ inline bool is_control_character(char c) {
   return byte < 0x20 || byte == 0x7f;
 }
 
-inline std::string quote_input(std::string_view text) {
-  std::string out = "\"";
-  for (const char c : text.substr(0, kQuotedInputShown)) {
+// The first `shown` characters of text with control characters escaped (\n, \xNN).
+inline std::string escape_control_characters(std::string_view text, size_t shown) {
+  std::string out;
+  for (const char c : text.substr(0, shown)) {
     const auto byte = static_cast<unsigned char>(c);
     if (c == '\n') {
       out += "\\n";
@@ -50,8 +51,20 @@ inline std::string quote_input(std::string_view text) {
       out += c;
     }
   }
+  return out;
+}
+
+inline std::string quote_input(std::string_view text) {
+  const std::string out = "\"" + escape_control_characters(text, kQuotedInputShown);
   if (text.size() <= kQuotedInputShown) return out + "\"";
   return out + "...\" (" + std::to_string(text.size()) + " characters)";
+}
+
+// Another program's message in an error line (a parser's, mpirun's): one line of at most
+// `shown` characters, control characters escaped. Such messages quote input themselves.
+inline std::string one_line(std::string_view message, size_t shown = 500) {
+  std::string out = escape_control_characters(message, shown);
+  return message.size() <= shown ? out : out + "...";
 }
 
 // Input shown as it reads where quote_input would change nothing but add the quotes (short, no

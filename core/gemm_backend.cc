@@ -72,7 +72,7 @@ GemmBackend parse_gemm_backend(const std::string& name, const std::string& flag)
     throw UsageError(flag + ": backend \"" + name + "\" is not in this build (" + how +
                      ", or use --gemm auto)");
   }
-  throw UsageError(flag + ": \"" + name + "\" is not one of auto, onednn, eigen, blas");
+  throw UsageError(flag + ": " + quote_input(name) + " is not one of auto, onednn, eigen, blas");
 }
 
 }  // namespace mlp

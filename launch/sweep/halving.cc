@@ -137,17 +137,18 @@ void check_halving(const pb::SweepSpec& spec, const std::vector<PlannedTrial>& t
       throw UsageError("axis " + str(i + 1) + " (\"epochs\"): " + label +
                        " takes every trial's budget from base.epochs; no axis may change it");
     if (axis.distribution_case() != pb::Axis::DISTRIBUTION_NOT_SET && !spec.has_samples())
-      throw UsageError("axis " + str(i + 1) + " (\"" + axis.field() + "\") is random: " + label +
-                       " needs `samples`, how many configurations to draw and rank");
+      throw UsageError("axis " + str(i + 1) + " (" + quote_input(axis.field()) + ") is random: " +
+                       label + " needs `samples`, how many configurations to draw and rank");
   }
   std::set<std::string> bracket_by;
   for (const std::string& field : h.bracket_by()) {
     const bool axis = std::any_of(spec.axis().begin(), spec.axis().end(),
                                   [&](const pb::Axis& a) { return a.field() == field; });
     if (!axis)
-      throw UsageError(label + ".bracket_by: \"" + field + "\" is not an axis of the spec");
+      throw UsageError(label + ".bracket_by: " + quote_input(field) +
+                       " is not an axis of the spec");
     if (!bracket_by.insert(field).second)
-      throw UsageError(label + ".bracket_by: \"" + field + "\" is listed twice");
+      throw UsageError(label + ".bracket_by: " + quote_input(field) + " is listed twice");
   }
   for (const PlannedTrial& trial : trials) {
     if (trial.config.epochs() != max_epochs)

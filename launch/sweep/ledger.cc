@@ -5,13 +5,14 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 
 #include "core/atomic_file.h"
-#include "core/errors.h"
 #include "core/config_fields.h"
+#include "core/errors.h"
 
 namespace mlp {
 
@@ -39,6 +40,14 @@ pb::TrialRecord run_fields(const pb::TrialRecord& record) {
   return fields;
 }
 
+// Trial ids name folders: what `sweep plan` writes (12 hexadecimal digits), nothing that could
+// lead a path elsewhere or break a line.
+bool is_trial_id(const std::string& id) {
+  return id.size() == 12 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
 }  // namespace
 
 pb::SweepLedger read_ledger(const std::string& sweep_dir) {
@@ -47,6 +56,10 @@ pb::SweepLedger read_ledger(const std::string& sweep_dir) {
     throw UsageError(path + ": no ledger; run `sweep plan SPEC --out " + sweep_dir + "` first");
   pb::SweepLedger ledger;
   read_text_file(path, &ledger);
+  for (const pb::TrialRecord& t : ledger.trial())
+    if (!is_trial_id(t.id()) || (t.has_config_id() && !is_trial_id(t.config_id())))
+      throw UsageError(path + ": trial " + quote_input(t.id()) + " (configuration " +
+                       quote_input(t.config_id()) + ") is not named as `sweep plan` names trials");
   for (pb::TrialRecord& t : *ledger.mutable_trial()) read_trial_state(sweep_dir, &t);
   return ledger;
 }

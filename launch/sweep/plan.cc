@@ -8,9 +8,9 @@
 #include <set>
 
 #include "core/atomic_file.h"
+#include "core/config_fields.h"
 #include "core/errors.h"
 #include "core/rng.h"
-#include "core/config_fields.h"
 #include "launch/sweep/halving.h"
 #include "launch/sweep/ledger.h"
 #include "launch/train/trainer_options.h"
@@ -254,7 +254,7 @@ std::vector<PlannedTrial> expand_sweep(const pb::SweepSpec& spec, int* duplicate
           std::string where;
           for (int i = 0; i < spec.axis_size(); ++i)
             where += (i ? ", " : "") + spec.axis(i).field() + "=" +
-                     field_text(config, spec.axis(i).field());
+                     show_input(field_text(config, spec.axis(i).field()));
           throw UsageError("the configuration " + (where.empty() ? "base" : where) +
                            " is invalid: " + e.what());
         }

@@ -172,7 +172,7 @@ std::map<std::string, double> read_summary_numbers(const std::string& path) {
   std::string json;
   read_whole_file(path, &json);  // unreadable: empty, which is no summary
   const auto status = google::protobuf::util::JsonStringToMessage(json, &summary, options);
-  if (!status.ok()) throw UsageError(path + ": not a run summary: " + status.ToString());
+  if (!status.ok()) throw UsageError(path + ": not a run summary: " + one_line(status.ToString()));
   // Trainers before kept_epoch wrote its train_* and val_* as top-level keys (null when they
   // did not apply); their top-level samples_per_second is the run's, not the epoch's.
   if (!summary.has_kept_epoch()) {

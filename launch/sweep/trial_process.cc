@@ -105,7 +105,7 @@ void check_trials_can_start(const std::vector<std::string>& args, const std::str
       why = line.substr(line.find_first_not_of(" \t"));
   const int code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   throw UsageError("cannot start trials: `" + command_line(args) + "` exited with code " +
-                   std::to_string(code) + (why.empty() ? "" : ": " + why));
+                   std::to_string(code) + (why.empty() ? "" : ": " + one_line(why)));
 }
 
 std::string failure_reason(const std::string& log_path) {
@@ -118,7 +118,7 @@ std::string failure_reason(const std::string& log_path) {
     if (line.find("error:") != std::string::npos) error = line;
     if (!line.empty()) last = line;
   }
-  return error.empty() ? last : error;
+  return one_line(error.empty() ? last : error);
 }
 
 }  // namespace mlp

@@ -105,7 +105,8 @@ GemmSetup choose_gemm_backend(const pb::TrainConfig& config, Communicator& comm,
 std::string gemm_resume_warning(const GemmSetup& setup, const std::string& resumed_backend) {
   const std::string now = gemm_backend_name(setup.backend);
   if (resumed_backend.empty() || resumed_backend == now) return "";
-  return "the checkpoint was trained with --gemm " + resumed_backend + ", this run uses " + now +
+  return "the checkpoint was trained with --gemm " + show_input(resumed_backend) +
+         ", this run uses " + now +
          ": results agree with an uninterrupted run within about 1e-5, not bitwise";
 }
 
@@ -122,12 +123,12 @@ std::string bf16_rate_warning(const GemmSetup& setup) {
   return line.str();
 }
 
-std::string precision_resume_warning(const GemmSetup& setup,
-                                     const std::string& resumed_precision) {
+std::string precision_resume_warning(const GemmSetup& setup, const std::string& resumed_precision) {
   const std::string now = precision_name(setup.precision);
   if (resumed_precision.empty() || resumed_precision == now) return "";
   return "the checkpoint was trained with --precision " + resumed_precision + ", this run uses " +
-         now + ": it continues from the same float32 weights and optimizer state, but its "
+         now +
+         ": it continues from the same float32 weights and optimizer state, but its "
          "results differ from an uninterrupted run's by the products' rounding, not bitwise";
 }
 

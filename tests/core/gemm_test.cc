@@ -166,6 +166,14 @@ TEST(GemmBackend, NamesRoundTripAndUnknownNamesAreUsageErrors) {
   } catch (const UsageError& e) {
     EXPECT_EQ(std::string(e.what()), "--gemm: \"mkl\" is not one of auto, onednn, eigen, blas");
   }
+  // Names come from config files too: shown escaped, on one line.
+  try {
+    parse_gemm_backend("eig\nen");
+    ADD_FAILURE() << "accepted a name with a newline";
+  } catch (const UsageError& e) {
+    EXPECT_EQ(std::string(e.what()),
+              "--gemm: \"eig\\nen\" is not one of auto, onednn, eigen, blas");
+  }
 }
 
 // A model refuses a backend this build leaves out with a usage error naming the package and the
