@@ -281,8 +281,10 @@ namespace {
 
 using Configurations = std::vector<std::pair<std::string, std::vector<int>>>;
 
-// Decides rung k of one bracket when every trial of its configurations taking part has settled:
-// records the decision in the ledger and applies it. Returns false, changing nothing, otherwise.
+// Decides rung k of one bracket when every trial of its configurations taking part has settled
+// and not all of them failed (then they say nothing of their configurations, only of the set-up:
+// a missing file, a launch that cannot work; a run with more retries tries them again): records
+// the decision in the ledger and applies it. Returns false, changing nothing, otherwise.
 bool decide(const std::string& sweep_dir, const std::string& bracket, int k,
             const Configurations& members, pb::SweepLedger* ledger, std::vector<int>* changed) {
   std::map<std::string, bool> taking_part;
@@ -301,6 +303,11 @@ bool decide(const std::string& sweep_dir, const std::string& bracket, int k,
     trials.push_back(&indices);
   }
   if (ids.empty()) return false;
+  const bool all_failed = std::all_of(trials.begin(), trials.end(), [&](const auto* indices) {
+    return std::all_of(indices->begin(), indices->end(),
+                       [&](int i) { return ledger->trial(i).state() == pb::FAILED; });
+  });
+  if (all_failed) return false;
   const int epoch = ledger->rung_epochs(k);
   // Each replicate's kind and row at the rung (a done one's last row, if earlier; none: an
   // empty record). An unset metric is fixed by what the rows hold.

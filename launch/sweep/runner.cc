@@ -359,9 +359,18 @@ class Scheduler {
                    dir_.c_str());
       return kExitStopped;
     }
-    for (const pb::TrialRecord& t : ledger_.trial())
-      if (t.state() == pb::FAILED) return 1;
-    return 0;
+    bool failed = false, undecided = false;
+    for (const pb::TrialRecord& t : ledger_.trial()) {
+      failed = failed || t.state() == pb::FAILED;
+      undecided =
+          undecided || (t.state() == pb::FAILED && ledger_.has_halving() &&
+                        t.rung() + 1 < ledger_.rung_epochs_size() && !rung_decided(ledger_, t));
+    }
+    if (undecided)
+      std::fprintf(stderr,
+                   "sweep: a rung was left undecided: every trial taking part in it failed; fix "
+                   "the cause and run again with a larger --retries\n");
+    return failed ? 1 : 0;
   }
 
   std::string dir_;

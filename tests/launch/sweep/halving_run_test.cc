@@ -66,8 +66,9 @@ TEST(HalvingRun, TrialsFailedBeforeTheirRungWasDecidedAreNotRetriedAfterIt) {
   const std::string train = sweep_test::write_blobs(data, "train.csv", 300);
   const std::string test = sweep_test::write_blobs(data, "test.csv", 60);
   write(data + "/spec.txt", sweep_test::tiny_base(train, test, 3) +
-                                "axis { field: \"data.train_csv\" values: [\"" + train +
-                                "\", \"" + data + "/missing.csv\"] }\n"
+                                "axis { field: \"data.train_csv\" values: [\"" + train + "\", \"" +
+                                data +
+                                "/missing.csv\"] }\n"
                                 "successive_halving { reduction_factor: 3 min_epochs: 1 }\n");
   const std::string dir = data + "/sweep";
   ASSERT_EQ(run_sweep_binary("plan " + data + "/spec.txt --out " + dir, data).exit_code, 0);
@@ -94,6 +95,37 @@ TEST(HalvingRun, TrialsFailedBeforeTheirRungWasDecidedAreNotRetriedAfterIt) {
   EXPECT_EQ(after.trial(1).state(), pb::FAILED);
   EXPECT_EQ(after.trial(1).attempts(), 2);
   EXPECT_EQ(after.decision_size(), 1);
+}
+
+// A rung where every trial failed says nothing of its configurations (here the training file is
+// not there yet): it is left undecided, and once the cause is fixed a run with more retries
+// trains the trials and decides it.
+TEST(HalvingRun, ARungWhereEveryTrialFailedIsLeftUndecided) {
+  const std::string data = fresh_dir("halving_all_failed");
+  const std::string test = sweep_test::write_blobs(data, "test.csv", 60);
+  write(data + "/spec.txt", sweep_test::tiny_base(data + "/train.csv", test, 3) +
+                                "axis { field: \"optimizer.lr\" values: [\"0.1\", \"0.05\"] }\n"
+                                "successive_halving { reduction_factor: 2 min_epochs: 1 }\n");
+  const std::string dir = data + "/sweep";
+  ASSERT_EQ(run_sweep_binary("plan " + data + "/spec.txt --out " + dir, data).exit_code, 0);
+  const std::string run = "run " + dir + sweep_test::trainer_flag() + " --max-ranks 1";
+  const sweep_test::Run first = run_sweep_binary(run + " --retries 1", data);
+  EXPECT_EQ(first.exit_code, 1) << first.err;
+  EXPECT_NE(first.err.find("sweep: a rung was left undecided: every trial taking part in it "
+                           "failed; fix the cause and run again with a larger --retries\n"),
+            std::string::npos)
+      << first.err;
+  pb::SweepLedger ledger = read_ledger(dir);
+  EXPECT_EQ(ledger.decision_size(), 0);
+  for (const pb::TrialRecord& t : ledger.trial()) EXPECT_EQ(t.state(), pb::FAILED);
+
+  sweep_test::write_blobs(data, "train.csv", 300);
+  const sweep_test::Run fixed = run_sweep_binary(run + " --retries 2", data);
+  EXPECT_EQ(fixed.exit_code, 0) << fixed.err;
+  ledger = read_ledger(dir);
+  ASSERT_GE(ledger.decision_size(), 1);
+  EXPECT_EQ(ledger.decision(0).ranking(0).outcome(), pb::RankedConfig::PROMOTED);
+  EXPECT_EQ(ledger.decision(0).ranking(1).outcome(), pb::RankedConfig::STOPPED);
 }
 
 // Waits until the ledger has decided its first rung and a trial of the second runs with its
