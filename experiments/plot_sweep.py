@@ -56,8 +56,12 @@ def mean(values):
 
 def draw_curve(ax, per_epoch, color, label):
     epochs = sorted(per_epoch)
-    ax.plot(epochs, [mean(per_epoch[e][1]) for e in epochs], color=color, label=label)
-    ax.plot(epochs, [mean(per_epoch[e][0]) for e in epochs], color=color, linestyle=":", alpha=0.7)
+    # A configuration successive halving stopped after one epoch is one point: marked, not lost.
+    marker = "o" if len(epochs) == 1 else None
+    ax.plot(epochs, [mean(per_epoch[e][1]) for e in epochs], color=color, label=label,
+            marker=marker)
+    ax.plot(epochs, [mean(per_epoch[e][0]) for e in epochs], color=color, linestyle=":", alpha=0.7,
+            marker=marker, markerfacecolor="none")
 
 
 def learning_curves(directory, axes):
@@ -156,13 +160,14 @@ def test_error_vs_axes(directory, axes):
     return paths
 
 
-# How a trial of a successive-halving sweep ended: marker, colour and legend text.
+# How a trial of a successive-halving sweep ended: marker and legend text (the marker takes its
+# configuration's colour).
 HALVING_ENDS = OrderedDict([
-    ("pruned", ("x", "tab:red", "pruned at its rung")),
-    ("full", ("o", "tab:green", "ran the full budget")),
-    ("early", ("v", "tab:orange", "ended earlier (early stopping)")),
-    ("lost", ("*", "black", "diverged or failed")),
-    ("open", ("s", "tab:gray", "paused or still running")),
+    ("pruned", ("x", "pruned at its rung")),
+    ("full", ("o", "ran the full budget")),
+    ("early", ("v", "ended earlier (early stopping)")),
+    ("lost", ("*", "diverged or failed")),
+    ("open", ("s", "paused or still running")),
 ])
 
 
@@ -176,7 +181,7 @@ def halving_end(state, epochs_trained, budget):
     return "open"
 
 
-def halving_plot(directory):
+def halving_plot(directory, axes):
     trials = read_csv(os.path.join(directory, "trials.csv"))
     if not trials or "rung_epochs" not in trials[0]:
         return None
@@ -191,7 +196,7 @@ def halving_plot(directory):
     curves = OrderedDict()
     for r in rows:
         curves.setdefault(r["id"], []).append((int(r["epoch"]), number(r[metric])))
-    colour_of = {}
+    colour_of, label_of_config = OrderedDict(), {}
     fig, ax = plt.subplots(figsize=(9, 5.5))
     for epochs in rungs:
         ax.axvline(epochs, color="0.6", linestyle="--", linewidth=0.8, zorder=0)
@@ -201,18 +206,23 @@ def halving_plot(directory):
         if not points:
             continue
         colour = colour_of.setdefault(t["config_id"], f"C{len(colour_of) % 10}")
+        label_of_config[t["config_id"]] = label_of(t, axes)
         x, y = zip(*points)
         ax.plot(x, y, color=colour, linewidth=0.9, alpha=0.7)
         end = halving_end(t["state"], int(t["epochs_trained"]), budget)
-        marker, edge, _ = HALVING_ENDS[end]
-        ax.plot(x[-1], y[-1], marker=marker, color=edge, markersize=7, linestyle="none",
-                markerfacecolor="none" if marker == "o" else edge)
+        marker, _ = HALVING_ENDS[end]
+        ax.plot(x[-1], y[-1], marker=marker, color=colour, markersize=7, linestyle="none",
+                markerfacecolor="none" if marker == "o" else colour)
         ends.add(end)
     for end in HALVING_ENDS:
         if end in ends:
-            marker, edge, text = HALVING_ENDS[end]
-            ax.plot([], [], marker=marker, color=edge, linestyle="none", label=text,
-                    markerfacecolor="none" if marker == "o" else edge)
+            marker, text = HALVING_ENDS[end]
+            ax.plot([], [], marker=marker, color="0.3", linestyle="none", label=text,
+                    markerfacecolor="none" if marker == "o" else "0.3")
+    # Colours name configurations while they are told apart (ten colours).
+    if len(colour_of) <= 10:
+        for config, colour in colour_of.items():
+            ax.plot([], [], color=colour, label=label_of_config[config])
     ax.set_xscale("log" if budget >= 9 * rungs[0] else "linear")
     ax.set_xticks(rungs)
     ax.set_xticklabels([str(e) for e in rungs])
@@ -220,7 +230,8 @@ def halving_plot(directory):
     ax.set_ylabel(f"{metric} (one line per trial, coloured by configuration)")
     ax.set_title(f"successive halving: {len(trials)} trials of {len(colour_of)} configurations")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize="small", loc="lower right" if use_acc else "upper right")
+    ax.legend(fontsize="x-small" if len(colour_of) > 4 else "small",
+              loc="lower right" if use_acc else "upper right")
     fig.tight_layout()
     path = os.path.join(directory, "halving.png")
     fig.savefig(path, dpi=120)
@@ -234,7 +245,7 @@ def main():
     directory = sys.argv[1]
     with open(os.path.join(directory, "summary.csv"), newline="") as f:
         axes = axis_columns(next(csv.reader(f)))
-    written = [p for p in [learning_curves(directory, axes), halving_plot(directory)] if p]
+    written = [p for p in [learning_curves(directory, axes), halving_plot(directory, axes)] if p]
     written += test_error_vs_axes(directory, axes)
     for path in written:
         print(f"wrote {path}")

@@ -29,7 +29,8 @@ const char kUsage[] =
     "       sweep run DIR [options]         run the trials under mpirun; re-run to resume\n"
     "       sweep slurm DIR [options]       write DIR/sweep.sbatch, one array task per trial\n"
     "                                       (successive halving: one allocation running `run`)\n"
-    "       sweep report DIR [options]      write trials.csv, epochs.csv, summary.csv and plots\n"
+    "       sweep report DIR [options]      write trials.csv, epochs.csv, summary.csv (rungs.csv\n"
+    "                                       under successive halving) and plots\n"
     "       sweep COMMAND --help            options of a command\n";
 
 const char kDirHelp[] = "the sweep folder written by `sweep plan`";
@@ -85,7 +86,7 @@ bool parse(int argc, char** argv, const std::string& name, const std::string& op
 int plan(int argc, char** argv) {
   Command c{po::options_description("sweep plan options"), {}, {}};
   c.options.add_options()("out", po::value<std::string>()->value_name("DIR"),
-                          "sweep folder to write");
+                          "sweep folder to write (required)");
   if (!parse(argc, argv, "plan", "SPEC", "the sweep spec (text-format SweepSpec)", &c)) return 0;
   if (!c.vm.count("out")) throw mlp::UsageError("sweep plan: --out DIR is required");
   const std::string dir = c.vm["out"].as<std::string>();

@@ -76,7 +76,10 @@ std::set<std::string> finalists(const pb::SweepLedger& ledger) {
 void report_halving(const std::string& dir, const pb::SweepLedger& ledger,
                     const std::map<std::string, ConfigLabel>& labels,
                     const std::string& axes_header, int64_t epochs_trained, std::FILE* out) {
-  const char* metric = ledger.halving().metric() == pb::VAL_ACC ? "val_acc" : "val_loss";
+  // The metric is fixed at the first decision (by what the trials report) unless the spec names it.
+  const char* metric = !ledger.halving().has_metric() ? "val_acc (val_loss if none is reported)"
+                       : ledger.halving().metric() == pb::VAL_ACC ? "val_acc"
+                                                                  : "val_loss";
   const bool bracketed = ledger.halving().bracket_by_size() > 0;
   std::string csv = std::string(bracketed ? "bracket," : "") + "rung,rung_epochs,rank,config_id" +
                     axes_header + ",value,outcome\n";

@@ -336,8 +336,9 @@ class Scheduler {
       else if (t.state() == pb::PRUNED)
         ++pruned;
     }
-    std::string eta = "ETA once a trial finishes";
-    if (finished_ > 0) {
+    std::string eta =
+        pending == 0 && running_.empty() ? "nothing left to run" : "ETA once a trial finishes";
+    if (finished_ > 0 && (pending > 0 || !running_.empty())) {
       const double mean = finished_seconds_ / finished_;
       double work = pending * mean;
       for (const auto& [pid, r] : running_) work += std::max(0.0, mean - seconds_since(r.start));
