@@ -115,8 +115,10 @@ int plan(int argc, char** argv) {
 int run(int argc, char** argv) {
   Command c{po::options_description("sweep run options"), {}, {}};
   mlp::SweepRunOptions o;
-  c.options.add_options()("retries", po::value<int>(&o.retries)->default_value(o.retries),
-                          "a failing trial is attempted at most R times in all")(
+  c.options.add_options()(
+      "retries", po::value<int>(&o.retries)->default_value(o.retries),
+      "failures a trial may have; it is tried again until it has failed R times "
+      "(interruptions and rungs of successive halving do not count)")(
       "max-ranks", po::value<int>(&o.max_ranks)->default_value(0),
       "ranks in use at once (0: the spec's max_ranks, else the number of cores)")(
       "trial-timeout", po::value<double>(&o.trial_timeout)->default_value(0),

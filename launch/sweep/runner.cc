@@ -309,8 +309,8 @@ class Scheduler {
       t.set_state(again ? pb::PLANNED : pb::FAILED);
       const std::string log = trial_dir(dir_, t.id()) + "/trainer.log";
       what = "failed with exit code " + std::to_string(code) + " (" + std::to_string(t.failures()) +
-             " of " + std::to_string(options_.retries) + " attempts" + (again ? ", retrying" : "") +
-             "): " +
+             " of " + std::to_string(options_.retries) + " failures allowed" +
+             (again ? ", retrying" : "") + "): " +
              (r.timed_out ? "ran past --trial-timeout " + duration_text(options_.trial_timeout)
                           : failure_reason(log)) +
              " [" + log + "]";

@@ -135,8 +135,8 @@ TEST(SweepRun, FailingTrialsAreRetriedAndDivergingOnesAreNot) {
   EXPECT_EQ(ledger.trial(2).state(), pb::DIVERGED);
   EXPECT_EQ(ledger.trial(2).attempts(), 1);
   EXPECT_EQ(ledger.trial(2).exit_codes(0), 4);
-  EXPECT_NE(first.err.find("failed with exit code 3 (2 of 2 attempts): trainer: error: " + data +
-                           "/missing.csv"),
+  EXPECT_NE(first.err.find("failed with exit code 3 (2 of 2 failures allowed): trainer: error: " +
+                           data + "/missing.csv"),
             std::string::npos)
       << first.err;
   EXPECT_NE(first.err.find("1/3 done, 0 running, 1 failed, 1 diverged"), std::string::npos)
@@ -216,10 +216,11 @@ TEST(SweepRun, TrialPastItsTimeoutIsEndedCountedFailedAndRetried) {
   EXPECT_EQ(ledger.trial(0).attempts(), 2);
   EXPECT_EQ(ledger.trial(0).failures(), 2);
   EXPECT_NE(r.err.find("ran past --trial-timeout 3.0s; ending it"), std::string::npos) << r.err;
-  EXPECT_NE(r.err.find("(1 of 2 attempts, retrying): ran past --trial-timeout 3.0s"),
+  EXPECT_NE(r.err.find("(1 of 2 failures allowed, retrying): ran past --trial-timeout 3.0s"),
             std::string::npos)
       << r.err;
-  EXPECT_NE(r.err.find("(2 of 2 attempts): ran past --trial-timeout 3.0s"), std::string::npos)
+  EXPECT_NE(r.err.find("(2 of 2 failures allowed): ran past --trial-timeout 3.0s"),
+            std::string::npos)
       << r.err;
   EXPECT_NE(run_sweep_binary("run " + dir + trainer_flag() + " --trial-timeout -1", data)
                 .err.find("--trial-timeout: must be a number of seconds >= 0"),
