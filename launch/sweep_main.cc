@@ -100,13 +100,17 @@ int plan(int argc, char** argv) {
   if (duplicates > 0)
     std::printf("%d drawn configurations repeated an earlier one and were kept once\n", duplicates);
   if (ledger.has_halving())
-    std::printf("successive halving, reduction factor %d: rungs of %s\n",
-                ledger.halving().reduction_factor(), mlp::rungs_text(ledger).c_str());
+    std::printf("successive halving, reduction factor %d: rungs of %s%s\n",
+                ledger.halving().reduction_factor(), mlp::rungs_text(ledger).c_str(),
+                ledger.rung_epochs_size() == 1
+                    ? " (one rung: min_epochs reaches the budget, so nothing is stopped early)"
+                    : "");
   for (const mlp::pb::TrialRecord& t : ledger.trial()) {
     std::printf("  %s  %-8s seed %-4llu", t.id().c_str(), mlp::state_name(t.state()).c_str(),
                 static_cast<unsigned long long>(t.seed()));
     for (int i = 0; i < ledger.axis_field_size(); ++i)
-      std::printf("  %s=%s", ledger.axis_field(i).c_str(), t.axis_value(i).c_str());
+      std::printf("  %s=%s", ledger.axis_field(i).c_str(),
+                  mlp::show_input(t.axis_value(i)).c_str());
     std::printf("\n");
   }
   return 0;

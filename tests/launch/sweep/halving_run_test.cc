@@ -58,6 +58,21 @@ TEST(HalvingRun, ABadHalvingBlockIsOneLineAndExitTwo) {
             "sweep: error: successive_halving.reduction_factor: must be at least 2, got 1\n");
 }
 
+// A block whose first rung is the budget plans, and says it stops nothing early.
+TEST(HalvingRun, OneRungIsPlannedWithANote) {
+  const std::string dir = fresh_dir("halving_one_rung");
+  write(dir + "/spec.txt",
+        "base { epochs: 9 }\naxis { field: \"optimizer.lr\" values: [\"0.1\", \"0.01\"] }\n"
+        "successive_halving { reduction_factor: 3 min_epochs: 9 }\n");
+  const sweep_test::Run r =
+      run_sweep_binary("plan " + dir + "/spec.txt --out " + dir + "/out", dir);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("successive halving, reduction factor 3: rungs of 9 epochs (one rung: "
+                       "min_epochs reaches the budget, so nothing is stopped early)\n"),
+            std::string::npos)
+      << r.out;
+}
+
 // A configuration whose trials failed for good is ranked last and ended when its rung is decided;
 // a later run with more retries leaves those trials failed, since the recorded decision stands
 // (retrying them could only end them again, and deciding anew would depend on when it ran).
