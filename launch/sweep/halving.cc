@@ -303,11 +303,15 @@ bool decide(const std::string& sweep_dir, const std::string& bracket, int k,
     trials.push_back(&indices);
   }
   if (ids.empty()) return false;
-  const bool all_failed = std::all_of(trials.begin(), trials.end(), [&](const auto* indices) {
-    return std::all_of(indices->begin(), indices->end(),
-                       [&](int i) { return ledger->trial(i).state() == pb::FAILED; });
-  });
-  if (all_failed) return false;
+  // Among the trials that ran at this rung (a replicate early stopping ended before it did not).
+  int at_rung = 0, failed = 0;
+  for (const std::vector<int>* indices : trials)
+    for (int i : *indices)
+      if (ledger->trial(i).rung() == k) {
+        ++at_rung;
+        failed += ledger->trial(i).state() == pb::FAILED;
+      }
+  if (at_rung > 0 && failed == at_rung) return false;
   const int epoch = ledger->rung_epochs(k);
   // Each replicate's kind and row at the rung (a done one's last row, if earlier; none: an
   // empty record). An unset metric is fixed by what the rows hold.

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/atomic_file.h"
+#include "core/errors.h"
 #include "core/record_csv.h"
 #include "launch/sweep/halving.h"
 
@@ -30,7 +31,7 @@ std::string epochs_text(int epochs) {
 
 // " of BRACKET", or nothing with one bracket.
 std::string of_bracket(const std::string& bracket) {
-  return bracket.empty() ? "" : " of " + bracket;
+  return bracket.empty() ? "" : " of " + one_line(bracket);
 }
 
 const ConfigLabel& label_of(const std::map<std::string, ConfigLabel>& labels,
@@ -48,8 +49,7 @@ std::string decision_text(const pb::SweepLedger& ledger, const pb::RungDecision&
     promoted += c.outcome() == pb::RankedConfig::PROMOTED;
   const int next = d.rung() + 1 < ledger.rung_epochs_size() ? ledger.rung_epochs(d.rung() + 1) : 0;
   return "rung " + std::to_string(d.rung() + 1) + " (" + std::to_string(d.epochs()) +
-         (d.epochs() == 1 ? " epoch)" : " epochs)") +
-         (d.bracket().empty() ? "" : " of " + d.bracket()) +
+         (d.epochs() == 1 ? " epoch)" : " epochs)") + of_bracket(d.bracket()) +
          " decided: " + std::to_string(promoted) + " of " + std::to_string(d.configurations()) +
          (d.configurations() == 1 ? " configuration" : " configurations") + " promoted to " +
          std::to_string(next) + " epochs";

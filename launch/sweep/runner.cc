@@ -336,8 +336,9 @@ class Scheduler {
       else if (t.state() == pb::PRUNED)
         ++pruned;
     }
-    std::string eta =
-        pending == 0 && running_.empty() ? "nothing left to run" : "ETA once a trial finishes";
+    // Paused trials with nothing running wait for their rung's decision, which comes next.
+    std::string eta = pending == 0 && running_.empty() && paused == 0 ? "nothing left to run"
+                                                                      : "ETA once a trial finishes";
     if (finished_ > 0 && (pending > 0 || !running_.empty())) {
       const double mean = finished_seconds_ / finished_;
       double work = pending * mean;

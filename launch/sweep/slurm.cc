@@ -42,6 +42,8 @@ run_passing_signals() {
     status=$?
   done
 }
+# A call whose redirection fails (its log cannot be opened) never runs the function: failed.
+status=1
 )sh";
 
 // The part of the script after the #SBATCH lines; @SWEEP_DIR@ and @TRAINER@ are filled in.
@@ -113,7 +115,9 @@ TRAINER="${TRAINER:-@TRAINER@}"
 echo "job $SLURM_JOB_ID: sweep run $SWEEP_DIR on $SLURM_NTASKS ranks"
 
 # A stop signal reaches `sweep run` as TERM: its trials checkpoint and it exits 75.
-run_passing_signals TERM "$SWEEP" run "$SWEEP_DIR" --max-ranks "$SLURM_NTASKS" --trainer "$TRAINER"
+# RETRIES (sbatch --export=ALL,RETRIES=N) passes --retries on.
+run_passing_signals TERM "$SWEEP" run "$SWEEP_DIR" --max-ranks "$SLURM_NTASKS" \
+  --trainer "$TRAINER" ${RETRIES:+--retries "$RETRIES"}
 
 if [[ $status == 75 ]]; then
   echo "sweep run stopped by a signal; requeueing job $SLURM_JOB_ID to continue its rungs"

@@ -11,8 +11,8 @@
 
 #include "core/atomic_file.h"
 #include "core/errors.h"
-#include "core/model_file.h"
 #include "core/loss.h"
+#include "core/model_file.h"
 #include "launch/tools/subcommands.h"
 
 namespace mlp {
@@ -176,7 +176,7 @@ int export_command(int argc, char** argv) {
     onnx::checker::check_model(m);
   } catch (const std::exception& e) {
     throw Error(ExitCode::kCheckpoint,
-                "the ONNX checker refuses the exported graph: " + std::string(e.what()));
+                "the ONNX checker refuses the exported graph: " + one_line(e.what()));
   }
   std::string bytes;
   if (!m.SerializeToString(&bytes))

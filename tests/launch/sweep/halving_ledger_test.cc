@@ -1,7 +1,8 @@
 // Successive halving over a planned ledger, with trial results written by hand: a rung is decided
 // only once all its trials have settled, the same way whatever order they settle in; a recorded
 // decision is applied again to a state left behind by a crash; the metric follows the rows;
-// brackets are halved each on their own; a folder keeps its decisions when planned again with the
+// a rung where every trial that ran at it failed is left undecided; brackets are halved each on
+// their own; a folder keeps its decisions when planned again with the
 // same spec and refuses another schedule or other trials; a ledger of an earlier version, without
 // the halving fields, still reads.
 #include <gtest/gtest.h>
@@ -105,6 +106,31 @@ TEST(HalvingLedger, ARungIsDecidedOnceSettledTheSameWayInAnyOrder) {
     else
       first = decisions(ledger);
   }
+}
+
+// A rung where every trial that ran at it failed (here all three of the two promoted
+// configurations; the fourth replicate ended by early stopping at the first rung) is left
+// undecided; once they pause there, it is decided.
+TEST(HalvingLedger, ARungWhereEveryTrialThatRanFailedIsLeftUndecided) {
+  const std::string dir = fresh_dir("halving_all_failed_rung");
+  pb::SweepLedger ledger = plan(dir, "successive_halving { reduction_factor: 3 }\n");
+  for (int i = 0; i < 12; ++i) pause(dir, &ledger, i, 0, first_rung_value(i));
+  ledger.mutable_trial(10)->set_state(pb::DONE);
+  advance_halving(dir, &ledger);
+  ASSERT_EQ(ledger.decision_size(), 1);
+  for (int i : {6, 7, 11}) {
+    ASSERT_EQ(ledger.trial(i).rung(), 1) << i;
+    ledger.mutable_trial(i)->set_state(pb::FAILED);
+  }
+  EXPECT_EQ(ledger.trial(10).rung(), 0);
+  EXPECT_TRUE(advance_halving(dir, &ledger).empty());
+  EXPECT_EQ(ledger.decision_size(), 1);
+  EXPECT_FALSE(rung_decided(ledger, ledger.trial(6)));
+
+  for (int i : {6, 7, 11}) pause(dir, &ledger, i, 1, 0.5 + 0.01 * i);
+  advance_halving(dir, &ledger);
+  ASSERT_EQ(ledger.decision_size(), 2);
+  EXPECT_EQ(ledger.decision(1).rung(), 1);
 }
 
 TEST(HalvingLedger, ARecordedDecisionIsAppliedAgainAndTheLastRungFinishes) {

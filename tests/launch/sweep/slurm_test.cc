@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <vector>
 
 #include "core/errors.h"
@@ -107,12 +108,25 @@ TEST(SweepSlurm, ArrayTaskRunsTheTrialOnItsLineAndRecordsItsState) {
   after = read_ledger(dir);
   EXPECT_EQ(after.trial(1).state(), pb::FAILED);
   EXPECT_EQ(after.trial(1).failures(), 1);
+  // A log that cannot be opened starts nothing: recorded failed with exit code 1, not left running.
+  std::filesystem::rename(trial + "/trainer.log", trial + "/trainer.log.kept");
+  std::filesystem::create_directory(trial + "/trainer.log");
+  std::filesystem::remove(dir + "/ran.txt");
+  run_array_task(dir, 1);  // the task's exit code; the trainer never starts
+  EXPECT_FALSE(std::filesystem::exists(dir + "/ran.txt"));
+  after = read_ledger(dir);
+  EXPECT_EQ(after.trial(1).state(), pb::FAILED);
+  EXPECT_EQ(after.trial(1).failures(), 2);
+  ASSERT_EQ(after.trial(1).exit_codes_size(), 3);
+  EXPECT_EQ(after.trial(1).exit_codes(2), 1);
+  std::filesystem::remove(trial + "/trainer.log");
+  std::filesystem::rename(trial + "/trainer.log.kept", trial + "/trainer.log");
   run_array_task(dir, 0);
   after = read_ledger(dir);
   EXPECT_EQ(after.trial(1).state(), pb::DONE);
-  EXPECT_EQ(after.trial(1).attempts(), 3);
-  EXPECT_EQ(after.trial(1).failures(), 1);
-  EXPECT_EQ(after.trial(1).exit_codes_size(), 3);
+  EXPECT_EQ(after.trial(1).attempts(), 4);
+  EXPECT_EQ(after.trial(1).failures(), 2);
+  EXPECT_EQ(after.trial(1).exit_codes_size(), 4);
   EXPECT_TRUE(after.trial(1).has_wall_seconds());
   EXPECT_EQ(after.trial(0).state(), pb::PLANNED);
   EXPECT_EQ(after.trial(2).state(), pb::PLANNED);
@@ -234,13 +248,14 @@ TEST(SweepSlurm, HalvingSweepRunsSweepRunInOneAllocationAndRequeuesItself) {
   EXPECT_EQ(write_halving_slurm_script(dir, options), 2);
   const std::string script = slurp(dir + "/sweep.sbatch");
   EXPECT_EQ(script.find("--array"), std::string::npos) << script;
-  for (const std::string& line :
-       std::vector<std::string>{"\n#SBATCH --ntasks=2\n", "\n#SBATCH --time=00:20:00\n",
-                                "\n#SBATCH --signal=B:USR1@120\n", "\n#SBATCH --requeue\n",
-                                "\n#SBATCH --output=" + dir + "/slurm/%j.out\n",
-                                "\nrun_passing_signals TERM \"$SWEEP\" run \"$SWEEP_DIR\" "
-                                "--max-ranks \"$SLURM_NTASKS\" --trainer \"$TRAINER\"\n",
-                                "\n  scontrol requeue \"$SLURM_JOB_ID\"\n"})
+  for (const std::string& line : std::vector<std::string>{
+           "\n#SBATCH --ntasks=2\n", "\n#SBATCH --time=00:20:00\n",
+           "\n#SBATCH --signal=B:USR1@120\n", "\n#SBATCH --requeue\n",
+           "\n#SBATCH --output=" + dir + "/slurm/%j.out\n",
+           "\nrun_passing_signals TERM \"$SWEEP\" run \"$SWEEP_DIR\" --max-ranks "
+           "\"$SLURM_NTASKS\" \\\n  --trainer \"$TRAINER\" ${RETRIES:+--retries "
+           "\"$RETRIES\"}\n",
+           "\n  scontrol requeue \"$SLURM_JOB_ID\"\n"})
     EXPECT_NE(script.find(line), std::string::npos) << line << " in\n" << script;
   const int syntax = std::system(("bash -n " + dir + "/sweep.sbatch").c_str());
   EXPECT_TRUE(WIFEXITED(syntax) && WEXITSTATUS(syntax) == 0) << script;
@@ -251,17 +266,25 @@ TEST(SweepSlurm, HalvingSweepRunsSweepRunInOneAllocationAndRequeuesItself) {
         "#!/bin/bash\necho \"$@\" > " + dir +
             "/ran.txt\ntrap 'exit 75' TERM\nwhile true; do sleep 0.05; done\n");
   write(dir + "/scontrol", "#!/bin/sh\necho \"$@\" > " + dir + "/scontrol.txt\n");
-  const std::string command = "chmod +x " + dir + "/fake_sweep " + dir +
-                              "/scontrol && (PATH=" + dir +
-                              ":$PATH SLURM_JOB_ID=9 SLURM_NTASKS=2 bash " + dir +
-                              "/sweep.sbatch > " + dir + "/job.out 2>&1 & job=$!; while [ ! -s " +
-                              dir + "/ran.txt ]; do sleep 0.05; done; kill -USR1 $job; wait $job)";
-  const int status = std::system(command.c_str());
+  const auto run_job = [&](const std::string& environment) {
+    std::filesystem::remove(dir + "/ran.txt");
+    const std::string command =
+        "chmod +x " + dir + "/fake_sweep " + dir + "/scontrol && (PATH=" + dir +
+        ":$PATH SLURM_JOB_ID=9 SLURM_NTASKS=2 " + environment + " bash " + dir +
+        "/sweep.sbatch > " + dir + "/job.out 2>&1 & job=$!; while [ ! -s " + dir +
+        "/ran.txt ]; do sleep 0.05; done; kill -USR1 $job; wait $job)";
+    return std::system(command.c_str());
+  };
+  const int status = run_job("");
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << slurp(dir + "/job.out");
   EXPECT_EQ(slurp(dir + "/ran.txt"), "run " + dir + " --max-ranks 2 --trainer /opt/mlp/trainer\n");
   EXPECT_EQ(slurp(dir + "/scontrol.txt"), "requeue 9\n");
   EXPECT_NE(slurp(dir + "/job.out").find("requeueing job 9 to continue its rungs"),
             std::string::npos);
+  // RETRIES in the job's environment (sbatch --export) reaches `sweep run` as --retries.
+  run_job("RETRIES=5");
+  EXPECT_EQ(slurp(dir + "/ran.txt"),
+            "run " + dir + " --max-ranks 2 --trainer /opt/mlp/trainer --retries 5\n");
 }
 
 TEST(SweepSlurm, HalvingSweepWithNothingLeftIsAnError) {
