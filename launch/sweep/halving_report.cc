@@ -124,9 +124,19 @@ void report_halving(const std::string& dir, const pb::SweepLedger& ledger,
         return c.outcome() == pb::RankedConfig::PROMOTED;
       });
     }
-    if (goes_on && decided + 1 < ledger.rung_epochs_size())
-      std::fprintf(out, "  rung %d (%s)%s: not decided yet\n", decided + 1,
-                   epochs_text(ledger.rung_epochs(decided)).c_str(), of_bracket(bracket).c_str());
+    if (!goes_on || decided + 1 >= ledger.rung_epochs_size()) continue;
+    int at_rung = 0, failed = 0;
+    for (const pb::TrialRecord& t : ledger.trial())
+      if (t.rung() == decided && bracket_of(ledger, t) == bracket) {
+        ++at_rung;
+        failed += t.state() == pb::FAILED;
+      }
+    std::fprintf(out, "  rung %d (%s)%s: not decided %s\n", decided + 1,
+                 epochs_text(ledger.rung_epochs(decided)).c_str(), of_bracket(bracket).c_str(),
+                 at_rung > 0 && failed == at_rung
+                     ? "(every trial that ran at it failed; fix the cause and run again with a "
+                       "larger --retries)"
+                     : "yet");
   }
   write_file_atomically(dir + "/rungs.csv", csv);
   const int64_t grid = static_cast<int64_t>(ledger.trial_size()) * ledger.rung_epochs().rbegin()[0];

@@ -133,6 +133,12 @@ TEST(HalvingRun, ARungWhereEveryTrialFailedIsLeftUndecided) {
   pb::SweepLedger ledger = read_ledger(dir);
   EXPECT_EQ(ledger.decision_size(), 0);
   for (const pb::TrialRecord& t : ledger.trial()) EXPECT_EQ(t.state(), pb::FAILED);
+  const sweep_test::Run report = run_sweep_binary("report " + dir + " --no-plots", data);
+  EXPECT_EQ(report.exit_code, 0) << report.err;
+  EXPECT_NE(report.out.find("  rung 1 (1 epoch): not decided (every trial that ran at it failed; "
+                            "fix the cause and run again with a larger --retries)\n"),
+            std::string::npos)
+      << report.out;
 
   sweep_test::write_blobs(data, "train.csv", 300);
   const sweep_test::Run fixed = run_sweep_binary(run + " --retries 2", data);
