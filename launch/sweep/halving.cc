@@ -268,6 +268,18 @@ bool rung_decided(const pb::SweepLedger& ledger, const pb::TrialRecord& t) {
   return false;
 }
 
+bool every_trial_at_rung_failed(const pb::SweepLedger& ledger, const std::string& bracket,
+                                int rung) {
+  // A replicate early stopping ended before the rung did not run at it: its rung is lower.
+  int at_rung = 0, failed = 0;
+  for (const pb::TrialRecord& t : ledger.trial())
+    if (t.rung() == rung && bracket_of(ledger, t) == bracket) {
+      ++at_rung;
+      failed += t.state() == pb::FAILED;
+    }
+  return at_rung > 0 && failed == at_rung;
+}
+
 std::string bracket_of(const pb::SweepLedger& ledger, const pb::TrialRecord& t) {
   std::string bracket;
   for (const std::string& field : ledger.halving().bracket_by())
@@ -303,15 +315,7 @@ bool decide(const std::string& sweep_dir, const std::string& bracket, int k,
     trials.push_back(&indices);
   }
   if (ids.empty()) return false;
-  // Among the trials that ran at this rung (a replicate early stopping ended before it did not).
-  int at_rung = 0, failed = 0;
-  for (const std::vector<int>* indices : trials)
-    for (int i : *indices)
-      if (ledger->trial(i).rung() == k) {
-        ++at_rung;
-        failed += ledger->trial(i).state() == pb::FAILED;
-      }
-  if (at_rung > 0 && failed == at_rung) return false;
+  if (every_trial_at_rung_failed(*ledger, bracket, k)) return false;
   const int epoch = ledger->rung_epochs(k);
   // Each replicate's kind and row at the rung (a done one's last row, if earlier; none: an
   // empty record). An unset metric is fixed by what the rows hold.

@@ -81,6 +81,11 @@ int pause_epoch(const pb::SweepLedger& ledger, const pb::TrialRecord& t);
 // and counted it as failed. False without halving.
 bool rung_decided(const pb::SweepLedger& ledger, const pb::TrialRecord& t);
 
+// Whether trials ran at rung `rung` of `bracket` and every one of them failed: such a rung is
+// left undecided (the failures tell of the set-up, not of the configurations).
+bool every_trial_at_rung_failed(const pb::SweepLedger& ledger, const std::string& bracket,
+                                int rung);
+
 // Moves a halving ledger on, in memory: applies each recorded decision to the trials of its
 // configurations paused at its rung (promoted: planned at the next rung; otherwise pruned), then
 // decides, bracket by bracket and in rung order, every rung whose trials have all settled, reading

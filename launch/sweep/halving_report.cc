@@ -29,11 +29,6 @@ std::string epochs_text(int epochs) {
   return std::to_string(epochs) + (epochs == 1 ? " epoch" : " epochs");
 }
 
-// " of BRACKET", or nothing with one bracket.
-std::string of_bracket(const std::string& bracket) {
-  return bracket.empty() ? "" : " of " + one_line(bracket);
-}
-
 const ConfigLabel& label_of(const std::map<std::string, ConfigLabel>& labels,
                             const std::string& config_id) {
   static const ConfigLabel unknown{"an unplanned configuration", ""};
@@ -42,6 +37,10 @@ const ConfigLabel& label_of(const std::map<std::string, ConfigLabel>& labels,
 }
 
 }  // namespace
+
+std::string of_bracket(const std::string& bracket) {
+  return bracket.empty() ? "" : " of " + one_line(bracket);
+}
 
 std::string decision_text(const pb::SweepLedger& ledger, const pb::RungDecision& d) {
   int promoted = 0;
@@ -125,15 +124,9 @@ void report_halving(const std::string& dir, const pb::SweepLedger& ledger,
       });
     }
     if (!goes_on || decided + 1 >= ledger.rung_epochs_size()) continue;
-    int at_rung = 0, failed = 0;
-    for (const pb::TrialRecord& t : ledger.trial())
-      if (t.rung() == decided && bracket_of(ledger, t) == bracket) {
-        ++at_rung;
-        failed += t.state() == pb::FAILED;
-      }
     std::fprintf(out, "  rung %d (%s)%s: not decided %s\n", decided + 1,
                  epochs_text(ledger.rung_epochs(decided)).c_str(), of_bracket(bracket).c_str(),
-                 at_rung > 0 && failed == at_rung
+                 every_trial_at_rung_failed(ledger, bracket, decided)
                      ? "(every trial that ran at it failed; fix the cause and run again with a "
                        "larger --retries)"
                      : "yet");

@@ -19,6 +19,9 @@ constexpr int kReportDigits = 8;
 // "1, 3, 9 and 27 epochs".
 std::string rungs_text(const pb::SweepLedger& ledger);
 
+// " of BRACKET" (one line), or nothing with one bracket.
+std::string of_bracket(const std::string& bracket);
+
 // "rung 1 (1 epoch) of BRACKET decided: 5 of 16 configurations promoted to 3 epochs", as `sweep
 // run` says it.
 std::string decision_text(const pb::SweepLedger& ledger, const pb::RungDecision& d);

@@ -83,6 +83,13 @@ void write_ledger(const std::string& sweep_dir, const pb::SweepLedger& ledger) {
   write_file_atomically(ledger_path(sweep_dir), to_text(ledger));
 }
 
+std::string axis_description(const pb::SweepLedger& ledger, const pb::TrialRecord& t) {
+  std::string text;
+  for (int i = 0; i < ledger.axis_field_size() && i < t.axis_value_size(); ++i)
+    text += (i ? ", " : "") + ledger.axis_field(i) + "=" + t.axis_value(i);
+  return text.empty() ? "the base config" : one_line(text);
+}
+
 std::string state_name(pb::TrialState state) {
   switch (state) {
     case pb::PLANNED:

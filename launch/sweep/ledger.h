@@ -33,6 +33,10 @@ void write_trial_state(const std::string& sweep_dir, const pb::TrialRecord& reco
 // Replaces DIR/ledger.txt atomically and durably (write_file_atomically).
 void write_ledger(const std::string& sweep_dir, const pb::SweepLedger& ledger);
 
+// Trial t's axis values as one line, "optimizer.lr=0.1, model.hidden=8"; "the base config"
+// without axes.
+std::string axis_description(const pb::SweepLedger& ledger, const pb::TrialRecord& t);
+
 // "planned", "running", "done", "failed", "diverged", "paused", "pruned".
 std::string state_name(pb::TrialState state);
 

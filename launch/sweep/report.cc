@@ -140,13 +140,6 @@ struct ConfigGroup {
   std::map<std::string, Stat> stats;
 };
 
-std::string axis_description(const pb::SweepLedger& ledger, const pb::TrialRecord& t) {
-  std::string text;
-  for (int i = 0; i < ledger.axis_field_size() && i < t.axis_value_size(); ++i)
-    text += (i ? ", " : "") + ledger.axis_field(i) + "=" + t.axis_value(i);
-  return text.empty() ? "the base config" : one_line(text);
-}
-
 int count_of(const std::map<std::string, int>& counts, const std::string& key) {
   const auto it = counts.find(key);
   return it == counts.end() ? 0 : it->second;
@@ -309,7 +302,7 @@ void write_sweep_report(const std::string& sweep_dir, const ReportOptions& optio
       brackets.push_back(bracket);
   }
   for (const std::string& bracket : brackets) {
-    const std::string of = bracket.empty() ? "" : " of " + one_line(bracket);
+    const std::string of = of_bracket(bracket);
     const ConfigGroup* best = nullptr;
     bool best_complete = false;
     for (const std::string& config : order) {

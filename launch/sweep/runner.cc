@@ -81,10 +81,8 @@ std::string duration_text(double seconds) {
 }
 
 std::string describe(const pb::SweepLedger& ledger, const pb::TrialRecord& t) {
-  std::string text = t.id() + " (";
-  for (int i = 0; i < ledger.axis_field_size() && i < t.axis_value_size(); ++i)
-    text += show_input(ledger.axis_field(i)) + "=" + show_input(t.axis_value(i)) + ", ";
-  return text + "seed " + std::to_string(t.seed()) + ")";
+  const std::string axes = t.axis_value_size() > 0 ? axis_description(ledger, t) + ", " : "";
+  return t.id() + " (" + axes + "seed " + std::to_string(t.seed()) + ")";
 }
 
 class Scheduler {

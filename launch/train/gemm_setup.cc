@@ -126,8 +126,8 @@ std::string bf16_rate_warning(const GemmSetup& setup) {
 std::string precision_resume_warning(const GemmSetup& setup, const std::string& resumed_precision) {
   const std::string now = precision_name(setup.precision);
   if (resumed_precision.empty() || resumed_precision == now) return "";
-  return "the checkpoint was trained with --precision " + resumed_precision + ", this run uses " +
-         now +
+  return "the checkpoint was trained with --precision " + show_input(resumed_precision) +
+         ", this run uses " + now +
          ": it continues from the same float32 weights and optimizer state, but its "
          "results differ from an uninterrupted run's by the products' rounding, not bitwise";
 }
